@@ -1,0 +1,161 @@
+#nullable enable
+using System.Globalization;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+using Akka.DistributedData;
+using Akka.Persistence.Sql;
+
+namespace ActorGrid.Configuration;
+
+/// <summary>
+/// Turns <see cref="ActorGridOptions"/> into the Akka.NET configuration of a node: remoting, cluster membership,
+/// keep-majority split-brain resolver, sharding defaults and the SQL journals.
+/// </summary>
+public static class ActorGridHocon
+{
+    /// <summary>Journal plugin used by ActorGrid entities.</summary>
+    public const string JournalPluginId = "akka.persistence.journal.sql";
+
+    /// <summary>Snapshot plugin used by ActorGrid entities.</summary>
+    public const string SnapshotPluginId = "akka.persistence.snapshot-store.sql";
+
+    /// <summary>Journal for sharding's own state (remember-entities), kept apart from the role journals.</summary>
+    public const string ShardingJournalPluginId = "akka.persistence.journal.sharding";
+
+    /// <summary>Snapshot store for sharding's own state.</summary>
+    public const string ShardingSnapshotPluginId = "akka.persistence.snapshot-store.sharding";
+
+    /// <summary>Read journal used for paged catch-up reads.</summary>
+    public const string QueryPluginId = "akka.persistence.query.journal.sql";
+
+    /// <summary>Builds the node's Akka.NET configuration (with the Akka.Persistence.Sql defaults as fallback).</summary>
+    public static Config Build(ActorGridOptions options)
+    {
+        var (provider, connectionString) = ResolveJournal(options);
+        var fd = options.FailureDetection;
+        var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
+        var roles = string.Join(", ", EffectiveRoles(options).Select(Quote));
+        var hocon = $$"""
+            akka {
+              loglevel = INFO
+              stdout-loglevel = WARNING
+              actor.provider = cluster
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp {
+                  hostname = {{Quote(options.Hostname)}}
+                  public-hostname = {{Quote(options.AdvertisedHostname)}}
+                  port = {{options.Port}}
+                  maximum-frame-size = {{frame}}b
+                  send-buffer-size = {{frame * 2}}b
+                  receive-buffer-size = {{frame * 2}}b
+                }
+              }
+              cluster {
+                roles = [{{roles}}]
+                min-nr-of-members = 1
+                log-info-verbose = off
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  active-strategy = keep-majority
+                  stable-after = {{Ms(fd.StableAfter)}}
+                  down-all-when-unstable = on
+                }
+                failure-detector {
+                  heartbeat-interval = {{Ms(fd.HeartbeatInterval)}}
+                  acceptable-heartbeat-pause = {{Ms(fd.AcceptableHeartbeatPause)}}
+                  expected-response-after = {{Ms(fd.HeartbeatInterval)}}
+                }
+                # Defaults to stable-after and would hold shards back after downing for no benefit:
+                # the downed node has stopped by the time its removal is seen.
+                down-removal-margin = {{Ms(TimeSpan.FromMilliseconds(Math.Min(1000, fd.StableAfter.TotalMilliseconds / 2)))}}
+                run-coordinated-shutdown-when-down = on
+                shutdown-after-unsuccessful-join-seed-nodes = 60s
+                sharding {
+                  state-store-mode = ddata
+                  remember-entities-store = eventsourced
+                  journal-plugin-id = {{Quote(ShardingJournalPluginId)}}
+                  snapshot-plugin-id = {{Quote(ShardingSnapshotPluginId)}}
+                  rebalance-interval = 2s
+                  distributed-data.durable.keys = []
+                }
+                singleton.min-number-of-hand-over-retries = 5
+              }
+              coordinated-shutdown {
+                phases.cluster-sharding-shutdown-region.timeout = 10s
+                phases.cluster-exiting.timeout = 5s
+              }
+              persistence {
+                journal.plugin = {{Quote(JournalPluginId)}}
+                snapshot-store.plugin = {{Quote(SnapshotPluginId)}}
+                journal {
+                  sql {
+                    connection-string = {{Quote(connectionString)}}
+                    provider-name = {{Quote(provider)}}
+                    auto-initialize = on
+                    warn-on-auto-init-fail = off
+                  }
+                  sharding {
+                    class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+                    plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
+                    connection-string = {{Quote(connectionString)}}
+                    provider-name = {{Quote(provider)}}
+                    auto-initialize = on
+                    warn-on-auto-init-fail = off
+                    default {
+                      journal.table-name = sharding_journal
+                      metadata.table-name = sharding_journal_metadata
+                      tag.table-name = sharding_tags
+                    }
+                  }
+                }
+                snapshot-store {
+                  sql {
+                    connection-string = {{Quote(connectionString)}}
+                    provider-name = {{Quote(provider)}}
+                    auto-initialize = on
+                    warn-on-auto-init-fail = off
+                  }
+                  sharding {
+                    class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
+                    plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
+                    connection-string = {{Quote(connectionString)}}
+                    provider-name = {{Quote(provider)}}
+                    auto-initialize = on
+                    warn-on-auto-init-fail = off
+                    default.snapshot.table-name = sharding_snapshot
+                  }
+                }
+                query.journal.sql {
+                  connection-string = {{Quote(connectionString)}}
+                  provider-name = {{Quote(provider)}}
+                  write-plugin = {{Quote(JournalPluginId)}}
+                }
+              }
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon)
+            .WithFallback(ClusterSharding.DefaultConfig())
+            .WithFallback(ClusterSingleton.DefaultConfig())
+            .WithFallback(DistributedData.DefaultConfig())
+            .WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+    /// <summary>The roles this node hosts: the configured ones, or every built-in role when none are configured.</summary>
+    public static IReadOnlyList<string> EffectiveRoles(ActorGridOptions options) =>
+        options.Roles.Count == 0 ? ActorGridOptionsValidator.BuiltInRoles : options.Roles;
+
+    /// <summary>The journal provider name (LinqToDB) and connection string for the options.</summary>
+    public static (string ProviderName, string ConnectionString) ResolveJournal(ActorGridOptions options) =>
+        options.Persistence.Provider switch
+        {
+            PersistenceProvider.PostgreSql => ("PostgreSQL.15", options.Persistence.ConnectionString!),
+            _ => ("SQLite.MS", options.Persistence.ConnectionString ?? SqliteJournalFile.ConnectionStringFor(options.DataDir)),
+        };
+
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    private static string Ms(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+}

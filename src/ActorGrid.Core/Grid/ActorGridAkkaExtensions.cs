@@ -1,0 +1,53 @@
+#nullable enable
+using ActorGrid.Configuration;
+using ActorGrid.Serialization;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+
+namespace ActorGrid.Grid;
+
+/// <summary>The Akka.Hosting composition of an ActorGrid node.</summary>
+public static class ActorGridAkkaExtensions
+{
+    /// <summary>
+    /// Configures remoting, clustering (keep-majority split-brain resolver), sharding, the SQL journals, the
+    /// ActorGrid serializer and every role of <paramref name="grid"/>, then joins the seeds (or itself).
+    /// </summary>
+    public static AkkaConfigurationBuilder WithActorGrid(this AkkaConfigurationBuilder akka, ActorGridOptions options, ActorGridBuilder grid)
+    {
+        var context = new GridContext(options);
+        var manifests = grid.BuildManifests();
+        akka.AddHocon(ActorGridHocon.Build(options), HoconAddMode.Prepend)
+            .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
+            .ConfigureLoggers(loggers => loggers.AddLoggerFactory());
+
+        foreach (var role in grid.Roles)
+        {
+            role.Configure(akka, context);
+        }
+
+        return akka.AddStartup((system, _) => JoinCluster(system, options));
+    }
+
+    /// <summary>The Akka address of a seed given as <c>host:port</c>.</summary>
+    public static Address SeedAddress(ActorGridOptions options, string seed)
+    {
+        ActorGridOptionsValidator.TryParseHostPort(seed, out var host, out var port);
+        return new Address("akka.tcp", options.ClusterName, host, port);
+    }
+
+    private static void JoinCluster(ActorSystem system, ActorGridOptions options)
+    {
+        var cluster = Cluster.Get(system);
+        var seeds = SeedDiscovery.Seeds(options);
+        if (seeds.Count == 0)
+        {
+            cluster.Join(cluster.SelfAddress);
+        }
+        else
+        {
+            cluster.JoinSeedNodes(seeds.Select(s => SeedAddress(options, s)));
+        }
+    }
+}

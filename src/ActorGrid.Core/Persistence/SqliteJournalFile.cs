@@ -1,0 +1,48 @@
+#nullable enable
+using Microsoft.Data.Sqlite;
+
+namespace ActorGrid.Configuration;
+
+/// <summary>The embedded journal: one SQLite file, shared by the node processes of one machine, in WAL mode.</summary>
+public static class SqliteJournalFile
+{
+    /// <summary>The journal's file name inside the data folder.</summary>
+    public const string FileName = "actorgrid.db";
+
+    /// <summary>
+    /// Connection string for the journal file under <paramref name="dataDir"/>. The default timeout doubles as
+    /// SQLite's busy timeout, so writers from several node processes wait for each other instead of failing.
+    /// </summary>
+    public static string ConnectionStringFor(string dataDir) =>
+        new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.GetFullPath(Path.Combine(dataDir, FileName)),
+            DefaultTimeout = 30,
+            Pooling = true,
+        }.ToString();
+
+    /// <summary>
+    /// Creates the folder and puts the database in WAL mode (persistent in the file), so readers never block the
+    /// writer and commits are one fsync of the log.
+    /// </summary>
+    public static void EnsureWriteAheadLog(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = command.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ActorGridConfigurationException(
+                $"Invalid configuration: ActorGrid:DataDir '{builder.DataSource}' cannot be put in WAL mode (journal_mode={mode})");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+#nullable enable
+using ActorGrid.Grid;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace ActorGrid.Hosting;
+
+/// <summary>The cluster part of the HTTP API: health, membership and shard placement.</summary>
+public static class ClusterEndpoints
+{
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/cluster</c> and <c>/cluster/shards</c>.</summary>
+    public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        // Liveness must not depend on cluster reachability: a partitioned node is alive, just not ready.
+        endpoints.MapGet("/health/live", (ActorSystem system) =>
+            system.WhenTerminated.IsCompleted
+                ? Results.Problem(statusCode: 503, title: "Actor system terminated")
+                : Results.Ok(new { status = "live" }));
+
+        endpoints.MapGet("/health/ready", (ActorSystem system, ActorGridBuilder grid, HttpContext http) =>
+        {
+            var (ready, detail) = Readiness(system, grid);
+            if (ready)
+            {
+                return Results.Ok(new { status = "ready" });
+            }
+
+            http.Response.Headers.RetryAfter = "1";
+            return Results.Problem(statusCode: 503, title: "Not ready", detail: detail);
+        });
+
+        endpoints.MapGet("/cluster", (ActorSystem system) =>
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            var state = cluster.State;
+            return Results.Ok(new ClusterView(
+                cluster.SelfAddress.ToString(),
+                state.Leader?.ToString(),
+                state.Members.Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), [.. m.Roles])).ToList(),
+                state.Unreachable.Select(m => m.Address.ToString()).ToList()));
+        });
+
+        endpoints.MapGet("/cluster/shards", async (ActorSystem system, ActorGridBuilder grid, CancellationToken cancellationToken) =>
+        {
+            var sharding = ClusterSharding.Get(system);
+            var regions = new List<RegionView>();
+            foreach (var role in grid.Roles)
+            {
+                foreach (var typeName in role.ShardTypeNames)
+                {
+                    var stats = await sharding.ShardRegion(typeName)
+                        .Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5), cancellationToken);
+                    var load = role is IReportsShardLoad reporter
+                        ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
+                        : new Dictionary<string, double>();
+                    var shards = stats.Regions
+                        .SelectMany(r => r.Value.Stats.Select(s => new ShardView(
+                            s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null)))
+                        .OrderBy(s => s.ShardId, StringComparer.Ordinal)
+                        .ToList();
+                    regions.Add(new RegionView(role.Name, typeName, shards));
+                }
+            }
+
+            return Results.Ok(new { regions });
+        });
+
+        return endpoints;
+    }
+
+    /// <summary>Whether the node is Up with every role's shard regions started, and why not.</summary>
+    public static (bool Ready, string Detail) Readiness(ActorSystem system, ActorGridBuilder grid)
+    {
+        if (system.WhenTerminated.IsCompleted)
+        {
+            return (false, "the actor system has terminated");
+        }
+
+        var self = Akka.Cluster.Cluster.Get(system).SelfMember;
+        if (self.Status != MemberStatus.Up)
+        {
+            return (false, $"this node is {self.Status}, not Up");
+        }
+
+        var started = ClusterSharding.Get(system).ShardTypeNames;
+        var missing = grid.Roles.SelectMany(r => r.ShardTypeNames).Where(t => !started.Contains(t)).ToList();
+        return missing.Count == 0 ? (true, "") : (false, "shard regions not started: " + string.Join(", ", missing));
+    }
+
+    private sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
+
+    private sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
+
+    private sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
+
+    private sealed record ShardView(string ShardId, string Node, int Entities, double? Load);
+}

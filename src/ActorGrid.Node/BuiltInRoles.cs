@@ -1,0 +1,9 @@
+using ActorGrid.Grid;
+
+namespace ActorGrid.Node;
+
+/// <summary>The roles every ActorGrid node can host; which ones it hosts is <c>ActorGrid:Roles</c>.</summary>
+internal static class BuiltInRoles
+{
+    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid;
+}
