@@ -1,0 +1,46 @@
+#nullable enable
+using System.Net.Http.Json;
+
+namespace ActorGrid.Client;
+
+/// <summary>Cluster membership, health and shard placement.</summary>
+public sealed class ClusterClient(HttpClient http)
+{
+    /// <summary><c>GET /cluster</c>: this node, the leader, members and unreachable nodes.</summary>
+    public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync("cluster", cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ClusterStatus>(cancellationToken))!;
+    }
+
+    /// <summary><c>GET /cluster/shards</c>: per role, each shard's owner, entity count and recent load.</summary>
+    public async Task<ShardsStatus> GetShardsAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync("cluster/shards", cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<ShardsStatus>(cancellationToken))!;
+    }
+
+    /// <summary><c>GET /health/ready</c>: whether the node is Up with its shard regions started.</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync("health/ready", cancellationToken);
+        return response.IsSuccessStatusCode;
+    }
+}
+
+/// <summary>The answer of <c>GET /cluster</c>.</summary>
+public sealed record ClusterStatus(string Self, string? Leader, IReadOnlyList<ClusterMember> Members, IReadOnlyList<string> Unreachable);
+
+/// <summary>One cluster member.</summary>
+public sealed record ClusterMember(string Address, string Status, IReadOnlyList<string> Roles);
+
+/// <summary>The answer of <c>GET /cluster/shards</c>.</summary>
+public sealed record ShardsStatus(IReadOnlyList<RegionStatus> Regions);
+
+/// <summary>One sharded entity type of a role.</summary>
+public sealed record RegionStatus(string Role, string TypeName, IReadOnlyList<ShardStatus> Shards);
+
+/// <summary>One shard: where it lives, how many entities it holds, its recent load.</summary>
+public sealed record ShardStatus(string ShardId, string Node, int Entities, double? Load);
