@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ActorGrid.Cli;
-using ActorGrid.Node.Tests.Processes;
+using ActorGrid.TestKit.Processes;
 
 namespace ActorGrid.Node.Tests;
 

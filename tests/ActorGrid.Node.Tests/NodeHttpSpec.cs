@@ -1,5 +1,5 @@
 using System.Net;
-using ActorGrid.Node.Tests.Processes;
+using ActorGrid.TestKit.Processes;
 
 namespace ActorGrid.Node.Tests;
 
@@ -32,15 +32,14 @@ public sealed class NodeHttpSpec(SingleNodeFixture fixture) : IClassFixture<Sing
         var nowhere = FreePorts.Take(1)[0];
         await using var node = NodeProcess.Start(new NodeProcessOptions { Name = "lonely", Seeds = [$"127.0.0.1:{nowhere}"] });
 
-        await Eventually.AwaitAsync(
+        await node.AwaitWhileRunningAsync(
             async () =>
             {
                 using var live = await node.Http.GetAsync("health/live");
                 return live.StatusCode == HttpStatusCode.OK ? null : $"/health/live answered {(int)live.StatusCode}";
             },
             TimeSpan.FromSeconds(60),
-            "the lonely node to be live",
-            () => node.Diagnostics());
+            "the lonely node to be live");
 
         using var ready = await node.Http.GetAsync("health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);

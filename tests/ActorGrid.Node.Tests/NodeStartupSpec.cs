@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using ActorGrid.Node.Tests.Processes;
+using ActorGrid.TestKit.Processes;
 using Xunit.Abstractions;
 
 namespace ActorGrid.Node.Tests;

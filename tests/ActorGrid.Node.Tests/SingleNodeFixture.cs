@@ -1,4 +1,4 @@
-using ActorGrid.Node.Tests.Processes;
+using ActorGrid.TestKit.Processes;
 
 namespace ActorGrid.Node.Tests;
 

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using ActorGrid.Client;
 
-namespace ActorGrid.Node.Tests.Processes;
+namespace ActorGrid.TestKit.Processes;
 
 /// <summary>How to start one <see cref="NodeProcess"/>.</summary>
 public sealed record NodeProcessOptions
@@ -25,6 +25,9 @@ public sealed record NodeProcessOptions
 
     /// <summary>Environment variables for the process. Inherited <c>ActorGrid__*</c> variables are always removed.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The node binary to run (<c>ActorGrid.Node.dll</c> or a user's own node); default <see cref="NodeProcess.DefaultNodeAssembly"/>.</summary>
+    public string? NodeAssembly { get; init; }
 }
 
 /// <summary>
@@ -61,7 +64,7 @@ public sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(NodeAssemblyPath);
+        start.ArgumentList.Add(options.NodeAssembly ?? DefaultNodeAssembly);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -89,8 +92,13 @@ public sealed class NodeProcess : IAsyncDisposable
         Pid = _process.Id;
     }
 
-    /// <summary>Path of the node binary the tests run: <c>src/ActorGrid.Node/bin/&lt;Configuration&gt;/&lt;tfm&gt;/ActorGrid.Node.dll</c>, or <c>ACTORGRID_NODE_DLL</c>.</summary>
-    public static string NodeAssemblyPath { get; } = FindNodeAssembly();
+    /// <summary>
+    /// The node binary started by default: <c>ACTORGRID_NODE_DLL</c> if set, else, in this repository,
+    /// <c>src/ActorGrid.Node/bin/&lt;Configuration&gt;/&lt;tfm&gt;/ActorGrid.Node.dll</c> of the running configuration.
+    /// </summary>
+    public static string DefaultNodeAssembly => DefaultNodeAssemblyPath.Value;
+
+    private static readonly Lazy<string> DefaultNodeAssemblyPath = new(FindNodeAssembly);
 
     /// <summary>Name used in diagnostics.</summary>
     public string Name { get; }
@@ -164,37 +172,61 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until <c>GET /health/ready</c> answers 200; fails at once if the process exits.</summary>
+    /// <returns>How long it took.</returns>
     public Task<TimeSpan> WaitUntilReadyAsync(TimeSpan timeout) =>
-        Eventually.AwaitAsync(
+        AwaitWhileRunningAsync(
             async () =>
             {
-                ThrowIfExited();
                 using var response = await Http.GetAsync("health/ready");
                 return response.IsSuccessStatusCode ? null : $"/health/ready answered {(int)response.StatusCode}";
             },
             timeout,
-            $"{Name} to be ready",
-            () => Diagnostics());
+            $"{Name} to be ready");
 
     /// <summary>
-    /// Waits until this node sees exactly <paramref name="members"/> as cluster members, all Up, none unreachable.
+    /// Waits until this node sees exactly <paramref name="members"/> as cluster members, all Up, none unreachable;
+    /// fails at once if the process exits.
     /// </summary>
+    /// <returns>How long it took.</returns>
     public Task<TimeSpan> WaitForMembersAsync(IEnumerable<NodeProcess> members, TimeSpan timeout)
     {
         var expected = members.Select(m => m.ClusterAddress).Order(StringComparer.Ordinal).ToList();
-        return Eventually.AwaitAsync(
+        return AwaitWhileRunningAsync(
             async () =>
             {
-                ThrowIfExited();
                 var status = await Client.Cluster.GetStatusAsync();
-                var up = status.Members.Where(m => m.Status == "Up").Select(m => m.Address).Order(StringComparer.Ordinal).ToList();
+                var up = status.Members.Where(m => m.Status == "Up").Select(m => m.Address).Order(StringComparer.Ordinal);
                 return up.SequenceEqual(expected) && status.Members.Count == expected.Count && status.Unreachable.Count == 0
                     ? null
                     : $"members [{string.Join(", ", status.Members.Select(m => $"{m.Address} {m.Status}"))}], unreachable [{string.Join(", ", status.Unreachable)}]";
             },
             timeout,
-            $"{Name} to see exactly [{string.Join(", ", expected)}] Up",
-            () => Diagnostics());
+            $"{Name} to see exactly [{string.Join(", ", expected)}] Up");
+    }
+
+    /// <summary>
+    /// <see cref="Eventually.AwaitAsync(Func{Task{string?}}, TimeSpan, string)"/> that stops as soon as the process
+    /// exits (throwing <see cref="NodeProcessExitedException"/>) and puts the node's last output in a timeout's message.
+    /// </summary>
+    /// <returns>How long the condition took to hold.</returns>
+    public async Task<TimeSpan> AwaitWhileRunningAsync(Func<Task<string?>> check, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await Eventually.AwaitAsync(async () => _process.HasExited ? null : await check(), timeout, what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + System.Environment.NewLine + Diagnostics(), e);
+        }
+
+        if (_process.HasExited)
+        {
+            throw new NodeProcessExitedException($"{Name} exited with code {_process.ExitCode} while waiting for {what}{System.Environment.NewLine}{Diagnostics()}");
+        }
+
+        return clock.Elapsed;
     }
 
     /// <summary>Waits for the process to exit and returns its exit code.</summary>
@@ -209,7 +241,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"{Name} (pid {Pid}) did not exit within {timeout.TotalSeconds:0.#}s{Environment.NewLine}{Diagnostics()}");
+            throw new TimeoutException($"{Name} (pid {Pid}) did not exit within {timeout.TotalSeconds:0.#}s{System.Environment.NewLine}{Diagnostics()}");
         }
 
         return _process.ExitCode;
@@ -299,14 +331,6 @@ public sealed class NodeProcess : IAsyncDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Leftover temp files are harmless.
-        }
-    }
-
-    private void ThrowIfExited()
-    {
-        if (_process.HasExited)
-        {
-            throw new NodeProcessExitedException($"{Name} exited with code {_process.ExitCode}{Environment.NewLine}{Diagnostics()}");
         }
     }
 

@@ -2,7 +2,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ActorGrid.Node.Tests.Processes;
+namespace ActorGrid.TestKit.Processes;
 
 /// <summary>Free loopback TCP ports, found by letting the OS pick (bind to port 0).</summary>
 public static class FreePorts
