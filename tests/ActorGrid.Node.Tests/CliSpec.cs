@@ -35,6 +35,23 @@ public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNod
     }
 
     [Fact]
+    public async Task The_node_comes_from_ACTORGRID_NODE_when_no_flag_is_given()
+    {
+        var before = Environment.GetEnvironmentVariable(GridCli.NodeEnvironmentVariable);
+        Environment.SetEnvironmentVariable(GridCli.NodeEnvironmentVariable, fixture.Node.HttpUri.ToString());
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunAsync("cluster", "status", "--json");
+            Assert.True(exitCode == 0, stderr);
+            Assert.Contains(fixture.Node.ClusterAddress, stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(GridCli.NodeEnvironmentVariable, before);
+        }
+    }
+
+    [Fact]
     public async Task Cluster_shards_succeeds()
     {
         var (exitCode, _, stderr) = await RunAsync("cluster", "shards", "--node", fixture.Node.HttpUri.ToString());
