@@ -1,5 +1,6 @@
 #nullable enable
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using ActorGrid.Serialization;
 using static ActorGrid.MapReduce.MapReduceProtocol;
 
@@ -71,9 +72,11 @@ public sealed record MapTaskState(
     DateTimeOffset? LastFailureAt)
 {
     /// <summary>The attempts still running.</summary>
+    [JsonIgnore]
     public IEnumerable<MapAttempt> Running => Attempts.Where(a => a.Status == AttemptStatus.Running);
 
     /// <summary>Whether any attempt is running.</summary>
+    [JsonIgnore]
     public bool IsRunning => Attempts.Any(a => a.Status == AttemptStatus.Running);
 }
 
@@ -110,12 +113,15 @@ public sealed record JobState(
         new(jobId, JobPhase.None, null, null, null, [], [], ImmutableDictionary<string, long>.Empty, null);
 
     /// <summary>Whether the job is still running (or being planned).</summary>
+    [JsonIgnore]
     public bool IsActive => Phase is JobPhase.Planning or JobPhase.Mapping or JobPhase.Reducing;
 
     /// <summary>Whether the job has finished one way or another.</summary>
+    [JsonIgnore]
     public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 
     /// <summary>The status users see.</summary>
+    [JsonIgnore]
     public JobStatus Status => Phase switch
     {
         JobPhase.None or JobPhase.Planning => JobStatus.Pending,
@@ -126,9 +132,11 @@ public sealed record JobState(
     };
 
     /// <summary>Map tasks with an accepted attempt.</summary>
+    [JsonIgnore]
     public int MapTasksCompleted => MapTasks.Count(t => t.Accepted is not null);
 
     /// <summary>Completed reduce partitions.</summary>
+    [JsonIgnore]
     public int ReduceTasksCompleted => ReduceTasks.Count(t => t.Completed);
 
     // ---- Decisions ----------------------------------------------------------------------------------------------
