@@ -1,9 +1,10 @@
 using ActorGrid.Grid;
+using ActorGrid.MapReduce;
 
 namespace ActorGrid.Node;
 
 /// <summary>The roles every ActorGrid node can host; which ones it hosts is <c>ActorGrid:Roles</c>.</summary>
 internal static class BuiltInRoles
 {
-    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid;
+    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid.WithMapReduce();
 }
