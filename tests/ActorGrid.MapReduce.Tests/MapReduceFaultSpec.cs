@@ -34,7 +34,7 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
 
         Assert.NotEqual(before.Coordinator, after.Coordinator);
         AssertNoWholeJobRestart(after);
-        Assert.Equal(text.Split('\n').Length, after.Counter("mapInputRecords"));
+        Assert.Equal(text.Split('\n').Length - (text.EndsWith('\n') ? 1 : 0), after.Counter("mapInputRecords"));
         ResultChecker.Compare(Reference.WordCount([text]), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
     }
 
@@ -58,7 +58,7 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
         Assert.Equal(before.Coordinator, after.Coordinator);
         Assert.True(after.Counter("retriedAttempts") >= 1, "the attempts running on the crashed worker were not run again");
         AssertNoWholeJobRestart(after);
-        Assert.Equal(text.Split('\n').Length, after.Counter("mapInputRecords"));
+        Assert.Equal(text.Split('\n').Length - (text.EndsWith('\n') ? 1 : 0), after.Counter("mapInputRecords"));
         ResultChecker.Compare(Reference.WordCount([text]), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
     }
 
