@@ -36,7 +36,13 @@ internal static class MapReduceEndpoints
                 return GridResults.Problem(e.Status, e.Status == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request", e.Message);
             }
 
-            var reply = await Coordinators(system).Ask<SubmitJobResult>(new SubmitJob(jobId, spec), services.Settings.AskTimeout, cancellationToken);
+            var submit = new SubmitJob(jobId, spec);
+            if (spec.Input.Text is not null && TooLargeForOneMessage(system, submit) is { } tooLarge)
+            {
+                return GridResults.TooLarge(tooLarge);
+            }
+
+            var reply = await Coordinators(system).Ask<SubmitJobResult>(submit, services.Settings.AskTimeout, cancellationToken);
             return reply.Status == SubmitStatus.Accepted
                 ? Results.Accepted($"/jobs/{jobId}", new { jobId })
                 : GridResults.Conflict(reply.Error ?? $"job '{jobId}' already exists");
@@ -132,10 +138,33 @@ internal static class MapReduceEndpoints
             return (null, null);
         }
 
-        var merged = pages.SelectMany(p => p.Items).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
-        var page = merged.Take(limit).ToArray();
-        var more = merged.Count > limit || pages.Any(p => p.More);
+        return MergePages(pages, limit);
+    }
+
+    /// <summary>
+    /// Merges one page from every reduce partition (keys are disjoint across partitions) into one page of the job's
+    /// result: at most <paramref name="limit"/> items in key order and the key to continue after, or null at the end.
+    /// </summary>
+    internal static (ResultItem[] Items, string? Next) MergePages(IReadOnlyList<ResultPageReply> pages, int limit)
+    {
+        // A partition that has more stopped at its last key: beyond the smallest such key the page would not be
+        // complete, since that partition's next keys are unknown.
+        var bound = pages.Where(p => p.More && p.Items.Length > 0).Select(p => p.Items[^1].Key).Min(StringComparer.Ordinal);
+        var all = pages.SelectMany(p => p.Items).ToList();
+        var known = all.Where(i => bound is null || string.CompareOrdinal(i.Key, bound) <= 0).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+        var page = known.Take(limit).ToArray();
+        var more = pages.Any(p => p.More) || page.Length < all.Count;
         return (page, more && page.Length > 0 ? page[^1].Key : null);
+    }
+
+    /// <summary>Why <paramref name="message"/> cannot travel in one remoting frame, or null when it can.</summary>
+    private static string? TooLargeForOneMessage(ActorSystem system, object message)
+    {
+        var frame = system.Settings.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 128_000;
+        var size = system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
+        return size + 16 * 1024 <= frame
+            ? null
+            : $"the job with its inline text is {size} bytes as a message; at most {frame - 16 * 1024} fit in one (store larger input in the KV store and use kvPrefix)";
     }
 
     private static IActorRef Coordinators(ActorSystem system) => ClusterSharding.Get(system).ShardRegion(CoordinatorTypeName);

@@ -390,7 +390,7 @@ public static class MapReduceProtocol
     /// <param name="ReducePingInterval">How often a coordinator repeats <see cref="RunReduce"/> to unfinished reduce partitions.</param>
     /// <param name="ReportResendInterval">How often workers repeat unanswered shuffle chunks and task reports.</param>
     /// <param name="TextSplitChars">Target size of one split of inline text.</param>
-    /// <param name="MaxTextChars">Largest inline text input.</param>
+    /// <param name="MaxTextChars">Largest inline text input (it must also fit, as JSON, in one remoting frame: it travels to the job's coordinator in one message).</param>
     /// <param name="TopicSplitRecords">Most topic messages in one split.</param>
     /// <param name="ShuffleChunkBytes">Largest serialized chunk of map output sent to one reduce partition.</param>
     /// <param name="DefaultReducers">Reduce partitions when the request does not say.</param>
@@ -431,6 +431,9 @@ public static class MapReduceProtocol
         /// <summary>Page size of <c>GET /jobs/{id}/result</c> without <c>limit</c>.</summary>
         public const int DefaultResultLimit = 100;
 
+        /// <summary>About the most bytes of keys and values in one reduce partition's page (it crosses the network).</summary>
+        public const int ResultPageBytes = 256 * 1024;
+
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
         public static Settings Default(int processors) => new(
             MapSlotsPerNode: Math.Max(2, processors),
@@ -444,7 +447,7 @@ public static class MapReduceProtocol
             ReducePingInterval: TimeSpan.FromSeconds(2),
             ReportResendInterval: TimeSpan.FromSeconds(2),
             TextSplitChars: 256 * 1024,
-            MaxTextChars: 8 * 1024 * 1024,
+            MaxTextChars: 1024 * 1024,
             TopicSplitRecords: 50_000,
             ShuffleChunkBytes: 512 * 1024,
             DefaultReducers: 4,

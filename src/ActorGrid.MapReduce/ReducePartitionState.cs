@@ -52,8 +52,11 @@ internal sealed record ReducePartitionState(
             .SelectMany(i => Enumerable.Range(0, i.Chunks).Select(c => Chunks[new ChunkId(i.Task, i.Attempt, c)]))
             .ToList();
 
-    /// <summary>Up to <paramref name="limit"/> output items after <paramref name="after"/>, and whether more follow.</summary>
-    public (ResultItem[] Items, bool More) Page(string? after, int limit)
+    /// <summary>
+    /// Up to <paramref name="limit"/> output items after <paramref name="after"/> and about <paramref name="maxBytes"/>
+    /// of keys and values (at least one item), and whether more follow.
+    /// </summary>
+    public (ResultItem[] Items, bool More) Page(string? after, int limit, int maxBytes = Settings.ResultPageBytes)
     {
         var start = 0;
         if (after is not null)
@@ -62,8 +65,15 @@ internal sealed record ReducePartitionState(
             start = index >= 0 ? index + 1 : ~index;
         }
 
-        var count = Math.Max(0, Math.Min(limit, Output.Count - start));
-        return ([.. Output.GetRange(start, count)], start + count < Output.Count);
+        var items = new List<ResultItem>();
+        var bytes = 0L;
+        for (var i = start; i < Output.Count && items.Count < limit && (items.Count == 0 || bytes < maxBytes); i++)
+        {
+            items.Add(Output[i]);
+            bytes += (Output[i].Key.Length + Output[i].Value.Length) * 2L;
+        }
+
+        return ([.. items], start + items.Count < Output.Count);
     }
 
     public ReducePartitionState Apply(IActorGridMessage @event) => @event switch

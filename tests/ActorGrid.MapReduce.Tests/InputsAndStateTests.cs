@@ -134,3 +134,51 @@ public sealed class InputsAndStateTests
         return registry;
     }
 }
+
+/// <summary>Result pages merged from reduce partitions stay sorted and complete up to their last key.</summary>
+public sealed class ResultPagesTests
+{
+    [Fact]
+    public void Pages_of_partitions_merge_in_key_order_up_to_the_limit()
+    {
+        var (items, next) = MapReduceEndpoints.MergePages(
+            [Page(false, "b", "e"), Page(false, "a", "d"), Page(false, "c")], limit: 3);
+
+        Assert.Equal(["a", "b", "c"], items.Select(i => i.Key));
+        Assert.Equal("c", next);
+    }
+
+    [Fact]
+    public void A_partition_cut_short_by_size_bounds_the_page()
+    {
+        // Partition 0 stopped after "b" (its next key is unknown, it could be "c"), so "d" may not be shown yet.
+        var (items, next) = MapReduceEndpoints.MergePages([Page(true, "a", "b"), Page(false, "d")], limit: 10);
+
+        Assert.Equal(["a", "b"], items.Select(i => i.Key));
+        Assert.Equal("b", next);
+    }
+
+    [Fact]
+    public void The_last_page_has_no_next()
+    {
+        var (items, next) = MapReduceEndpoints.MergePages([Page(false, "x"), Page(false), Page(false, "y")], limit: 10);
+
+        Assert.Equal(["x", "y"], items.Select(i => i.Key));
+        Assert.Null(next);
+    }
+
+    [Fact]
+    public void A_partition_page_is_bounded_in_bytes_but_never_empty()
+    {
+        var state = ReducePartitionState.Empty
+            .Apply(new ReduceRunStarted(1))
+            .Apply(new ReduceOutputWritten(1, [new("a", new string('x', 100)), new("b", new string('y', 100)), new("c", "z")]))
+            .Apply(new ReduceRunCompleted(1, ImmutableDictionary<string, long>.Empty));
+
+        var (items, more) = state.Page(null, 10, maxBytes: 150);
+        Assert.Equal(["a"], items.Select(i => i.Key));
+        Assert.True(more);
+    }
+
+    private static ResultPageReply Page(bool more, params string[] keys) => new([.. keys.Select(k => new ResultItem(k, "1"))], more, true);
+}
