@@ -26,7 +26,11 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private readonly MapReduceServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
+    // What decisions see: the journal plus the events decided but not yet written (group commit).
     private JobState _state;
+
+    // What effects and answers see: only what the journal holds.
+    private JobState _durable;
     private DateTimeOffset _liveSince = DateTimeOffset.UtcNow;
     private DateTimeOffset _lastReducePing = DateTimeOffset.MinValue;
     private bool _planning;
@@ -36,14 +40,15 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     {
         _services = services ?? MapReduceServices.Of(Context.System);
         _state = JobState.Empty(jobId);
+        _durable = _state;
         PersistenceId = "mr-job-" + jobId;
 
         Recover<SnapshotOffer>(offer =>
         {
-            _state = (JobState)offer.Snapshot;
+            _state = _durable = (JobState)offer.Snapshot;
             SnapshotRecovered(offer.Metadata.SequenceNr);
         });
-        Recover<IActorGridMessage>(e => _state = _state.Apply(e));
+        Recover<IActorGridMessage>(e => _state = _durable = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => Resume());
 
         Command<SubmitJob>(submit =>
@@ -61,8 +66,12 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         });
         Command<GetJobStatus>(_ =>
         {
-            Sender.Tell(StatusReply());
-            StopIfEmpty();
+            var sender = Sender;
+            Commit([], () =>
+            {
+                sender.Tell(StatusReply());
+                StopIfEmpty();
+            });
         });
         Command<CancelJob>(_ =>
         {
@@ -131,7 +140,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     public static Props Props(string jobId, MapReduceServices? services = null) =>
         Akka.Actor.Props.Create(() => new JobCoordinator(jobId, services));
 
-    protected override object SnapshotState() => _state;
+    protected override object SnapshotState() => _durable;
 
     protected override void PostStop()
     {
@@ -202,9 +211,9 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         {
             Decide(_state.Schedule(Now, View(), _services.Settings, _liveSince));
         }
-        else if (_state.Phase == JobPhase.Reducing && Now - _lastReducePing >= _services.Settings.ReducePingInterval)
+        else if (_durable.Phase == JobPhase.Reducing && Now - _lastReducePing >= _services.Settings.ReducePingInterval)
         {
-            PingReducers();
+            PingReducers(_durable);
         }
     }
 
@@ -237,6 +246,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         var state = _state;
         Commit(events, () =>
         {
+            _durable = state;
             Perform(before, state, events);
             after?.Invoke();
         });
@@ -260,7 +270,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
                     _log.Warning("Job {0} map task {1} attempt {2} {3}: {4}", after.JobId, failed.Task, failed.Attempt, failed.Outcome, failed.Reason);
                     break;
                 case ReducePhaseStarted:
-                    PingReducers();
+                    PingReducers(after);
                     break;
                 case JobCompleted or JobFailed or JobCancelled:
                     Finish(after, e);
@@ -298,26 +308,23 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         }
     }
 
-    private void PingReducers()
+    private void PingReducers(JobState state)
     {
         _lastReducePing = Now;
-        var spec = _state.Spec!;
-        var inputs = _state.MapTasks
-            .Select((t, i) => (Task: i, State: t))
-            .ToList();
-        for (var r = 0; r < _state.ReduceTasks.Count; r++)
+        var spec = state.Spec!;
+        for (var r = 0; r < state.ReduceTasks.Count; r++)
         {
-            if (_state.ReduceTasks[r].Completed)
+            if (state.ReduceTasks[r].Completed)
             {
                 continue;
             }
 
             var reducer = r;
-            var accepted = inputs
-                .Select(t => new AcceptedMapOutput(t.Task, t.State.Accepted!.Value, t.State.AcceptedChunks[reducer]))
+            var accepted = state.MapTasks
+                .Select((t, task) => new AcceptedMapOutput(task, t.Accepted!.Value, t.AcceptedChunks[reducer]))
                 .Where(a => a.Chunks > 0)
                 .ToArray();
-            Reducers.Tell(new RunReduce($"{_state.JobId}.{r}", _state.JobId, r, spec.Type, spec.Parameters, spec.OutputKvPrefix, accepted));
+            Reducers.Tell(new RunReduce($"{state.JobId}.{r}", state.JobId, r, spec.Type, spec.Parameters, spec.OutputKvPrefix, accepted));
         }
     }
 
@@ -334,37 +341,38 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
     private void RecordInIndex()
     {
-        if (_state.Phase != JobPhase.None)
+        var state = _durable;
+        if (state.Phase != JobPhase.None)
         {
-            Index.Tell(new RecordJob(IndexEntityId, new JobSummary(_state.JobId, _state.Spec!.Type, _state.Status, _state.SubmittedAt!.Value, _state.FinishedAt)));
+            Index.Tell(new RecordJob(IndexEntityId, new JobSummary(state.JobId, state.Spec!.Type, state.Status, state.SubmittedAt!.Value, state.FinishedAt)));
         }
     }
 
     private void StopIfEmpty()
     {
         // A query for an id that was never submitted must not leave a remembered entity behind.
-        if (_state.Phase == JobPhase.None)
+        if (_state.Phase == JobPhase.None && _durable.Phase == JobPhase.None)
         {
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         }
     }
 
-    private TaskReportAcknowledged Ack(int task, int attempt) => new(_state.JobId, task, attempt, _state.IsActive);
+    private TaskReportAcknowledged Ack(int task, int attempt) => new(_durable.JobId, task, attempt, _durable.IsActive);
 
     private JobStatusReply StatusReply() => new(
-        _state.JobId,
-        _state.Phase != JobPhase.None,
-        _state.Spec?.Type ?? "",
-        _state.Status,
-        _state.SubmittedAt,
-        _state.FinishedAt,
-        _state.MapTasks.Count,
-        _state.MapTasksCompleted,
-        _state.ReduceTasks.Count,
-        _state.ReduceTasksCompleted,
-        _state.Counters,
-        _state.Error,
-        _state.Spec?.OutputKvPrefix,
+        _durable.JobId,
+        _durable.Phase != JobPhase.None,
+        _durable.Spec?.Type ?? "",
+        _durable.Status,
+        _durable.SubmittedAt,
+        _durable.FinishedAt,
+        _durable.MapTasks.Count,
+        _durable.MapTasksCompleted,
+        _durable.ReduceTasks.Count,
+        _durable.ReduceTasksCompleted,
+        _durable.Counters,
+        _durable.Error,
+        _durable.Spec?.OutputKvPrefix,
         _cluster.SelfAddress.ToString());
 
     private sealed record Planned(IReadOnlyList<MapTaskPlan> Tasks);

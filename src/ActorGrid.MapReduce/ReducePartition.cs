@@ -55,17 +55,10 @@ internal sealed class ReducePartition : GroupCommitActor
         Command<Reduced>(HandleReduced);
         Command<OutputWritten>(written =>
         {
-            if (written.Run != _state.Run || !_running)
+            if (written.Reduced.Run == _state.Run && _running)
             {
-                return;
+                CompleteRun(written.Reduced);
             }
-
-            Decide([new ReduceRunCompleted(written.Run, written.Counters)], () =>
-            {
-                _running = false;
-                Reply(ReduceRunState.Completed, null);
-                SaveSnapshot(_state.ToSnapshot());
-            });
         });
         Command<RunFailed>(failed =>
         {
@@ -162,24 +155,21 @@ internal sealed class ReducePartition : GroupCommitActor
             return;
         }
 
+        // The run's start is journaled while it computes: its output is only committed after it.
         _running = true;
         var payloads = _state.Payloads(command.Inputs);
-        Decide([new ReduceRunStarted(run)], () =>
+        Decide([new ReduceRunStarted(run)], () => Reply(ReduceRunState.Running, null));
+        Task.Run(() =>
         {
-            Reply(ReduceRunState.Running, null);
-            var self = Self;
-            Task.Run(() =>
+            var runner = definition.CreateReduceRunner(JobParameters.Parse(command.Parameters));
+            foreach (var payload in payloads)
             {
-                var runner = definition.CreateReduceRunner(JobParameters.Parse(command.Parameters));
-                foreach (var payload in payloads)
-                {
-                    runner.Add(payload);
-                }
+                runner.Add(payload);
+            }
 
-                var (output, counters) = runner.Finish();
-                return new Reduced(run, output, counters, command.OutputKvPrefix);
-            }).PipeTo(self, failure: e => new RunFailed(run, Describe(e)));
-        });
+            var (output, counters) = runner.Finish();
+            return new Reduced(run, output, counters, command.OutputKvPrefix);
+        }).PipeTo(Self, failure: e => new RunFailed(run, Describe(e)));
     }
 
     private void HandleReduced(Reduced reduced)
@@ -189,25 +179,37 @@ internal sealed class ReducePartition : GroupCommitActor
             return;
         }
 
-        var events = reduced.Output.Chunk(OutputItemsPerEvent).Select(items => (IActorGridMessage)new ReduceOutputWritten(reduced.Run, items)).ToList();
+        if (reduced.OutputKvPrefix is null)
+        {
+            CompleteRun(reduced);
+            return;
+        }
+
+        var store = _services.KeyValue;
+        if (store is null)
+        {
+            Self.Tell(new RunFailed(reduced.Run, $"output.kvPrefix needs the kv role, which {SelfNode} does not run"));
+            return;
+        }
+
+        // Written before the output is journaled: a run that dies in between is repeated, and unconditional puts of
+        // the same values are harmless.
+        WriteOutputAsync(store, reduced.OutputKvPrefix, reduced.Output, _services.Settings)
+            .PipeTo(Self, success: () => new OutputWritten(reduced), failure: e => new RunFailed(reduced.Run, Describe(e)));
+    }
+
+    /// <summary>Journals the run's output and its completion in one write, then answers the coordinator.</summary>
+    private void CompleteRun(Reduced reduced)
+    {
+        var events = reduced.Output.Chunk(OutputItemsPerEvent)
+            .Select(items => (IActorGridMessage)new ReduceOutputWritten(reduced.Run, items))
+            .Append(new ReduceRunCompleted(reduced.Run, reduced.Counters))
+            .ToList();
         Decide(events, () =>
         {
-            if (reduced.OutputKvPrefix is null)
-            {
-                Self.Tell(new OutputWritten(reduced.Run, reduced.Counters));
-                return;
-            }
-
-            var store = _services.KeyValue;
-            if (store is null)
-            {
-                Self.Tell(new RunFailed(reduced.Run, $"output.kvPrefix needs the kv role, which {SelfNode} does not run"));
-                return;
-            }
-
-            var settings = _services.Settings;
-            WriteOutputAsync(store, reduced.OutputKvPrefix, reduced.Output, settings)
-                .PipeTo(Self, success: () => new OutputWritten(reduced.Run, reduced.Counters), failure: e => new RunFailed(reduced.Run, Describe(e)));
+            _running = false;
+            Reply(ReduceRunState.Completed, null);
+            SaveSnapshot(_state.ToSnapshot());
         });
     }
 
@@ -281,7 +283,7 @@ internal sealed class ReducePartition : GroupCommitActor
 
     private sealed record Reduced(int Run, ResultItem[] Output, ImmutableDictionary<string, long> Counters, string? OutputKvPrefix);
 
-    private sealed record OutputWritten(int Run, ImmutableDictionary<string, long> Counters);
+    private sealed record OutputWritten(Reduced Reduced);
 
     private sealed record RunFailed(int Run, string Error);
 }
