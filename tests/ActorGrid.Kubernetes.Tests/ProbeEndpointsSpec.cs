@@ -20,10 +20,15 @@ public sealed class ProbeEndpointsSpec
         await using var cluster = await GridTestCluster.StartAsync(1, _ => { });
         var node = cluster.Nodes[0];
 
-        // Every path must exist (a typo answers 404 and the kubelet would restart or never admit the pod) and report
-        // healthy on a node that is Up.
+        // Every path must exist (a typo answers 404 and the kubelet would restart the pod or never route to it) and
+        // report healthy on a node that is Up.
         foreach (var path in paths)
         {
+            using (var first = await node.Http.GetAsync(path))
+            {
+                Assert.True(first.StatusCode != HttpStatusCode.NotFound, $"the node has no route {path}");
+            }
+
             await Eventually.AwaitAsync(async () =>
             {
                 using var response = await node.Http.GetAsync(path);
