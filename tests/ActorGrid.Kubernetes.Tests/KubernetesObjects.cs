@@ -212,3 +212,37 @@ public sealed class PodDisruptionBudgetSpec
 
     public LabelSelector Selector { get; set; } = new();
 }
+
+public sealed class NetworkPolicy : KubeObject
+{
+    public NetworkPolicySpec Spec { get; set; } = new();
+}
+
+public sealed class NetworkPolicySpec
+{
+    public LabelSelector PodSelector { get; set; } = new();
+
+    public List<string> PolicyTypes { get; set; } = [];
+
+    public List<NetworkPolicyIngressRule> Ingress { get; set; } = [];
+}
+
+public sealed class NetworkPolicyIngressRule
+{
+    /// <summary>Empty: from anywhere.</summary>
+    public List<NetworkPolicyPeer> From { get; set; } = [];
+
+    public List<NetworkPolicyPort> Ports { get; set; } = [];
+}
+
+public sealed class NetworkPolicyPeer
+{
+    public LabelSelector? PodSelector { get; set; }
+
+    public LabelSelector? NamespaceSelector { get; set; }
+}
+
+public sealed class NetworkPolicyPort
+{
+    public string Port { get; set; } = "";
+}

@@ -68,4 +68,30 @@ public sealed class NetworkSpec
                 $"{service.Metadata.Name} also selects the pods of {o.Metadata.Name}"));
         }
     }
+
+    [KubectlFact]
+    public void Only_node_pods_reach_the_unauthenticated_remoting_port_while_http_stays_open()
+    {
+        var pod = NodePod.Of(Manifests, 0);
+        var nodeLabels = pod.StatefulSet.Spec.Template.Metadata.Labels;
+        var remoting = pod.BindOptions().Port;
+        var http = new Uri(pod.Configuration["urls"]!).Port;
+        var policy = Assert.Single(Manifests.NetworkPolicies, p => NodeConfigurationSpec.Selects(p.Spec.PodSelector.MatchLabels, nodeLabels));
+        Assert.Contains("Ingress", policy.Spec.PolicyTypes);
+
+        var remotingRules = policy.Spec.Ingress.Where(r => r.Ports.Any(p => pod.ContainerPort(p.Port) == remoting)).ToList();
+        Assert.NotEmpty(remotingRules);
+        Assert.All(remotingRules, rule =>
+        {
+            var from = Assert.Single(rule.From);
+            Assert.Null(from.NamespaceSelector);
+            Assert.True(from.PodSelector is { } selector && NodeConfigurationSpec.Selects(selector.MatchLabels, nodeLabels),
+                "the remoting port must be reachable from the node pods only");
+            Assert.All(Manifests.StatefulSets.Where(s => s.Metadata.Name != NodePod.StatefulSetName),
+                s => Assert.False(NodeConfigurationSpec.Selects(from.PodSelector!.MatchLabels, s.Spec.Template.Metadata.Labels)));
+        });
+
+        // Clients, ingress controllers and the kubelet's probes reach the HTTP port from anywhere.
+        Assert.Contains(policy.Spec.Ingress, r => r.From.Count == 0 && r.Ports.Any(p => pod.ContainerPort(p.Port) == http));
+    }
 }

@@ -24,6 +24,7 @@ public sealed class RenderedManifests
         StatefulSets = Of<StatefulSet>(documents, "StatefulSet");
         Secrets = Of<Secret>(documents, "Secret");
         PodDisruptionBudgets = Of<PodDisruptionBudget>(documents, "PodDisruptionBudget");
+        NetworkPolicies = Of<NetworkPolicy>(documents, "NetworkPolicy");
     }
 
     /// <summary>The repository root (the folder holding ActorGrid.sln).</summary>
@@ -41,6 +42,8 @@ public sealed class RenderedManifests
     public IReadOnlyList<Secret> Secrets { get; }
 
     public IReadOnlyList<PodDisruptionBudget> PodDisruptionBudgets { get; }
+
+    public IReadOnlyList<NetworkPolicy> NetworkPolicies { get; }
 
     /// <summary>Renders <paramref name="directory"/> (relative to the repository root) once per test run.</summary>
     public static RenderedManifests Of(string directory) =>
