@@ -97,6 +97,8 @@ public sealed class Container
 
     public List<EnvVar> Env { get; set; } = [];
 
+    public Lifecycle? Lifecycle { get; set; }
+
     public Probe? StartupProbe { get; set; }
 
     public Probe? LivenessProbe { get; set; }
@@ -145,6 +147,28 @@ public sealed class KeyRef
     public string Name { get; set; } = "";
 
     public string Key { get; set; } = "";
+}
+
+public sealed class Lifecycle
+{
+    public LifecycleHandler? PreStop { get; set; }
+}
+
+public sealed class LifecycleHandler
+{
+    public ExecAction? Exec { get; set; }
+
+    public SleepAction? Sleep { get; set; }
+}
+
+public sealed class ExecAction
+{
+    public List<string> Command { get; set; } = [];
+}
+
+public sealed class SleepAction
+{
+    public int Seconds { get; set; }
 }
 
 public sealed class Probe

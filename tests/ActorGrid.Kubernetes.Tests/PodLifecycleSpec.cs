@@ -34,20 +34,29 @@ public sealed class PodLifecycleSpec
     }
 
     [KubectlFact]
-    public void The_grace_period_outlasts_the_nodes_own_shutdown_timeout()
+    public void The_grace_period_outlasts_the_pre_stop_pause_and_the_nodes_own_shutdown_timeout()
     {
         var pod = Pod;
         using var services = new ServiceCollection()
             .AddActorGrid(pod.BindOptions(), _ => { })
             .BuildServiceProvider();
         var shutdownTimeout = services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+        var preStop = PreStopSeconds(pod.Container);
 
-        // The kubelet sends SIGKILL when the grace period ends; the node must have handed off its shards and exited
-        // by then, and it gives itself ShutdownTimeout to do so.
+        // The grace period starts with the preStop hook; the kubelet sends SIGKILL when it ends. By then the node must
+        // have handed off its shards and exited, and it gives itself ShutdownTimeout to do so.
         var grace = pod.StatefulSet.Spec.Template.Spec.TerminationGracePeriodSeconds;
-        Assert.True(grace > shutdownTimeout.TotalSeconds,
-            $"terminationGracePeriodSeconds {grace?.ToString() ?? "(default 30)"} must exceed the node's shutdown timeout {shutdownTimeout.TotalSeconds} s");
+        Assert.True(grace > preStop + shutdownTimeout.TotalSeconds,
+            $"terminationGracePeriodSeconds {grace?.ToString() ?? "(default 30)"} must exceed the preStop pause {preStop} s plus the node's shutdown timeout {shutdownTimeout.TotalSeconds} s");
     }
+
+    private static int PreStopSeconds(Container container) => container.Lifecycle?.PreStop switch
+    {
+        null => 0,
+        { Sleep: { } sleep } => sleep.Seconds,
+        { Exec.Command: ["sleep", var seconds] } => int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture),
+        _ => throw new NotSupportedException("the spec cannot tell how long this preStop hook takes"),
+    };
 
     [KubectlFact]
     public void The_disruption_budget_lets_one_node_pod_go_at_a_time()
