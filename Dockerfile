@@ -14,7 +14,7 @@ RUN find src -type f ! -name '*.csproj' ! -name 'Directory.*' -delete
 
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY .editorconfig global.json Directory.Build.props Directory.Packages.props ./
 COPY --from=projects /src/ ./
 RUN dotnet restore src/ActorGrid.Node/ActorGrid.Node.csproj
 COPY src/ src/

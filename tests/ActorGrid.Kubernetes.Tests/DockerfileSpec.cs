@@ -34,6 +34,25 @@ public sealed partial class DockerfileSpec
         Assert.Equal(runAsUser?.ToString(System.Globalization.CultureInfo.InvariantCulture), user);
     }
 
+    [Fact]
+    public void The_build_sees_every_repository_wide_build_file()
+    {
+        // Central package versions, build properties, SDK pinning and analyzer settings at the root shape every
+        // project's build; an image built without one would differ from the tested build.
+        var buildFiles = new DirectoryInfo(RenderedManifests.RepositoryRoot).GetFiles()
+            .Select(f => f.Name)
+            .Where(n => n is "global.json" or ".editorconfig"
+                        || n.Equals("nuget.config", StringComparison.OrdinalIgnoreCase)
+                        || n.StartsWith("Directory.", StringComparison.Ordinal) && (n.EndsWith(".props", StringComparison.Ordinal) || n.EndsWith(".targets", StringComparison.Ordinal)))
+            .ToList();
+        var copied = Lines.Where(l => l.StartsWith("COPY ", StringComparison.Ordinal) && !l.Contains("--from", StringComparison.Ordinal))
+            .SelectMany(l => l["COPY ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).SkipLast(1))
+            .ToHashSet();
+
+        Assert.Contains("Directory.Packages.props", buildFiles);
+        Assert.All(buildFiles, f => Assert.Contains(f, copied));
+    }
+
     [GeneratedRegex("^[0-9]+$")]
     private static partial Regex Numeric();
 }
