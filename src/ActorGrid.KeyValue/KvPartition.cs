@@ -38,6 +38,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     private bool _reportingLoad;
     private long _batches;
     private long _events;
+    private long _recoveredFromSnapshot;
 
     /// <summary>Creates the partition <paramref name="entityId"/> (also its persistence id).</summary>
     public KvPartition(string entityId, Settings settings, Func<long>? clock = null)
@@ -66,8 +67,9 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
-            case SnapshotOffer { Snapshot: PartitionSnapshot snapshot }:
+            case SnapshotOffer { Snapshot: PartitionSnapshot snapshot } offer:
                 _state = KvPartitionState.FromEntries(snapshot.Entries);
+                _recoveredFromSnapshot = offer.Metadata.SequenceNr;
                 break;
             case ValueWritten or ValueDeleted:
                 _state = _state.Apply(message);
@@ -105,7 +107,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
                 Follow(follow);
                 break;
             case GetPartitionStats:
-                Sender.Tell(new PartitionStatsResult(_committedSeq, _batches, _events, _state.Count, _followers.Count));
+                Sender.Tell(new PartitionStatsResult(_committedSeq, _batches, _events, _state.Count, _followers.Count, _recoveredFromSnapshot));
                 break;
             case FlushPending:
                 if (_batch is null)

@@ -138,8 +138,12 @@ public static class KvProtocol
     /// <summary>One partition's page of a scan. <paramref name="More"/>: the partition has further matching keys.</summary>
     public sealed record ScanResult(Entry[] Items, bool More) : IActorGridMessage;
 
-    /// <summary>Counters of one partition incarnation.</summary>
-    public sealed record PartitionStatsResult(long SequenceNr, long Batches, long Events, int Keys, int Followers) : IActorGridMessage;
+    /// <summary>
+    /// Counters of one partition incarnation: its last journaled event, the journal writes and events since it
+    /// started, keys held (tombstones included), replicas following it, and the snapshot it recovered from (0: none).
+    /// </summary>
+    public sealed record PartitionStatsResult(long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot)
+        : IActorGridMessage;
 
     // ---- Replication (partition → a node's replica) -------------------------------------------------------------
 
