@@ -65,13 +65,16 @@ public sealed class GridTestCluster : IAsyncDisposable
         var cluster = new GridTestCluster(roles, options ?? new GridTestClusterOptions());
         try
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             await cluster.CreateSchemaAsync();
             for (var i = 0; i < count; i++)
             {
                 cluster._nodes.Add(await cluster.StartNodeAsync(i));
+                cluster._kit.Log?.Invoke($"[kit] node{i} started at {cluster._nodes[i].Address} ({clock.Elapsed.TotalSeconds:0.0}s)");
             }
 
             await cluster.WaitForUpAsync(count);
+            cluster._kit.Log?.Invoke($"[kit] {count} nodes Up after {clock.Elapsed.TotalSeconds:0.0}s");
             return cluster;
         }
         catch
@@ -161,10 +164,12 @@ public sealed class GridTestCluster : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in _nodes)
+        // Tearing down a spec's cluster needs no handoff: abort every node at once.
+        await Task.WhenAll(_nodes.Select(async node =>
         {
+            await node.CrashAsync();
             await node.DisposeAsync();
-        }
+        }));
 
         _nodes.Clear();
         await DropSchemaAsync();
