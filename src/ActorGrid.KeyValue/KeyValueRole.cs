@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Contracts;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
 using Akka.Actor;
@@ -44,6 +45,13 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
 
     /// <inheritdoc />
     public void RegisterManifests(ManifestRegistry manifests) => KvProtocol.RegisterManifests(manifests);
+
+    /// <inheritdoc />
+    public void AddServices(IServiceCollection services, GridContext context)
+    {
+        var settings = Settings.Create(context.Options);
+        services.AddSingleton<IKeyValueStore>(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), settings));
+    }
 
     /// <inheritdoc />
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)

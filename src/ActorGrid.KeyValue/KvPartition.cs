@@ -107,7 +107,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
                 Follow(follow);
                 break;
             case GetPartitionStats:
-                Sender.Tell(new PartitionStatsResult(_committedSeq, _batches, _events, _state.Count, _followers.Count, _recoveredFromSnapshot));
+                Sender.Tell(new PartitionStatsResult(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), _committedSeq, _batches, _events, _state.Count, _followers.Count, _recoveredFromSnapshot));
                 break;
             case FlushPending:
                 if (_batch is null)

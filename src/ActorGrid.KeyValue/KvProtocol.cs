@@ -139,10 +139,11 @@ public static class KvProtocol
     public sealed record ScanResult(Entry[] Items, bool More) : IActorGridMessage;
 
     /// <summary>
-    /// Counters of one partition incarnation: its last journaled event, the journal writes and events since it
-    /// started, keys held (tombstones included), replicas following it, and the snapshot it recovered from (0: none).
+    /// Counters of one partition incarnation: the node it runs on, its last journaled event, the journal writes and
+    /// events since it started, keys held (tombstones included), replicas following it, and the snapshot it
+    /// recovered from (0: none).
     /// </summary>
-    public sealed record PartitionStatsResult(long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot)
+    public sealed record PartitionStatsResult(string Node, long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot)
         : IActorGridMessage;
 
     // ---- Replication (partition → a node's replica) -------------------------------------------------------------

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using ActorGrid.TestKit;
+using ActorGrid.TestKit.Processes;
 using Xunit.Abstractions;
 
 namespace ActorGrid.KeyValue.Tests;
@@ -13,23 +14,41 @@ public sealed class KvHttpEndToEndSpec(ITestOutputHelper output)
     [Fact]
     public async Task The_kv_http_api_behaves_as_specified_across_node_processes()
     {
-        await using var nodes = await NodeProcesses.StartAsync(3, "--ActorGrid:Kv:Partitions=8", "--ActorGrid:Kv:MaxValueBytes=1024");
+        var data = Path.Combine(Path.GetTempPath(), "actorgrid-kv-e2e", Guid.NewGuid().ToString("N")[..12]);
+        string[] settings = ["--ActorGrid:Kv:Partitions=8", "--ActorGrid:Kv:MaxValueBytes=1024"];
+        var timeout = TimeSpan.FromSeconds(60);
+        var node0 = NodeProcess.Start(new NodeProcessOptions { Name = "node-0", DataDir = data, ExtraArgs = settings });
+        List<NodeProcess> nodes = [node0];
         try
         {
-            await RunAsync(nodes);
+            await node0.WaitUntilReadyAsync(timeout);
+            nodes.Add(NodeProcess.Start(new NodeProcessOptions { Name = "node-1", DataDir = data, Seeds = [node0.SeedAddress], ExtraArgs = settings }));
+            nodes.Add(NodeProcess.Start(new NodeProcessOptions { Name = "node-2", DataDir = data, Seeds = [node0.SeedAddress], ExtraArgs = settings }));
+            await Task.WhenAll(nodes.Select(n => n.WaitForMembersAsync(nodes, timeout)));
+            await RunAsync(nodes[0].Http, nodes[1].Http, nodes[2].Http);
         }
         catch
         {
-            output.WriteLine(nodes.Logs);
+            foreach (var node in nodes)
+            {
+                output.WriteLine($"--- {node}\n{node.Diagnostics()}");
+            }
+
             throw;
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            NodeProcess.TryDelete(data);
         }
     }
 
-    private static async Task RunAsync(NodeProcesses nodes)
+    private static async Task RunAsync(HttpClient a, HttpClient b, HttpClient c)
     {
-        using var a = new HttpClient { BaseAddress = nodes.Urls[0] };
-        using var b = new HttpClient { BaseAddress = nodes.Urls[1] };
-        using var c = new HttpClient { BaseAddress = nodes.Urls[2] };
 
         // PUT → 200 {"key","version"} + ETag; the key may contain '/' and escaped characters.
         using (var put = await a.PutAsync("kv/e2e/a%20b/c", Bytes("one")))
