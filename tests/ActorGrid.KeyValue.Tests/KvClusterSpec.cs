@@ -90,8 +90,10 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
         var victimShards = shards.Where(s => s.Node == victim).Select(s => s.ShardId).ToHashSet();
         Assert.NotEmpty(victimShards);
 
+        var extractor = new GridMessageExtractor(Partitions);
+        bool OnVictim(string key) => victimShards.Contains(extractor.ShardId(KvKeys.EntityIdFor(key, Partitions), null)!);
         var acked = new ConcurrentDictionary<string, string>();
-        var ackedAfterCrash = 0;
+        var movedAfterCrash = 0;
         var crashed = false;
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
@@ -104,9 +106,9 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
                 {
                     await client.PutAsync(key, $"{w}:{i}");
                     acked[key] = $"{w}:{i}";
-                    if (Volatile.Read(ref crashed))
+                    if (Volatile.Read(ref crashed) && OnVictim(key))
                     {
-                        Interlocked.Increment(ref ackedAfterCrash);
+                        Interlocked.Increment(ref movedAfterCrash);
                     }
                 }
                 catch (Exception e) when (e is ActorGridException { Status: HttpStatusCode.ServiceUnavailable } or TaskCanceledException or HttpRequestException)
@@ -116,30 +118,53 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
             }
         })).ToList();
 
-        await Eventually.AwaitAsync(() => acked.Count >= 150 ? null : $"{acked.Count} acknowledged", TimeSpan.FromSeconds(30), "writes before the crash");
+        await Eventually.AwaitAsync(() => acked.Keys.Count(OnVictim) >= 40 ? null : $"{acked.Count} acknowledged", TimeSpan.FromSeconds(30), "writes to the victim's partitions before the crash");
         await cluster.CrashAsync(2);
         Volatile.Write(ref crashed, true);
-        await cluster.WaitForUpAsync(2);
-        await Eventually.AwaitAsync(() => ackedAfterCrash >= 150 ? null : $"{ackedAfterCrash} acknowledged after the crash", TimeSpan.FromSeconds(45), "writes after the takeover");
+        await Eventually.AwaitAsync(
+            () => movedAfterCrash >= 30 ? null : $"{movedAfterCrash} acknowledged on moved partitions",
+            TimeSpan.FromSeconds(60),
+            "writes to the crashed node's partitions to resume on the survivors");
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
-        var extractor = new GridMessageExtractor(Partitions);
-        var onVictim = acked.Keys.Count(k => victimShards.Contains(extractor.ShardId(KvKeys.EntityIdFor(k, Partitions), null)!));
+        var onVictim = acked.Keys.Count(OnVictim);
         output.WriteLine($"acknowledged {acked.Count} writes, {onVictim} of them to partitions that lived on the crashed node");
-        Assert.True(onVictim > 0, "no acknowledged write went to a partition of the crashed node");
+        await cluster.WaitForUpAsync(2);
 
-        foreach (var (key, value) in acked)
+        // Every acknowledged write must be read back. A read may still meet a partition that is being recovered
+        // (503: retry, as any client would); an absent key or another value is a lost write.
+        var unverified = new HashSet<string>(acked.Keys);
+        var lost = new List<string>();
+        await Eventually.AwaitAsync(async () =>
         {
-            var read = await cluster[1].Client.Kv.GetAsync(key);
-            Assert.True(read is not null, $"acknowledged write {key} was lost");
-            Assert.Equal(value, read.AsString());
-            Assert.Equal(1, read.Version);
-        }
+            foreach (var key in unverified.ToList())
+            {
+                KvValue? read;
+                try
+                {
+                    read = await cluster[1].Client.Kv.GetAsync(key);
+                }
+                catch (ActorGridException e) when (e.Status == HttpStatusCode.ServiceUnavailable)
+                {
+                    continue;
+                }
+
+                if (read is null || read.AsString() != acked[key] || read.Version != 1)
+                {
+                    lost.Add($"{key}: acknowledged '{acked[key]}' v1, read {(read is null ? "nothing" : $"'{read.AsString()}' v{read.Version}")}");
+                }
+
+                unverified.Remove(key);
+            }
+
+            return unverified.Count == 0 ? null : $"{unverified.Count} keys not readable yet";
+        }, TimeSpan.FromSeconds(30), "every acknowledged write to be read back");
+        Assert.Empty(lost);
     }
 
     [Fact]
-    public async Task Concurrent_cas_increments_from_several_nodes_never_lose_an_update()
+    public async Task Concurrent_cas_increments_from_several_nodes_never_lose_an_update_and_the_hot_key_leads_the_load_view()
     {
         await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), Kit);
         const string key = "counters/cas";
@@ -173,30 +198,18 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
         Assert.Equal(48, successes);
         Assert.Equal(successes, int.Parse(final!.AsString()));
         Assert.Equal(successes + 1, final.Version);
-    }
 
-    [Fact]
-    public async Task A_hot_partition_stands_out_in_the_shard_load_view()
-    {
-        await using var cluster = await GridTestCluster.StartAsync(2, grid => grid.WithKeyValue(), Kit);
-        const string hot = "hot/key";
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
-        {
-            for (var i = 0; i < 50; i++)
-            {
-                await cluster[w % 2].Client.Kv.PutAsync(hot, i.ToString());
-            }
-        })));
+        // Hundreds of reads and writes hit one partition: its shard tops /cluster/shards.
         await cluster[0].Client.Kv.PutAsync("cold/key", "x");
-
-        var hotShard = new GridMessageExtractor(Partitions).ShardId(KvKeys.EntityIdFor(hot, Partitions), null);
+        var hotShard = new GridMessageExtractor(Partitions).ShardId(KvKeys.EntityIdFor(key, Partitions), null);
         await Eventually.AwaitAsync(async () =>
         {
             var shards = (await cluster[1].Client.Cluster.GetShardsAsync()).Regions.Single(r => r.Role == "kv").Shards;
             var hottest = shards.MaxBy(s => s.Load ?? 0);
-            return hottest?.ShardId == hotShard && hottest.Load >= 10 ? null : $"hottest is {hottest?.ShardId} at {hottest?.Load}, expected {hotShard}";
+            return hottest?.ShardId == hotShard && hottest.Load >= 5 ? null : $"hottest is {hottest?.ShardId} at {hottest?.Load}, expected {hotShard}";
         }, TimeSpan.FromSeconds(10), "the hot shard to lead the load view");
     }
+
     [Fact]
     public async Task Strong_operations_stay_linearizable_per_key_while_a_node_hands_its_partitions_off()
     {
