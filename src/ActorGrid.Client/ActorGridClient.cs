@@ -13,6 +13,7 @@ public sealed class ActorGridClient
         ArgumentNullException.ThrowIfNull(http.BaseAddress, "http.BaseAddress");
         Http = http;
         Cluster = new ClusterClient(http);
+        Kv = new KvClient(http);
     }
 
     /// <summary>Creates a client for the node at <paramref name="node"/> (e.g. <c>http://127.0.0.1:5080</c>).</summary>
@@ -26,4 +27,7 @@ public sealed class ActorGridClient
 
     /// <summary>Cluster membership, health and shard placement.</summary>
     public ClusterClient Cluster { get; }
+
+    /// <summary>The key-value store.</summary>
+    public KvClient Kv { get; }
 }

@@ -1,9 +1,11 @@
 using ActorGrid.Grid;
+using ActorGrid.KeyValue;
 
 namespace ActorGrid.Node;
 
 /// <summary>The roles every ActorGrid node can host; which ones it hosts is <c>ActorGrid:Roles</c>.</summary>
 internal static class BuiltInRoles
 {
-    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid;
+    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
+        .WithKeyValue();
 }
