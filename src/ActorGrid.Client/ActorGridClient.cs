@@ -13,6 +13,7 @@ public sealed class ActorGridClient
         ArgumentNullException.ThrowIfNull(http.BaseAddress, "http.BaseAddress");
         Http = http;
         Cluster = new ClusterClient(http);
+        Kv = new KvClient(http);
         Jobs = new JobsClient(http);
     }
 
@@ -27,6 +28,9 @@ public sealed class ActorGridClient
 
     /// <summary>Cluster membership, health and shard placement.</summary>
     public ClusterClient Cluster { get; }
+
+    /// <summary>The key-value store.</summary>
+    public KvClient Kv { get; }
 
     /// <summary>MapReduce jobs.</summary>
     public JobsClient Jobs { get; }

@@ -1,4 +1,5 @@
 using ActorGrid.Grid;
+using ActorGrid.KeyValue;
 using ActorGrid.MapReduce;
 
 namespace ActorGrid.Node;
@@ -6,5 +7,7 @@ namespace ActorGrid.Node;
 /// <summary>The roles every ActorGrid node can host; which ones it hosts is <c>ActorGrid:Roles</c>.</summary>
 internal static class BuiltInRoles
 {
-    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid.WithMapReduce();
+    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
+        .WithKeyValue()
+        .WithMapReduce();
 }

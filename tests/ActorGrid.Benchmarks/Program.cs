@@ -1,0 +1,16 @@
+using ActorGrid.Benchmarks.Kv;
+
+// dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
+var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["kv"] = KvBenchmark.RunAsync,
+    ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
+};
+
+if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: ActorGrid.Benchmarks <{string.Join("|", modes.Keys)}> [options]");
+    return 2;
+}
+
+return await run(args[1..]);
