@@ -1,4 +1,5 @@
 #nullable enable
+using Akka.Actor;
 using Akka.Persistence;
 
 namespace ActorGrid.MapReduce;
@@ -12,7 +13,20 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
 {
     private List<(object? Event, Action? After)> _buffer = [];
     private bool _writing;
+    private bool _flushScheduled;
     private long _snapshotAt;
+
+    protected GroupCommitActor()
+    {
+        Command<FlushBuffer>(_ =>
+        {
+            _flushScheduled = false;
+            if (!_writing && _buffer.Count > 0)
+            {
+                Flush();
+            }
+        });
+    }
 
     /// <summary>Take a snapshot every this many events (0: never).</summary>
     protected abstract int SnapshotEvery { get; }
@@ -45,9 +59,11 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
             _buffer.Add((events[i], i == events.Count - 1 ? after : null));
         }
 
-        if (!_writing)
+        // Written once the messages already in the mailbox have been handled, so they share the write.
+        if (!_writing && !_flushScheduled)
         {
-            Flush();
+            _flushScheduled = true;
+            Self.Tell(FlushBuffer.Instance);
         }
     }
 
@@ -87,6 +103,11 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
                 Flush();
             }
         });
+    }
+
+    private sealed class FlushBuffer
+    {
+        public static readonly FlushBuffer Instance = new();
     }
 
     private static void RunAfter(List<(object? Event, Action? After)> batch)

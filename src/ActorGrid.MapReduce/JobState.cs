@@ -475,7 +475,7 @@ public sealed record JobState(
                 AcceptedChunks = [.. e.Chunks],
             })
             .AddCounters(e.Counters)
-            .Count(e.DataLocal ? JobCounters.DataLocalMapTasks : JobCounters.RemoteMapTasks, MapTasks[e.Task].Plan.Split is KvPartitionSplit ? 1 : 0),
+            .Count(e.DataLocal ? JobCounters.DataLocalMapTasks : JobCounters.RemoteMapTasks, MapTasks[e.Task].Plan.Split is KvPartitionsSplit ? 1 : 0),
         MapAttemptFailed e => WithTask(e.Task, t => t with
             {
                 Attempts = EndAttempt(t.Attempts, e.Attempt, e.Outcome switch

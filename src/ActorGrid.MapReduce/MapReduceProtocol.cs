@@ -58,15 +58,15 @@ public static class MapReduceProtocol
     /// <summary>The part of the input one map task reads.</summary>
     [JsonPolymorphic(TypeDiscriminatorPropertyName = "$split")]
     [JsonDerivedType(typeof(TextSplit), "text")]
-    [JsonDerivedType(typeof(KvPartitionSplit), "kv")]
+    [JsonDerivedType(typeof(KvPartitionsSplit), "kv")]
     [JsonDerivedType(typeof(TopicSplit), "topic")]
     public abstract record InputSplit;
 
     /// <summary>Whole lines of the inline text: <paramref name="Length"/> chars from <paramref name="Start"/>, the first being line <paramref name="FirstLine"/>.</summary>
     public sealed record TextSplit(int Start, int Length, long FirstLine) : InputSplit;
 
-    /// <summary>The input keys that live in one KV partition.</summary>
-    public sealed record KvPartitionSplit(int Partition) : InputSplit;
+    /// <summary>The input keys that live in some KV partitions (all owned by one node when the job was planned).</summary>
+    public sealed record KvPartitionsSplit(int[] Partitions) : InputSplit;
 
     /// <summary>Offsets [<paramref name="FromOffset"/>, <paramref name="ToOffset"/>) of one topic partition.</summary>
     public sealed record TopicSplit(string Topic, int Partition, long FromOffset, long ToOffset) : InputSplit;
@@ -380,6 +380,7 @@ public static class MapReduceProtocol
 
     /// <summary>The role's settings (immutable; adjust with <c>with</c>).</summary>
     /// <param name="MapSlotsPerNode">Most map attempts of one job running at once on one node.</param>
+    /// <param name="KvSplitsPerNode">KV input is cut into about this many map tasks per node owning partitions (each task reads whole partitions of one owner).</param>
     /// <param name="WorkerConcurrency">Most map attempts (of all jobs) a node's worker runs at once; the rest queue.</param>
     /// <param name="MaxAttempts">Failed or timed-out attempts of one task before the job fails (lost nodes do not count).</param>
     /// <param name="RetryBackoff">Wait before re-running a failed task; doubles per failure up to 8×.</param>
@@ -403,6 +404,7 @@ public static class MapReduceProtocol
     /// <param name="MaxListedJobs">Most jobs the index keeps (oldest finished ones are forgotten first).</param>
     public sealed record Settings(
         int MapSlotsPerNode,
+        int KvSplitsPerNode,
         int WorkerConcurrency,
         int MaxAttempts,
         TimeSpan RetryBackoff,
@@ -436,8 +438,11 @@ public static class MapReduceProtocol
 
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
         public static Settings Default(int processors) => new(
-            MapSlotsPerNode: Math.Max(2, processors),
-            WorkerConcurrency: Math.Max(2, processors),
+            // A map attempt also waits for its output to be journaled by the reduce partitions: a few more attempts
+            // than cores keep the cores busy meanwhile.
+            MapSlotsPerNode: Math.Max(2, processors) + 2,
+            KvSplitsPerNode: 2 * (Math.Max(2, processors) + 2),
+            WorkerConcurrency: Math.Max(2, processors) + 2,
             MaxAttempts: 4,
             RetryBackoff: TimeSpan.FromMilliseconds(500),
             TaskTimeout: TimeSpan.FromMinutes(2),

@@ -39,6 +39,20 @@ public sealed class InputsAndStateTests
     }
 
     [Fact]
+    public void Kv_partitions_are_grouped_by_owner_into_about_the_splits_per_node()
+    {
+        // Partitions 0..9: A owns the even ones, B the odd ones except 9, whose owner is unknown.
+        var owners = Enumerable.Range(0, 10).Select(p => p == 9 ? null : p % 2 == 0 ? "A" : "B").ToArray();
+
+        var plans = KvPrefixInput.Group(owners, splitsPerNode: 2);
+
+        Assert.Equal(
+            [":9", "A:0,2,4", "A:6,8", "B:1,3", "B:5,7"],
+            plans.Select(p => $"{p.PreferredNode}:{string.Join(",", ((KvPartitionsSplit)p.Split).Partitions)}").Order(StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(0, 10), plans.SelectMany(p => ((KvPartitionsSplit)p.Split).Partitions).Order());
+    }
+
+    [Fact]
     public void A_reduce_partition_stores_each_chunk_once_and_reduces_only_accepted_attempts()
     {
         var state = ReducePartitionState.Empty;
@@ -120,11 +134,13 @@ public sealed class InputsAndStateTests
     public void Splits_keep_their_kind_through_the_serializer()
     {
         var serializer = new ActorGridSerializer((ExtendedActorSystem)ActorSystem.Create("mr-splits"), Registry());
-        var planned = new JobPlanned([new(new KvPartitionSplit(3), "node"), new(new TextSplit(1, 2, 3), null), new(new TopicSplit("t", 1, 5, 9), null)], DateTimeOffset.UnixEpoch);
+        var planned = new JobPlanned([new(new KvPartitionsSplit([3, 5]), "node"), new(new TextSplit(1, 2, 3), null), new(new TopicSplit("t", 1, 5, 9), null)], DateTimeOffset.UnixEpoch);
 
         var back = (JobPlanned)serializer.FromBinary(serializer.ToBinary(planned), serializer.Manifest(planned));
 
-        Assert.Equal(planned.Tasks, back.Tasks);
+        Assert.Equal([3, 5], Assert.IsType<KvPartitionsSplit>(back.Tasks[0].Split).Partitions);
+        Assert.Equal(planned.Tasks[1..], back.Tasks[1..]);
+        Assert.Equal("node", back.Tasks[0].PreferredNode);
     }
 
     private static ManifestRegistry Registry()

@@ -370,7 +370,7 @@ public sealed class JobStateTests
     private static JobState Fold(JobState state, IEnumerable<IActorGridMessage> events) => events.Aggregate(state, (s, e) => s.Apply(e));
 
     private static MapTaskPlan[] Plan(params string?[] preferred) =>
-        preferred.Select((node, i) => new MapTaskPlan(new KvPartitionSplit(i), node)).ToArray();
+        preferred.Select((node, i) => new MapTaskPlan(new KvPartitionsSplit([i]), node)).ToArray();
 
     private static JobState Submitted()
     {

@@ -27,11 +27,11 @@ public sealed class MapReduceClusterSpec(ITestOutputHelper output)
         ResultChecker.Compare(expected, result).AssertValid();
         ResultChecker.Compare(expected, await KvData.ReadAsync(cluster.Nodes[2], "wc/")).AssertValid();
 
-        // One map task per KV partition, each run where its partition lives.
-        var partitions = cluster.Nodes[0].Options.Kv.Partitions;
-        Assert.Equal(partitions, status.Progress.MapTasks.Total);
-        Assert.Equal(partitions, status.Counter("dataLocalMapTasks") + status.Counter("remoteMapTasks"));
-        Assert.True(status.Counter("dataLocalMapTasks") >= partitions / 2, $"only {status.Counter("dataLocalMapTasks")} of {partitions} map tasks read locally");
+        // Map tasks read whole KV partitions of one owner, and run there unless a node ran out of its own tasks.
+        var tasks = status.Progress.MapTasks.Total;
+        Assert.InRange(tasks, 3, cluster.Nodes[0].Options.Kv.Partitions);
+        Assert.Equal(tasks, status.Counter("dataLocalMapTasks") + status.Counter("remoteMapTasks"));
+        Assert.True(status.Counter("dataLocalMapTasks") >= tasks / 2, $"only {status.Counter("dataLocalMapTasks")} of {tasks} map tasks read locally");
         Assert.Equal(documents.Count, status.Counter("mapInputRecords"));
         Assert.Equal(expected.Count, status.Counter("reduceOutputRecords"));
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ActorGrid.Client;
+using ActorGrid.KeyValue;
 using ActorGrid.TestKit;
 using ActorGrid.TestKit.Histories;
 using Xunit.Abstractions;
@@ -7,8 +8,9 @@ using Xunit.Abstractions;
 namespace ActorGrid.MapReduce.Tests;
 
 /// <summary>
-/// Jobs keep going when nodes die: the result equals the single-process reference, and the counters show that only
-/// the attempts running on the dead node were run again — never the whole job.
+/// Jobs over KV data keep going when nodes die (the coordinator's node, or a worker's, which also owns KV partitions
+/// and reduce partitions): the result equals the single-process reference, and the counters show that only the
+/// attempts running on the dead node were run again — never the whole job.
 /// </summary>
 public sealed class MapReduceFaultSpec(ITestOutputHelper output)
 {
@@ -18,8 +20,8 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
     public async Task A_job_survives_the_crash_of_the_node_running_its_coordinator()
     {
         await using var cluster = await StartAsync();
-        var text = string.Join("\n", Reference.Documents(600_000, 2000, seed: 7));
-        var jobId = await SubmitAsync(cluster, text);
+        var documents = await KvData.StoreAsync(cluster.Nodes[0], "docs/", Reference.Documents(3_000_000, 4000, seed: 7));
+        var jobId = await SubmitAsync(cluster);
 
         var before = await JobWatch.UntilAsync(cluster, jobId, s => s.Progress.MapTasks.Completed >= s.Progress.MapTasks.Total / 4 && s.Progress.MapTasks.Total > 0,
             TimeSpan.FromSeconds(30), "a quarter of the map tasks to complete");
@@ -34,16 +36,16 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
 
         Assert.NotEqual(before.Coordinator, after.Coordinator);
         AssertNoWholeJobRestart(after);
-        Assert.Equal(text.Split('\n').Length - (text.EndsWith('\n') ? 1 : 0), after.Counter("mapInputRecords"));
-        ResultChecker.Compare(Reference.WordCount([text]), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
+        Assert.Equal(documents.Count, after.Counter("mapInputRecords"));
+        ResultChecker.Compare(Reference.WordCount(documents.Values), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
     }
 
     [Fact]
     public async Task A_job_survives_the_crash_of_a_worker_node_mid_map()
     {
         await using var cluster = await StartAsync();
-        var text = string.Join("\n", Reference.Documents(600_000, 2000, seed: 11));
-        var jobId = await SubmitAsync(cluster, text);
+        var documents = await KvData.StoreAsync(cluster.Nodes[0], "docs/", Reference.Documents(3_000_000, 4000, seed: 11));
+        var jobId = await SubmitAsync(cluster);
 
         var before = await JobWatch.UntilAsync(cluster, jobId, s => s.Progress.MapTasks.Completed >= s.Progress.MapTasks.Total / 4 && s.Progress.MapTasks.Total > 0,
             TimeSpan.FromSeconds(30), "a quarter of the map tasks to complete");
@@ -58,8 +60,8 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
         Assert.Equal(before.Coordinator, after.Coordinator);
         Assert.True(after.Counter("retriedAttempts") >= 1, "the attempts running on the crashed worker were not run again");
         AssertNoWholeJobRestart(after);
-        Assert.Equal(text.Split('\n').Length - (text.EndsWith('\n') ? 1 : 0), after.Counter("mapInputRecords"));
-        ResultChecker.Compare(Reference.WordCount([text]), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
+        Assert.Equal(documents.Count, after.Counter("mapInputRecords"));
+        ResultChecker.Compare(Reference.WordCount(documents.Values), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
     }
 
     private static void AssertNoWholeJobRestart(JobStatus status)
@@ -74,16 +76,17 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
     private async Task<GridTestCluster> StartAsync() =>
         await GridTestCluster.StartAsync(
             3,
-            grid => grid.WithMapReduce(
+            grid => grid.WithKeyValue().WithMapReduce(
                 jobs => jobs.Add<PacedWordCountJob>(PacedWordCountJob.Name),
-                MapReduceProtocol.Settings.Default(2) with { MapSlotsPerNode = SlotsPerNode, TextSplitChars = 25_000 }),
+                MapReduceProtocol.Settings.Default(2) with { MapSlotsPerNode = SlotsPerNode, WorkerConcurrency = SlotsPerNode, KvSplitsPerNode = 6 }),
             new GridTestClusterOptions { Log = output.WriteLine });
 
-    private static async Task<string> SubmitAsync(GridTestCluster cluster, string text)
+    // About 18 map tasks of ~40 documents, 30 ms each: the map phase lasts a few seconds.
+    private static async Task<string> SubmitAsync(GridTestCluster cluster)
     {
-        using var parameters = System.Text.Json.JsonDocument.Parse("""{"delayMs":3}""");
+        using var parameters = System.Text.Json.JsonDocument.Parse("""{"delayMs":30}""");
         return await cluster.Nodes[0].Client.Jobs.SubmitAsync(
-            new JobRequest(PacedWordCountJob.Name, JobInput.FromText(text), Reducers: 3, Parameters: parameters.RootElement.Clone()));
+            new JobRequest(PacedWordCountJob.Name, JobInput.FromKvPrefix("docs/"), Reducers: 3, Parameters: parameters.RootElement.Clone()));
     }
 
     private static int IndexOf(GridTestCluster cluster, string address) =>
