@@ -16,7 +16,14 @@ internal static class KvData
         var keyed = documents.Select((d, i) => (Key: prefix + i.ToString("D5", CultureInfo.InvariantCulture), Text: d)).ToList();
         foreach (var batch in keyed.Chunk(100))
         {
-            await store.PutManyAsync(batch.Select(d => new KvEntry(d.Key, Encoding.UTF8.GetBytes(d.Text))).ToList());
+            // Right after the cluster forms, partitions are still being placed: a write may time out and is retried
+            // (unconditional puts of the same value are idempotent in content).
+            var entries = batch.Select(d => new KvEntry(d.Key, Encoding.UTF8.GetBytes(d.Text))).ToList();
+            await Eventually.AwaitAsync(async () =>
+            {
+                await store.PutManyAsync(entries);
+                return null;
+            }, TimeSpan.FromSeconds(60), $"{entries.Count} documents to be stored");
         }
 
         return keyed.ToDictionary(d => d.Key, d => d.Text, StringComparer.Ordinal);
