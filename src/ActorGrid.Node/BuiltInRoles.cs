@@ -1,3 +1,4 @@
+using ActorGrid.Broker;
 using ActorGrid.Grid;
 
 namespace ActorGrid.Node;
@@ -5,5 +6,6 @@ namespace ActorGrid.Node;
 /// <summary>The roles every ActorGrid node can host; which ones it hosts is <c>ActorGrid:Roles</c>.</summary>
 internal static class BuiltInRoles
 {
-    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid;
+    public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
+        .WithBroker();
 }
