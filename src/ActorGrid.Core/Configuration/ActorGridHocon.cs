@@ -29,13 +29,16 @@ public static class ActorGridHocon
     /// <summary>Read journal used for paged catch-up reads.</summary>
     public const string QueryPluginId = "akka.persistence.query.journal.sql";
 
-    /// <summary>Builds the node's Akka.NET configuration (with the Akka.Persistence.Sql defaults as fallback).</summary>
-    public static Config Build(ActorGridOptions options)
+    /// <summary>
+    /// Builds the node's Akka.NET configuration (with the sharding, singleton, distributed data and
+    /// Akka.Persistence.Sql defaults as fallback) for a node hosting <paramref name="roles"/>.
+    /// </summary>
+    public static Config Build(ActorGridOptions options, IReadOnlyList<string> roles)
     {
         var (provider, connectionString) = ResolveJournal(options);
         var fd = options.FailureDetection;
         var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
-        var roles = string.Join(", ", EffectiveRoles(options).Select(Quote));
+        var roleList = string.Join(", ", roles.Select(Quote));
         var hocon = $$"""
             akka {
               loglevel = INFO
@@ -53,7 +56,7 @@ public static class ActorGridHocon
                 }
               }
               cluster {
-                roles = [{{roles}}]
+                roles = [{{roleList}}]
                 min-nr-of-members = 1
                 log-info-verbose = off
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
@@ -141,10 +144,6 @@ public static class ActorGridHocon
             .WithFallback(DistributedData.DefaultConfig())
             .WithFallback(SqlPersistence.DefaultConfiguration);
     }
-
-    /// <summary>The roles this node hosts: the configured ones, or every built-in role when none are configured.</summary>
-    public static IReadOnlyList<string> EffectiveRoles(ActorGridOptions options) =>
-        options.Roles.Count == 0 ? ActorGridOptionsValidator.BuiltInRoles : options.Roles;
 
     /// <summary>The journal provider name (LinqToDB) and connection string for the options.</summary>
     public static (string ProviderName, string ConnectionString) ResolveJournal(ActorGridOptions options) =>

@@ -25,7 +25,7 @@ public sealed record ActorGridOptions
     /// <summary>Seed nodes as <c>host:port</c>. Empty: the node forms a one-node cluster by joining itself.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
 
-    /// <summary>Roles this node hosts (<c>kv</c>, <c>broker</c>, <c>mapreduce</c>, or user roles). Empty: all built-in roles.</summary>
+    /// <summary>Roles this node hosts (<c>kv</c>, <c>broker</c>, <c>mapreduce</c>, or user roles). Empty: every role the node was built with.</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];
 
     /// <summary>Folder for the SQLite journal file (shared by node processes on one machine).</summary>

@@ -7,9 +7,6 @@ namespace ActorGrid.Configuration;
 /// <summary>Binds and validates <see cref="ActorGridOptions"/> so that bad configuration fails at start, naming the key.</summary>
 public static class ActorGridOptionsValidator
 {
-    /// <summary>The built-in role names.</summary>
-    public static readonly IReadOnlyList<string> BuiltInRoles = ["kv", "broker", "mapreduce"];
-
     /// <summary>
     /// Binds the <c>ActorGrid</c> section, refusing unknown keys and unconvertible values, then validates.
     /// </summary>

@@ -16,9 +16,9 @@ public static class ActorGridAkkaExtensions
     /// </summary>
     public static AkkaConfigurationBuilder WithActorGrid(this AkkaConfigurationBuilder akka, ActorGridOptions options, ActorGridBuilder grid)
     {
-        var context = new GridContext(options);
+        var context = new GridContext(options, options.Roles.Count > 0 ? options.Roles : grid.Roles.Select(r => r.Name).ToList());
         var manifests = grid.BuildManifests();
-        akka.AddHocon(ActorGridHocon.Build(options), HoconAddMode.Prepend)
+        akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
             .ConfigureLoggers(loggers => loggers.AddLoggerFactory());
 
@@ -27,14 +27,19 @@ public static class ActorGridAkkaExtensions
             role.Configure(akka, context);
         }
 
+        foreach (var customise in grid.AkkaCustomisations)
+        {
+            customise(akka);
+        }
+
         return akka.AddStartup((system, _) => JoinCluster(system, options));
     }
 
-    /// <summary>The Akka address of a seed given as <c>host:port</c>.</summary>
-    public static Address SeedAddress(ActorGridOptions options, string seed)
+    /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>
+    public static Address SeedAddress(Address self, string seed)
     {
         ActorGridOptionsValidator.TryParseHostPort(seed, out var host, out var port);
-        return new Address("akka.tcp", options.ClusterName, host, port);
+        return new Address(self.Protocol, self.System, host, port);
     }
 
     private static void JoinCluster(ActorSystem system, ActorGridOptions options)
@@ -47,7 +52,7 @@ public static class ActorGridAkkaExtensions
         }
         else
         {
-            cluster.JoinSeedNodes(seeds.Select(s => SeedAddress(options, s)));
+            cluster.JoinSeedNodes(seeds.Select(s => SeedAddress(cluster.SelfAddress, s)));
         }
     }
 }

@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Serialization;
+using Akka.Hosting;
 
 namespace ActorGrid.Grid;
 
@@ -7,6 +8,7 @@ namespace ActorGrid.Grid;
 public sealed class ActorGridBuilder
 {
     private readonly List<IGridRole> _roles = [];
+    private readonly List<Action<AkkaConfigurationBuilder>> _akka = [];
 
     /// <summary>The roles added so far, in order.</summary>
     public IReadOnlyList<IGridRole> Roles => _roles;
@@ -20,6 +22,19 @@ public sealed class ActorGridBuilder
         }
 
         _roles.Add(role);
+        return this;
+    }
+
+    /// <summary>Akka.Hosting customisations applied after the grid's own configuration (later ones win).</summary>
+    public IReadOnlyList<Action<AkkaConfigurationBuilder>> AkkaCustomisations => _akka;
+
+    /// <summary>
+    /// Adds Akka.Hosting configuration of the embedding service (extra HOCON, actors, regions); applied after the
+    /// grid's own configuration, so HOCON added with <see cref="HoconAddMode.Prepend"/> overrides it.
+    /// </summary>
+    public ActorGridBuilder ConfigureAkka(Action<AkkaConfigurationBuilder> configure)
+    {
+        _akka.Add(configure);
         return this;
     }
 

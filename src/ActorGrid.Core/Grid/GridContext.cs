@@ -4,11 +4,10 @@ using ActorGrid.Configuration;
 namespace ActorGrid.Grid;
 
 /// <summary>What a role needs to know about the node it is being configured on.</summary>
-public sealed record GridContext(ActorGridOptions Options)
+/// <param name="Options">The node's options.</param>
+/// <param name="Roles">The roles this node hosts: <c>ActorGrid:Roles</c>, or every role added to the grid when that is empty.</param>
+public sealed record GridContext(ActorGridOptions Options, IReadOnlyList<string> Roles)
 {
-    /// <summary>The roles this node hosts.</summary>
-    public IReadOnlyList<string> Roles { get; } = ActorGridHocon.EffectiveRoles(Options);
-
     /// <summary>Whether this node hosts entities of <paramref name="role"/> (otherwise it only proxies to them).</summary>
     public bool Hosts(string role) => Roles.Contains(role, StringComparer.Ordinal);
 }

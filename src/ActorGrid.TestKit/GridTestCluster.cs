@@ -1,0 +1,248 @@
+#nullable enable
+using ActorGrid.Configuration;
+using ActorGrid.Grid;
+using Akka.Cluster;
+using Npgsql;
+
+namespace ActorGrid.TestKit;
+
+/// <summary>
+/// N ActorGrid nodes in one test process, joined over real loopback remoting and sharing one journal, with the
+/// faults a distributed system meets: crash, graceful leave, restart, network partition and heal.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue());
+/// await cluster.Nodes[0].Client.Kv.PutAsync("a", "1"u8.ToArray());
+/// await cluster.CrashAsync(0);
+/// await cluster.WaitForUpAsync(2);
+/// </code>
+/// </example>
+public sealed class GridTestCluster : IAsyncDisposable
+{
+    private readonly List<GridTestNode> _nodes = [];
+    private readonly HashSet<(int, int)> _partitioned = [];
+    private readonly Action<ActorGridBuilder> _roles;
+    private readonly GridTestClusterOptions _kit;
+    private readonly string _clusterName;
+    private readonly string _dataDir;
+    private readonly string? _postgresSchema;
+    private readonly string? _postgresConnectionString;
+
+    private GridTestCluster(Action<ActorGridBuilder> roles, GridTestClusterOptions kit)
+    {
+        _roles = roles;
+        _kit = kit;
+        var id = Guid.NewGuid().ToString("N")[..12];
+        _clusterName = "grid-" + id;
+        _dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-tests", id);
+        if (kit.Provider == PersistenceProvider.PostgreSql)
+        {
+            if (string.IsNullOrWhiteSpace(kit.PostgresConnectionString))
+            {
+                throw new InvalidOperationException(
+                    $"A PostgreSQL spec needs a connection string in {GridTestClusterOptions.PostgresEnvironmentVariable}");
+            }
+
+            _postgresSchema = "grid_" + id;
+            _postgresConnectionString = new NpgsqlConnectionStringBuilder(kit.PostgresConnectionString) { SearchPath = _postgresSchema }.ToString();
+        }
+    }
+
+    /// <summary>Every node started so far, by index (a restarted node replaces its earlier instance).</summary>
+    public IReadOnlyList<GridTestNode> Nodes => _nodes;
+
+    /// <summary>The nodes whose actor system is running.</summary>
+    public IReadOnlyList<GridTestNode> Running => _nodes.Where(n => n.IsRunning).ToList();
+
+    /// <summary>The node at <paramref name="index"/>.</summary>
+    public GridTestNode this[int index] => _nodes[index];
+
+    /// <summary>Starts <paramref name="count"/> nodes hosting the roles <paramref name="roles"/> adds and waits until all are Up.</summary>
+    public static async Task<GridTestCluster> StartAsync(int count, Action<ActorGridBuilder> roles, GridTestClusterOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var cluster = new GridTestCluster(roles, options ?? new GridTestClusterOptions());
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await cluster.CreateSchemaAsync();
+            for (var i = 0; i < count; i++)
+            {
+                cluster._nodes.Add(await cluster.StartNodeAsync(i));
+                cluster._kit.Log?.Invoke($"[kit] node{i} started at {cluster._nodes[i].Address} ({clock.Elapsed.TotalSeconds:0.0}s)");
+            }
+
+            await cluster.WaitForUpAsync(count);
+            cluster._kit.Log?.Invoke($"[kit] {count} nodes Up after {clock.Elapsed.TotalSeconds:0.0}s");
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Kills node <paramref name="index"/> without a graceful leave; the split-brain resolver must down it.</summary>
+    public Task CrashAsync(int index)
+    {
+        _kit.Log?.Invoke($"[kit] crash node{index} ({_nodes[index].Address})");
+        return _nodes[index].CrashAsync();
+    }
+
+    /// <summary>Stops node <paramref name="index"/> gracefully: it leaves and hands its shards off first.</summary>
+    public Task LeaveAsync(int index)
+    {
+        _kit.Log?.Invoke($"[kit] graceful leave node{index} ({_nodes[index].Address})");
+        return _nodes[index].LeaveAsync();
+    }
+
+    /// <summary>Starts a stopped node <paramref name="index"/> again on the same journal and waits until it is Up.</summary>
+    public async Task<GridTestNode> RestartAsync(int index)
+    {
+        if (_nodes[index].IsRunning)
+        {
+            throw new InvalidOperationException($"node{index} is still running");
+        }
+
+        await _nodes[index].DisposeAsync();
+        _nodes[index] = await StartNodeAsync(index);
+        _kit.Log?.Invoke($"[kit] restarted node{index} as {_nodes[index].Address}");
+        await WaitForUpAsync(Running.Count);
+        return _nodes[index];
+    }
+
+    /// <summary>Drops all traffic between the nodes of <paramref name="side1"/> and those of <paramref name="side2"/>.</summary>
+    public async Task PartitionAsync(IReadOnlyCollection<int> side1, IReadOnlyCollection<int> side2)
+    {
+        _kit.Log?.Invoke($"[kit] partition [{string.Join(",", side1)}] | [{string.Join(",", side2)}]");
+        foreach (var a in side1)
+        {
+            foreach (var b in side2)
+            {
+                await SetBlackholeAsync(a, b, blackhole: true);
+                _partitioned.Add((a, b));
+            }
+        }
+    }
+
+    /// <summary>Restores all traffic dropped by <see cref="PartitionAsync"/>.</summary>
+    public async Task HealAsync()
+    {
+        _kit.Log?.Invoke("[kit] heal all partitions");
+        foreach (var (a, b) in _partitioned)
+        {
+            await SetBlackholeAsync(a, b, blackhole: false);
+        }
+
+        _partitioned.Clear();
+    }
+
+    /// <summary>
+    /// Waits until every running node sees exactly <paramref name="expectedMembers"/> members, all Up, and none
+    /// unreachable.
+    /// </summary>
+    public async Task WaitForUpAsync(int expectedMembers, TimeSpan? timeout = null)
+    {
+        await Eventually.AwaitAsync(() =>
+        {
+            var running = Running;
+            foreach (var node in running)
+            {
+                var state = Cluster.Get(node.System).State;
+                if (state.Members.Count != expectedMembers || state.Members.Any(m => m.Status != MemberStatus.Up) || state.Unreachable.Count > 0)
+                {
+                    return $"node{node.Index} sees {string.Join(", ", state.Members.Select(m => $"{m.Address.Port}:{m.Status}"))}; unreachable {state.Unreachable.Count}";
+                }
+            }
+
+            return running.Count == 0 ? "no node is running" : null;
+        }, timeout ?? _kit.Timeout, $"{expectedMembers} members Up on every running node");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        // Tearing down a spec's cluster needs no handoff: abort every node at once.
+        await Task.WhenAll(_nodes.Select(async node =>
+        {
+            await node.CrashAsync();
+            await node.DisposeAsync();
+        }));
+
+        _nodes.Clear();
+        await DropSchemaAsync();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException)
+        {
+            // A file still held open by a finalizing connection; the temp folder is cleaned by the OS eventually.
+        }
+    }
+
+    private async Task SetBlackholeAsync(int a, int b, bool blackhole)
+    {
+        var (nodeA, nodeB) = (_nodes[a], _nodes[b]);
+        if (nodeA.IsRunning)
+        {
+            await nodeA.SetBlackholeAsync(nodeB.Address, blackhole);
+        }
+
+        if (nodeB.IsRunning)
+        {
+            await nodeB.SetBlackholeAsync(nodeA.Address, blackhole);
+        }
+    }
+
+    private Task<GridTestNode> StartNodeAsync(int index)
+    {
+        var seeds = Running.Select(n => $"{n.Address.Host}:{n.Address.Port}").Take(3).ToList();
+        var options = new ActorGridOptions
+        {
+            ClusterName = _clusterName,
+            Hostname = "127.0.0.1",
+            Port = 0,
+            Seeds = seeds,
+            DataDir = _dataDir,
+            FailureDetection = _kit.FailureDetection,
+            Persistence = _kit.Provider == PersistenceProvider.PostgreSql
+                ? new PersistenceOptions { Provider = PersistenceProvider.PostgreSql, ConnectionString = _postgresConnectionString }
+                : new PersistenceOptions(),
+        };
+        options = _kit.Configure?.Invoke(index, options) ?? options;
+        return GridTestNode.StartAsync(index, options, _roles, _kit);
+    }
+
+    private async Task CreateSchemaAsync()
+    {
+        if (_postgresSchema is null)
+        {
+            return;
+        }
+
+        await using var connection = new NpgsqlConnection(_kit.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS \"{_postgresSchema}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task DropSchemaAsync()
+    {
+        if (_postgresSchema is null)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(_kit.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_postgresSchema}\" CASCADE", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using ActorGrid.Configuration;
+using ActorGrid.Core.Tests.Counter;
+using ActorGrid.TestKit;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace ActorGrid.Core.Tests;
+
+public sealed class ClusterSpec(ITestOutputHelper output)
+{
+    private GridTestClusterOptions Kit(PersistenceProvider provider = PersistenceProvider.Sqlite) =>
+        new() { Provider = provider, Log = output.WriteLine };
+
+    [Fact]
+    public async Task Three_nodes_form_one_cluster_over_loopback()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.AddRole(new CounterRole()), Kit());
+
+        foreach (var node in cluster.Nodes)
+        {
+            var status = await node.Client.Cluster.GetStatusAsync();
+            Assert.Equal(3, status.Members.Count);
+            Assert.All(status.Members, m => Assert.Equal("Up", m.Status));
+            Assert.All(status.Members, m => Assert.Contains("counter", m.Roles));
+            Assert.Empty(status.Unreachable);
+            Assert.StartsWith("akka.trttl.gremlin.tcp://grid-", status.Self);
+            Assert.True(await node.Client.Cluster.IsReadyAsync());
+        }
+
+        var leaders = new HashSet<string?>();
+        foreach (var node in cluster.Nodes)
+        {
+            leaders.Add((await node.Client.Cluster.GetStatusAsync()).Leader);
+        }
+
+        Assert.Single(leaders);
+    }
+
+    [Fact]
+    public Task Persistent_entity_survives_a_crash_of_its_host_on_sqlite() => EntitySurvivesCrashOfItsHost(PersistenceProvider.Sqlite);
+
+    [PostgresFact]
+    public Task Persistent_entity_survives_a_crash_of_its_host_on_postgresql() => EntitySurvivesCrashOfItsHost(PersistenceProvider.PostgreSql);
+
+    private async Task EntitySurvivesCrashOfItsHost(PersistenceProvider provider)
+    {
+        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.AddRole(new CounterRole()), Kit(provider));
+        var entity = "c-" + Guid.NewGuid().ToString("N")[..8];
+
+        CounterProtocol.CountReply reply = null!;
+        for (var i = 0; i < 10; i++)
+        {
+            reply = await Region(cluster[i % 3]).Ask<CounterProtocol.CountReply>(new CounterProtocol.Increment(entity, 1), TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal(10, reply.Count);
+        var host = cluster.Nodes.Single(n => n.Address.ToString() == reply.Node);
+        var survivor = cluster.Nodes.First(n => n != host);
+        output.WriteLine($"entity {entity} lives on node{host.Index}; crashing it");
+
+        var clock = Stopwatch.StartNew();
+        await cluster.CrashAsync(host.Index);
+
+        CounterProtocol.CountReply? recovered = null;
+        await Eventually.AwaitAsync(async () =>
+        {
+            recovered = await Region(survivor).Ask<CounterProtocol.CountReply>(new CounterProtocol.GetCount(entity), TimeSpan.FromSeconds(2));
+            return recovered.Node == reply.Node ? "still answered by the crashed node" : null;
+        }, TimeSpan.FromSeconds(40), "the entity to answer from a survivor");
+        output.WriteLine($"entity answered from {recovered!.Node} {clock.Elapsed.TotalSeconds:0.0}s after the crash");
+
+        Assert.Equal(10, recovered.Count);
+        Assert.NotEqual(reply.Node, recovered.Node);
+
+        // The crashed node was downed and removed by the split-brain resolver: nothing else downs nodes here.
+        await cluster.WaitForUpAsync(2);
+        Assert.DoesNotContain(host.Address, survivor.UpMembers);
+    }
+
+    private static IActorRef Region(GridTestNode node) => node.Services.GetRequiredService<ActorRegistry>().Get<CounterRegion>();
+}
