@@ -26,4 +26,7 @@ public sealed class ActorGridClient
 
     /// <summary>Cluster membership, health and shard placement.</summary>
     public ClusterClient Cluster { get; }
+
+    /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
+    public BrokerClient Broker => new(Http);
 }
