@@ -28,6 +28,12 @@ public static class ActorGridServiceCollectionExtensions
 
         services.AddSingleton(options);
         services.AddSingleton(grid);
+        var context = GridContext.For(options, grid);
+        foreach (var role in grid.Roles)
+        {
+            role.AddServices(services, context);
+        }
+
         // Registered before Akka's hosted service so that journal checks fail the start before the node joins.
         services.AddHostedService<JournalPreparationService>();
         services.AddAkka(options.ClusterName, akka => akka.WithActorGrid(options, grid));

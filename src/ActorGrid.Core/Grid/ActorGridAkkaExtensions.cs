@@ -16,7 +16,7 @@ public static class ActorGridAkkaExtensions
     /// </summary>
     public static AkkaConfigurationBuilder WithActorGrid(this AkkaConfigurationBuilder akka, ActorGridOptions options, ActorGridBuilder grid)
     {
-        var context = new GridContext(options, options.Roles.Count > 0 ? options.Roles : grid.Roles.Select(r => r.Name).ToList());
+        var context = GridContext.For(options, grid);
         var manifests = grid.BuildManifests();
         akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))

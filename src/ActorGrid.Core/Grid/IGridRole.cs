@@ -2,6 +2,7 @@
 using ActorGrid.Serialization;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ActorGrid.Grid;
 
@@ -19,6 +20,12 @@ public interface IGridRole
 
     /// <summary>Registers every wire and persisted type of the role under a stable manifest.</summary>
     void RegisterManifests(ManifestRegistry manifests);
+
+    /// <summary>
+    /// Registers the role's services (for example its implementation of a contract in <c>ActorGrid.Contracts</c>,
+    /// through which other roles and embedding services use it).
+    /// </summary>
+    void AddServices(IServiceCollection services, GridContext context) { }
 
     /// <summary>Starts the role's shard regions (or proxies) and actors.</summary>
     void Configure(AkkaConfigurationBuilder akka, GridContext context);

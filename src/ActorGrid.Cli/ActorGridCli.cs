@@ -1,0 +1,31 @@
+#nullable enable
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using ActorGrid.Cli.Commands;
+
+namespace ActorGrid.Cli;
+
+/// <summary>The <c>actorgrid</c> command tree.</summary>
+public static class ActorGridCli
+{
+    /// <summary>The root command with the global options and every area's verbs.</summary>
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("actorgrid — talk to an ActorGrid cluster through any node's HTTP API").AddGlobalOptions();
+        root.Subcommands.Add(ClusterCommands.Create());
+        return root;
+    }
+
+    /// <summary>Parses <paramref name="args"/> and runs the chosen verb; returns the exit code.</summary>
+    public static Task<int> RunAsync(string[] args, InvocationConfiguration? configuration = null, CancellationToken cancellationToken = default)
+    {
+        var parseResult = Create().Parse(args);
+        if (parseResult.Action is ParseErrorAction parseError)
+        {
+            // A usage mistake is one line too; --help is there for the rest.
+            parseError.ShowHelp = false;
+        }
+
+        return parseResult.InvokeAsync(configuration, cancellationToken);
+    }
+}

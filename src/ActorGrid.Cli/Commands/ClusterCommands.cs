@@ -1,0 +1,117 @@
+#nullable enable
+using System.CommandLine;
+using System.Globalization;
+using ActorGrid.Client;
+using Spectre.Console;
+
+namespace ActorGrid.Cli.Commands;
+
+/// <summary><c>actorgrid cluster status|shards</c>: membership and shard placement.</summary>
+public static class ClusterCommands
+{
+    /// <summary>The <c>cluster</c> command and its verbs.</summary>
+    public static Command Create()
+    {
+        var status = new Command("status", "Members (address, status, roles), the leader and unreachable nodes");
+        status.SetGridAction(async (grid, cancellationToken) =>
+        {
+            var cluster = await grid.Client.Cluster.GetStatusAsync(cancellationToken);
+            if (grid.Json)
+            {
+                grid.WriteJson(cluster);
+            }
+            else
+            {
+                WriteStatus(grid.Console, cluster);
+            }
+
+            return 0;
+        });
+
+        var shards = new Command("shards", "Per role and entity type: each shard's node, entity count and recent load");
+        shards.SetGridAction(async (grid, cancellationToken) =>
+        {
+            var placement = await grid.Client.Cluster.GetShardsAsync(cancellationToken);
+            if (grid.Json)
+            {
+                grid.WriteJson(placement);
+            }
+            else
+            {
+                WriteShards(grid.Console, placement);
+            }
+
+            return 0;
+        });
+
+        return new Command("cluster", "Cluster membership and shard placement") { status, shards };
+    }
+
+    private static void WriteStatus(IAnsiConsole console, ClusterStatus cluster)
+    {
+        var unreachable = cluster.Unreachable.ToHashSet(StringComparer.Ordinal);
+        var table = new Table().AddColumns("Address", "Status", "Reachable", "Roles", "");
+        foreach (var member in cluster.Members.OrderBy(m => m.Address, StringComparer.Ordinal))
+        {
+            var notes = new List<string>(2);
+            if (member.Address == cluster.Self)
+            {
+                notes.Add("self");
+            }
+
+            if (member.Address == cluster.Leader)
+            {
+                notes.Add("leader");
+            }
+
+            table.AddRow(
+                Markup.Escape(member.Address),
+                Markup.Escape(member.Status),
+                unreachable.Contains(member.Address) ? "[red]no[/]" : "yes",
+                Markup.Escape(member.Roles.Count == 0 ? "-" : string.Join(",", member.Roles.Order(StringComparer.Ordinal))),
+                string.Join(", ", notes));
+        }
+
+        console.Write(table);
+        var up = cluster.Members.Count(m => m.Status == "Up");
+        console.WriteLine($"Leader: {cluster.Leader ?? "none"}");
+        console.WriteLine($"Members: {cluster.Members.Count} ({up} Up)");
+        console.WriteLine($"Unreachable: {(cluster.Unreachable.Count == 0 ? "none" : string.Join(", ", cluster.Unreachable))}");
+    }
+
+    private static void WriteShards(IAnsiConsole console, ShardsStatus placement)
+    {
+        if (placement.Regions.Count == 0)
+        {
+            console.WriteLine("No sharded roles on this cluster.");
+            return;
+        }
+
+        foreach (var region in placement.Regions)
+        {
+            var table = new Table { Title = new TableTitle(Markup.Escape($"{region.Role} / {region.TypeName}")) }
+                .AddColumns("Shard", "Node", "Entities", "Load");
+            table.Columns[2].RightAligned();
+            table.Columns[3].RightAligned();
+            foreach (var shard in region.Shards)
+            {
+                table.AddRow(
+                    Markup.Escape(shard.ShardId),
+                    Markup.Escape(shard.Node),
+                    shard.Entities.ToString(CultureInfo.InvariantCulture),
+                    shard.Load is { } load ? load.ToString("0.##", CultureInfo.InvariantCulture) : "-");
+            }
+
+            console.Write(table);
+
+            // The hot-spot view: how evenly shards, entities and load are spread over nodes.
+            foreach (var node in region.Shards.GroupBy(s => s.Node).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var load = node.Sum(s => s.Load ?? 0);
+                console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"  {node.Key}: {node.Count()} shards, {node.Sum(s => s.Entities)} entities, load {load:0.##}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+#nullable enable
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using ActorGrid.Client;
+using Spectre.Console;
+
+namespace ActorGrid.Cli;
+
+/// <summary>
+/// What every verb shares: the global options (<c>--node</c>, <c>--json</c>, <c>--timeout</c>), the client for the
+/// chosen node, and one failure policy — any failure prints one line to stderr and exits non-zero.
+/// </summary>
+public static class GridCli
+{
+    /// <summary>Environment variable that overrides the default node address.</summary>
+    public const string NodeEnvironmentVariable = "ACTORGRID_NODE";
+
+    /// <summary>Where the CLI goes when neither <c>--node</c> nor <c>ACTORGRID_NODE</c> says otherwise.</summary>
+    public const string DefaultNode = "http://127.0.0.1:5080";
+
+    /// <summary>Exit code of a failed call (the node answered with an error, or could not be reached).</summary>
+    public const int Failed = 1;
+
+    /// <summary>Exit code when the user interrupted the command (Ctrl-C).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary><c>--node &lt;url&gt;</c>: the node to talk to; any node serves any request.</summary>
+    public static Option<Uri> NodeOption { get; } = new("--node")
+    {
+        Description = $"Base URL of any ActorGrid node [env: {NodeEnvironmentVariable}]",
+        HelpName = "url",
+        Recursive = true,
+        CustomParser = result => ParseNode(result, result.Tokens[^1].Value, "--node"),
+        DefaultValueFactory = result => ParseNode(
+            result, Environment.GetEnvironmentVariable(NodeEnvironmentVariable) is { Length: > 0 } env ? env : DefaultNode, NodeEnvironmentVariable)!,
+    };
+
+    /// <summary><c>--json</c>: print the node's answer as JSON instead of tables, for scripts.</summary>
+    public static Option<bool> JsonOption { get; } = new("--json")
+    {
+        Description = "Print results as JSON (for scripts)",
+        Recursive = true,
+    };
+
+    /// <summary><c>--timeout &lt;seconds&gt;</c>: how long one HTTP call may take.</summary>
+    public static Option<double> TimeoutOption { get; } = new("--timeout")
+    {
+        Description = "Seconds one request to the node may take",
+        HelpName = "seconds",
+        Recursive = true,
+        DefaultValueFactory = _ => 30,
+        Validators = { r => { if (r.GetValueOrDefault<double>() <= 0) { r.AddError("--timeout must be positive"); } } },
+    };
+
+    /// <summary>Adds the global options to <paramref name="root"/>.</summary>
+    public static RootCommand AddGlobalOptions(this RootCommand root)
+    {
+        root.Options.Add(NodeOption);
+        root.Options.Add(JsonOption);
+        root.Options.Add(TimeoutOption);
+        return root;
+    }
+
+    /// <summary>
+    /// Sets <paramref name="action"/> as the command's action, handing it a <see cref="GridInvocation"/> (client, output,
+    /// options) and turning any failure into one line on stderr and exit code <see cref="Failed"/>.
+    /// </summary>
+    public static void SetGridAction(this Command command, Func<GridInvocation, CancellationToken, Task<int>> action) =>
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var config = parseResult.InvocationConfiguration;
+            var node = parseResult.GetRequiredValue(NodeOption);
+            using var http = CreateHttpClient(node, TimeSpan.FromSeconds(parseResult.GetValue(TimeoutOption)));
+            var invocation = new GridInvocation(parseResult, new ActorGridClient(http), node, config.Output, config.Error, parseResult.GetValue(JsonOption));
+            try
+            {
+                return await action(invocation, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await config.Error.WriteLineAsync("interrupted");
+                return Interrupted;
+            }
+            catch (Exception e)
+            {
+                await config.Error.WriteLineAsync("error: " + Describe(e, node));
+                return Failed;
+            }
+        });
+
+    /// <summary>One line that tells the user what went wrong, without a stack trace.</summary>
+    public static string Describe(Exception e, Uri baseAddress)
+    {
+        var node = baseAddress.ToString().TrimEnd('/');
+        var line = e switch
+        {
+            ActorGridException problem => problem.Message,
+            HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } =>
+                $"cannot reach node {node}: connection refused (is it running? set --node or {NodeEnvironmentVariable})",
+            HttpRequestException { InnerException: SocketException socket } => $"cannot reach node {node}: {socket.Message}",
+            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => $"cannot reach node {node}: unknown host",
+            HttpRequestException http => $"request to {node} failed: {http.Message}",
+            TaskCanceledException or TimeoutException => $"node {node} did not answer in time (see --timeout)",
+            JsonException json => $"node {node} sent an unexpected answer: {json.Message}",
+            _ => e.Message,
+        };
+        return line.ReplaceLineEndings(" ").Trim();
+    }
+
+    private static HttpClient CreateHttpClient(Uri node, TimeSpan timeout) =>
+        new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5), AutomaticDecompression = DecompressionMethods.All })
+        {
+            BaseAddress = node,
+            Timeout = timeout,
+        };
+
+    private static Uri? ParseNode(ArgumentResult result, string text, string source)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            result.AddError($"{source} must be an http(s) URL such as {DefaultNode} (got '{text}')");
+            return null;
+        }
+
+        // Relative request paths ("cluster", "kv/...") must land under a path prefix, not replace its last segment.
+        return uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri + "/");
+    }
+}
+
+/// <summary>What a verb's action gets: the parse result, a client for the chosen node, and where to write.</summary>
+/// <param name="ParseResult">The parsed command line (read the verb's own options and arguments from it).</param>
+/// <param name="Client">Client for the node given by <c>--node</c>.</param>
+/// <param name="Node">The node's base URL.</param>
+/// <param name="Output">Standard output.</param>
+/// <param name="Error">Standard error.</param>
+/// <param name="Json">Whether <c>--json</c> was given.</param>
+public sealed record GridInvocation(ParseResult ParseResult, ActorGridClient Client, Uri Node, TextWriter Output, TextWriter Error, bool Json)
+{
+    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>A Spectre.Console surface over <see cref="Output"/> for tables and progress bars.</summary>
+    public IAnsiConsole Console { get; } = CreateConsole(Output);
+
+    /// <summary>The value of one of the verb's options.</summary>
+    public T? Get<T>(Option<T> option) => ParseResult.GetValue(option);
+
+    /// <summary>The value of one of the verb's arguments.</summary>
+    public T? Get<T>(Argument<T> argument) => ParseResult.GetValue(argument);
+
+    /// <summary>Writes <paramref name="value"/> as indented JSON (web naming) to <see cref="Output"/>.</summary>
+    public void WriteJson<T>(T value) => Output.WriteLine(JsonSerializer.Serialize(value, Indented));
+
+    private static IAnsiConsole CreateConsole(TextWriter output)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        if (output != System.Console.Out || System.Console.IsOutputRedirected)
+        {
+            // Piped or captured: no terminal width to respect, and wrapped cells break grep and awk.
+            console.Profile.Width = 240;
+        }
+
+        return console;
+    }
+}

@@ -1,0 +1,1 @@
+return await ActorGrid.Cli.ActorGridCli.RunAsync(args);

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Text.Json;
+using ActorGrid.Cli;
+using ActorGrid.TestKit.Processes;
+
+namespace ActorGrid.Node.Tests;
+
+/// <summary>The <c>actorgrid</c> CLI run in-process against a real node process.</summary>
+public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
+{
+    [Fact]
+    public async Task Cluster_status_shows_the_member_table()
+    {
+        var (exitCode, stdout, stderr) = await RunAsync("cluster", "status", "--node", fixture.Node.HttpUri.ToString());
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Empty(stderr);
+        var row = Assert.Single(stdout.Split('\n'), l => l.StartsWith('│') && l.Contains(fixture.Node.ClusterAddress, StringComparison.Ordinal));
+        Assert.Contains("Up", row, StringComparison.Ordinal);
+        Assert.Contains("self, leader", row, StringComparison.Ordinal);
+        Assert.Contains("Members: 1 (1 Up)", stdout, StringComparison.Ordinal);
+        Assert.Contains("Unreachable: none", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cluster_status_json_is_the_node_answer()
+    {
+        var (exitCode, stdout, stderr) = await RunAsync("cluster", "status", "--json", "--node", fixture.Node.HttpUri.ToString());
+
+        Assert.True(exitCode == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(fixture.Node.ClusterAddress, json.RootElement.GetProperty("self").GetString());
+        var member = Assert.Single(json.RootElement.GetProperty("members").EnumerateArray());
+        Assert.Equal("Up", member.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_node_comes_from_ACTORGRID_NODE_when_no_flag_is_given()
+    {
+        var before = Environment.GetEnvironmentVariable(GridCli.NodeEnvironmentVariable);
+        Environment.SetEnvironmentVariable(GridCli.NodeEnvironmentVariable, fixture.Node.HttpUri.ToString());
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunAsync("cluster", "status", "--json");
+            Assert.True(exitCode == 0, stderr);
+            Assert.Contains(fixture.Node.ClusterAddress, stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(GridCli.NodeEnvironmentVariable, before);
+        }
+    }
+
+    [Fact]
+    public async Task Cluster_shards_succeeds()
+    {
+        var (exitCode, _, stderr) = await RunAsync("cluster", "shards", "--node", fixture.Node.HttpUri.ToString());
+        Assert.True(exitCode == 0, stderr);
+    }
+
+    [Fact]
+    public async Task An_unreachable_node_fails_with_one_line()
+    {
+        var nowhere = $"http://127.0.0.1:{FreePorts.Take(1)[0]}";
+        var (exitCode, stdout, stderr) = await RunAsync("cluster", "status", "--node", nowhere);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Empty(stdout);
+        var line = Assert.Single(Lines(stderr));
+        Assert.Contains("connection refused", line, StringComparison.Ordinal);
+        Assert.Contains(nowhere, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_problem_answer_fails_with_its_status_in_one_line()
+    {
+        // A path prefix the node does not serve: every call under it is the node's 404.
+        var (exitCode, _, stderr) = await RunAsync("cluster", "status", "--node", new Uri(fixture.Node.HttpUri, "nope/").ToString());
+
+        Assert.NotEqual(0, exitCode);
+        var line = Assert.Single(Lines(stderr));
+        Assert.StartsWith("error: 404", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_node_url_is_a_usage_error_in_one_line()
+    {
+        var (exitCode, _, stderr) = await RunAsync("cluster", "status", "--node", "not-a-url");
+
+        Assert.NotEqual(0, exitCode);
+        var line = Assert.Single(Lines(stderr));
+        Assert.Contains("--node", line, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exitCode = await ActorGridCli.RunAsync(args, new InvocationConfiguration { Output = stdout, Error = stderr });
+        return (exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
