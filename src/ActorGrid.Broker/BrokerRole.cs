@@ -1,13 +1,18 @@
 #nullable enable
+using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Http;
 using ActorGrid.Broker.Partitions;
 using ActorGrid.Broker.Topics;
+using ActorGrid.Contracts;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
+using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using static ActorGrid.Broker.BrokerProtocol;
+using Settings = ActorGrid.Broker.BrokerProtocol.Settings;
 
 namespace ActorGrid.Broker;
 
@@ -43,6 +48,15 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     public void RegisterManifests(ManifestRegistry manifests) => BrokerProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
+    public void AddServices(IServiceCollection services, GridContext context)
+    {
+        var settings = SettingsFor(context.Options);
+        // The actor system is resolved on first use, once the host has started it.
+        services.AddSingleton(sp => new BrokerGateway(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton<ITopicReader>(sp => new BrokerTopicReader(sp.GetRequiredService<BrokerGateway>()));
+    }
+
+    /// <inheritdoc />
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)
     {
         var settings = SettingsFor(context.Options);
@@ -56,7 +70,7 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     }
 
     /// <inheritdoc />
-    public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapBrokerEndpoints(this);
+    public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapBrokerEndpoints();
 }
 
 /// <summary>Adds the broker role to a grid.</summary>

@@ -98,6 +98,13 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         return new TopicDescription(config, partitions);
     }
 
+    /// <summary>One partition's start and end offsets.</summary>
+    public async Task<PartitionInfoReply> GetPartitionInfoAsync(string topic, int partition, CancellationToken cancellationToken)
+    {
+        RequirePartition(await GetTopicAsync(topic, cancellationToken), partition);
+        return await AskAsync<PartitionInfoReply>(Region<TopicPartitionRegion>(), new GetPartitionInfo(topic, partition), Settings.AskTimeout, cancellationToken);
+    }
+
     // ---------------------------------------------------------------- produce / fetch
 
     /// <summary>
@@ -273,8 +280,10 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
 
     // ---------------------------------------------------------------- helpers
 
-    private async Task<TopicConfig?> FindTopicAsync(string topic, CancellationToken cancellationToken)
+    /// <summary>A topic's configuration, or null when it does not exist.</summary>
+    public async Task<TopicConfig?> FindTopicAsync(string topic, CancellationToken cancellationToken)
     {
+        RequireName("topic", topic);
         if (_topics.TryGetValue(topic, out var cached))
         {
             return cached;

@@ -2,9 +2,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ActorGrid.Broker.Gateway;
-using ActorGrid.Configuration;
 using ActorGrid.Http;
-using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -18,12 +16,10 @@ internal static class BrokerEndpoints
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static IEndpointRouteBuilder MapBrokerEndpoints(this IEndpointRouteBuilder endpoints, BrokerRole role)
+    public static IEndpointRouteBuilder MapBrokerEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var services = endpoints.ServiceProvider;
-        // The actor system exists only once the host has started: build the gateway on first use.
-        var gateway = new Lazy<BrokerGateway>(() => new BrokerGateway(
-            services.GetRequiredService<ActorSystem>(), role.SettingsFor(services.GetRequiredService<ActorGridOptions>())));
+        // The gateway needs the actor system, which exists only once the host has started: resolve it on first use.
+        var gateway = new Lazy<BrokerGateway>(() => endpoints.ServiceProvider.GetRequiredService<BrokerGateway>());
 
         endpoints.MapPut("/topics/{topic}", (string topic, HttpRequest request, CancellationToken ct) => Handle(async () =>
         {
