@@ -173,6 +173,59 @@ public sealed class BrokerHttpEndToEndSpec(ITestOutputHelper output) : IAsyncLif
         }
     }
 
+    [Fact]
+    public async Task The_cli_creates_lists_and_describes_topics_produces_and_consumes_with_a_group()
+    {
+        var node = _b.HttpUri.ToString();
+
+        var created = await CliAsync("topic", "create", "cli-events", "--partitions", "2", "--retention-messages", "1000", "--node", node);
+        Assert.Equal("created topic cli-events with 2 partitions", created.Stdout.Trim());
+        var again = await CliAsync("topic", "create", "cli-events", "--partitions", "2", "--retention-messages", "1000", "--node", node);
+        Assert.Contains("already exists", again.Stdout, StringComparison.Ordinal);
+        var conflict = await CliAsync("topic", "create", "cli-events", "--partitions", "3", "--node", node);
+        Assert.Equal(1, conflict.ExitCode);
+        Assert.StartsWith("error: 409", Assert.Single(Lines(conflict.Stderr)), StringComparison.Ordinal);
+
+        var produced = await CliAsync("produce", "cli-events", "one", "two", "three", "--key", "k", "--producer-id", "cli", "--node", node);
+        var positions = Lines(produced.Stdout);
+        Assert.Equal(3, positions.Length);
+        Assert.Single(positions.Select(p => p.Split('/')[1]).Distinct());
+        var retried = await CliAsync("produce", "cli-events", "one", "two", "three", "--key", "k", "--producer-id", "cli", "--node", node);
+        Assert.Equal(positions, Lines(retried.Stdout));
+
+        var listed = await CliAsync("topic", "list", "--node", node);
+        var row = Assert.Single(Lines(listed.Stdout), l => l.Contains("cli-events", StringComparison.Ordinal));
+        Assert.Contains("1000 records", row, StringComparison.Ordinal);
+        var described = await CliAsync("topic", "describe", "cli-events", "--json", "--node", node);
+        using (var json = JsonDocument.Parse(described.Stdout))
+        {
+            Assert.Equal(3, json.RootElement.GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("endOffset").GetInt64()));
+        }
+
+        var consumed = await CliAsync("consume", "cli-events", "--group", "cli-group", "--node", _a.HttpUri.ToString());
+        Assert.True(consumed.ExitCode == 0, consumed.Stderr);
+        Assert.Equal(["one", "two", "three"], Lines(consumed.Stdout).Select(l => l.Split('\t')[2]));
+        Assert.Contains("3 record(s) consumed by group cli-group", consumed.Stderr, StringComparison.Ordinal);
+
+        // The group committed: consuming again finds nothing new.
+        var rest = await CliAsync("consume", "cli-events", "--group", "cli-group", "--node", node);
+        Assert.Empty(Lines(rest.Stdout));
+
+        var missing = await CliAsync("topic", "describe", "nope", "--node", node);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.StartsWith("error: 404", Assert.Single(Lines(missing.Stderr)), StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exitCode = await ActorGrid.Cli.ActorGridCli.RunAsync(args, new System.CommandLine.InvocationConfiguration { Output = stdout, Error = stderr });
+        return (exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     private static Task<HttpResponseMessage> PutTopicAsync(NodeProcess node, string topic, int partitions) =>
         node.Http.PutAsJsonAsync($"topics/{topic}", new { partitions, retentionMessages = (long?)null, retentionSeconds = (long?)null });
 

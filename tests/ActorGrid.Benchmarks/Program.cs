@@ -1,0 +1,15 @@
+using ActorGrid.Benchmarks.Broker;
+
+// dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
+var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["broker"] = BrokerBenchmark.RunAsync,
+};
+
+if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: ActorGrid.Benchmarks <{string.Join("|", modes.Keys)}> [options]");
+    return 2;
+}
+
+return await run(args[1..]);
