@@ -34,6 +34,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private long? _snapshotStartOffset;
     private long _deletedBelow;
     private bool _retentionMovedSinceSnapshot;
+    private bool _flushScheduled;
 
     public TopicPartitionEntity(string topic, int partition, Settings settings)
     {
@@ -134,10 +135,17 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         Command<AppendRecords>(append =>
         {
             _buffer.Add((append, Sender));
-            if (_inFlight is null)
+            if (_inFlight is null && !_flushScheduled)
             {
-                Flush();
+                // Flush after the appends already in the mailbox, so that they share this write.
+                _flushScheduled = true;
+                Self.Tell(FlushPending.Instance);
             }
+        });
+        Command<FlushPending>(_ =>
+        {
+            _flushScheduled = false;
+            Flush();
         });
         Command<FetchRecords>(fetch => Fetch(fetch, Sender));
         Command<GetPartitionInfo>(_ =>
@@ -392,6 +400,11 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private sealed class RequestConfig
     {
         public static readonly RequestConfig Instance = new();
+    }
+
+    private sealed class FlushPending
+    {
+        public static readonly FlushPending Instance = new();
     }
 
     private sealed class RetentionTick

@@ -9,6 +9,7 @@ using ActorGrid.Configuration;
 using ActorGrid.Hosting;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Hosting;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +51,17 @@ public static class BrokerBenchmark
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddActorGrid(options, grid => grid.WithBroker());
+        var journalTuning = string.Join("\n", new[] { ("batch-size", Option(args, "--journal-batch-size", 0)), ("parallelism", Option(args, "--journal-parallelism", 0)), ("max-row-by-row-size", Option(args, "--journal-row-by-row", 0)) }
+            .Where(t => t.Item2 > 0).Select(t => $"akka.persistence.journal.sql.{t.Item1} = {t.Item2}"));
+        builder.Services.AddActorGrid(options, grid =>
+        {
+            grid.WithBroker();
+            if (journalTuning.Length > 0)
+            {
+                Console.WriteLine("journal tuning: " + journalTuning.Replace("\n", ", ", StringComparison.Ordinal));
+                grid.ConfigureAkka(akka => akka.AddHocon(journalTuning, HoconAddMode.Prepend));
+            }
+        });
         using var host = builder.Build();
         await host.StartAsync();
         try
