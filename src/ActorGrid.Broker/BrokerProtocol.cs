@@ -1,4 +1,5 @@
 #nullable enable
+using System.Text.Json.Serialization;
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
@@ -101,6 +102,7 @@ public static class BrokerProtocol
     public sealed record CreateTopic(TopicConfig Config) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Config.Name;
     }
 
@@ -108,6 +110,7 @@ public static class BrokerProtocol
     public sealed record GetTopic(string Topic) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Topic;
     }
 
@@ -139,6 +142,7 @@ public static class BrokerProtocol
     public sealed record RegisterTopic(string Topic) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => DirectoryEntityId;
     }
 
@@ -149,6 +153,7 @@ public static class BrokerProtocol
     public sealed record ListTopics : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => DirectoryEntityId;
     }
 
@@ -171,6 +176,7 @@ public static class BrokerProtocol
     public sealed record AppendRecords(string Topic, int Partition, string? ProducerId, NewRecord[] Records) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => PartitionEntityId(Topic, Partition);
     }
 
@@ -187,6 +193,7 @@ public static class BrokerProtocol
         : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => PartitionEntityId(Topic, Partition);
     }
 
@@ -197,6 +204,7 @@ public static class BrokerProtocol
     public sealed record GetPartitionInfo(string Topic, int Partition) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => PartitionEntityId(Topic, Partition);
     }
 
@@ -251,6 +259,7 @@ public static class BrokerProtocol
         : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Group;
     }
 
@@ -261,6 +270,7 @@ public static class BrokerProtocol
     public sealed record BeginPoll(string Group, string MemberId) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Group;
     }
 
@@ -275,6 +285,7 @@ public static class BrokerProtocol
         : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Group;
     }
 
@@ -286,6 +297,7 @@ public static class BrokerProtocol
         : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Group;
     }
 
@@ -296,6 +308,7 @@ public static class BrokerProtocol
     public sealed record LeaveGroup(string Group, string MemberId) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Group;
     }
 
@@ -306,6 +319,7 @@ public static class BrokerProtocol
     public sealed record DescribeGroup(string Group) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
+        [JsonIgnore]
         public string EntityId => Group;
     }
 

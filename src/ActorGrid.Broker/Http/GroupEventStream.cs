@@ -107,6 +107,11 @@ internal static class GroupEventStream
         {
             // The client went away.
         }
+        catch (BrokerRequestException e)
+        {
+            // The headers are gone: the problem travels as the stream's last event.
+            await WriteEventAsync(response, "error", null, new { status = e.Status, title = e.Title, detail = e.Message }, ct);
+        }
         catch (IOException) when (ct.IsCancellationRequested)
         {
             // The connection broke while writing.
