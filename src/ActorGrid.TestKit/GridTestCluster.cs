@@ -140,6 +140,23 @@ public sealed class GridTestCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// Makes the shared journal fail every read and write (its table disappears) until <see cref="RepairJournalAsync"/>:
+    /// a real storage failure, not a simulated one. Entities whose writes fail stop without acknowledging.
+    /// </summary>
+    public Task BreakJournalAsync()
+    {
+        _kit.Log?.Invoke("[kit] break the journal (rename table journal -> journal_broken)");
+        return ExecuteOnJournalAsync("ALTER TABLE journal RENAME TO journal_broken");
+    }
+
+    /// <summary>Restores the journal broken by <see cref="BreakJournalAsync"/>.</summary>
+    public Task RepairJournalAsync()
+    {
+        _kit.Log?.Invoke("[kit] repair the journal");
+        return ExecuteOnJournalAsync("ALTER TABLE journal_broken RENAME TO journal");
+    }
+
+    /// <summary>
     /// Waits until every running node sees exactly <paramref name="expectedMembers"/> members, all Up, and none
     /// unreachable.
     /// </summary>
@@ -217,6 +234,19 @@ public sealed class GridTestCluster : IAsyncDisposable
         };
         options = _kit.Configure?.Invoke(index, options) ?? options;
         return GridTestNode.StartAsync(index, options, _roles, _kit);
+    }
+
+    private async Task ExecuteOnJournalAsync(string sql)
+    {
+        var options = _nodes[0].Options;
+        var (_, connectionString) = ActorGridHocon.ResolveJournal(options);
+        await using System.Data.Common.DbConnection connection = options.Persistence.Provider == PersistenceProvider.PostgreSql
+            ? new NpgsqlConnection(connectionString)
+            : new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     private async Task CreateSchemaAsync()

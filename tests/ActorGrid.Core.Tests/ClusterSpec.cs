@@ -45,6 +45,31 @@ public sealed class ClusterSpec(ITestOutputHelper output)
     [PostgresFact]
     public Task Persistent_entity_survives_a_crash_of_its_host_on_postgresql() => EntitySurvivesCrashOfItsHost(PersistenceProvider.PostgreSql);
 
+    [Fact]
+    public async Task A_broken_journal_fails_commands_without_acknowledging_them_and_loses_nothing()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.AddRole(new CounterRole()), Kit());
+        var region = Region(cluster[0]);
+        for (var i = 0; i < 3; i++)
+        {
+            await region.Ask<CounterProtocol.CountReply>(new CounterProtocol.Increment("j", 1), TimeSpan.FromSeconds(10));
+        }
+
+        await cluster.BreakJournalAsync();
+        await Assert.ThrowsAsync<AskTimeoutException>(() =>
+            region.Ask<CounterProtocol.CountReply>(new CounterProtocol.Increment("j", 100), TimeSpan.FromSeconds(3)));
+        await cluster.RepairJournalAsync();
+
+        CounterProtocol.CountReply? after = null;
+        await Eventually.AwaitAsync(async () =>
+        {
+            after = await region.Ask<CounterProtocol.CountReply>(new CounterProtocol.GetCount("j"), TimeSpan.FromSeconds(2));
+            return null;
+        }, TimeSpan.FromSeconds(20), "the entity to recover after the repair");
+        Assert.Equal(3, after!.Count);
+        Assert.Equal(4, (await region.Ask<CounterProtocol.CountReply>(new CounterProtocol.Increment("j", 1), TimeSpan.FromSeconds(10))).Count);
+    }
+
     private async Task EntitySurvivesCrashOfItsHost(PersistenceProvider provider)
     {
         await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.AddRole(new CounterRole()), Kit(provider));

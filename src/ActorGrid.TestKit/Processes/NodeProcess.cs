@@ -26,6 +26,12 @@ public sealed record NodeProcessOptions
     /// <summary>Environment variables for the process. Inherited <c>ActorGrid__*</c> variables are always removed.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Remoting port; default a free one. Set it to restart a node at the same address, as a pod keeps its name.</summary>
+    public int? RemotingPort { get; init; }
+
+    /// <summary>HTTP port; default a free one.</summary>
+    public int? HttpPort { get; init; }
+
     /// <summary>The node binary to run (<c>ActorGrid.Node.dll</c> or a user's own node); default <see cref="NodeProcess.DefaultNodeAssembly"/>.</summary>
     public string? NodeAssembly { get; init; }
 }
@@ -156,7 +162,9 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         options ??= new NodeProcessOptions();
         var ports = FreePorts.Take(2);
-        List<string> args = ["--port", ports[0].ToString(), "--http", $"http://127.0.0.1:{ports[1]}"];
+        var remotingPort = options.RemotingPort ?? ports[0];
+        var httpPort = options.HttpPort ?? ports[1];
+        List<string> args = ["--port", remotingPort.ToString(CultureInfo.InvariantCulture), "--http", $"http://127.0.0.1:{httpPort}"];
         if (options.DataDir is not null)
         {
             args.AddRange(["--data", options.DataDir]);
@@ -168,7 +176,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         args.AddRange(options.ExtraArgs);
-        return new NodeProcess(options, ports[0], ports[1], args);
+        return new NodeProcess(options, remotingPort, httpPort, args);
     }
 
     /// <summary>Waits until <c>GET /health/ready</c> answers 200; fails at once if the process exits.</summary>
