@@ -14,6 +14,7 @@ public sealed class ActorGridClient
         Http = http;
         Cluster = new ClusterClient(http);
         Kv = new KvClient(http);
+        Broker = new BrokerClient(http);
     }
 
     /// <summary>Creates a client for the node at <paramref name="node"/> (e.g. <c>http://127.0.0.1:5080</c>).</summary>
@@ -30,4 +31,6 @@ public sealed class ActorGridClient
 
     /// <summary>The key-value store.</summary>
     public KvClient Kv { get; }
+    /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
+    public BrokerClient Broker { get; }
 }

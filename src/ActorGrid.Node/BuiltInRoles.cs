@@ -1,3 +1,4 @@
+using ActorGrid.Broker;
 using ActorGrid.Grid;
 using ActorGrid.KeyValue;
 
@@ -7,5 +8,6 @@ namespace ActorGrid.Node;
 internal static class BuiltInRoles
 {
     public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
-        .WithKeyValue();
+        .WithKeyValue()
+        .WithBroker();
 }

@@ -1,10 +1,12 @@
 using ActorGrid.Benchmarks.Kv;
+using ActorGrid.Benchmarks.Broker;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
 var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["kv"] = KvBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
+    ["broker"] = BrokerBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using ActorGrid.TestKit;
+using ActorGrid.TestKit.Histories;
+using ActorGrid.TestKit.Load;
+using ActorGrid.TestKit.Processes;
+using Xunit.Abstractions;
+
+namespace ActorGrid.Node.Tests;
+
+/// <summary>
+/// Faults injected into real node processes under HTTP load (KV writes and idempotent broker production), then the
+/// recorded histories are checked: nothing acknowledged may be lost, duplicated or reordered.
+/// </summary>
+public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int TopicPartitions = 3;
+    private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(60);
+    private readonly string _data = Directory.CreateTempSubdirectory("actorgrid-faults-").FullName;
+    private readonly NodeProcess?[] _pods = new NodeProcess?[3];
+    private readonly int[] _remotingPorts = FreePorts.Take(3).ToArray();
+    private readonly int[] _httpPorts = FreePorts.Take(3).ToArray();
+
+    private IReadOnlyList<HttpClient> Live => _pods.Where(p => p is { HasExited: false }).Select(p => p!.Http).ToList();
+
+    private IEnumerable<NodeProcess> Running => _pods.Where(p => p is { HasExited: false })!;
+
+    [Fact]
+    public async Task Sigkill_of_a_node_under_load_loses_no_acknowledged_write_or_record()
+    {
+        await StartPodsAsync();
+        var (kv, broker, stop, load) = await StartLoadAsync("crash");
+
+        await AwaitProgressAsync(kv, broker);
+        output.WriteLine($"injected: SIGKILL {_pods[1]!.Name} with {kv.Acknowledged} writes and {broker.Acknowledged.Count} records acknowledged");
+        var clock = Stopwatch.StartNew();
+        await _pods[1]!.KillAsync();
+        await Task.WhenAll(Running.Select(p => p.WaitForMembersAsync(Running, Convergence)));
+        output.WriteLine($"survivors converged {clock.Elapsed.TotalSeconds:0.0}s after the kill");
+        await AwaitProgressAsync(kv, broker);
+
+        await stop.CancelAsync();
+        await load;
+        await CheckAsync(kv, broker);
+    }
+
+    /// <summary>
+    /// The StatefulSet's rolling update on one machine: pods named like a StatefulSet's, every pod seeded with the
+    /// first pods (pod-0 first, as <c>SeedDiscovery</c> derives them), restarted highest ordinal first with SIGTERM
+    /// and brought back at the same address, each waiting for the cluster to be whole again.
+    /// </summary>
+    [Fact]
+    public async Task Rolling_restart_highest_ordinal_first_loses_nothing_acknowledged()
+    {
+        await StartPodsAsync();
+        var (kv, broker, stop, load) = await StartLoadAsync("rolling");
+        await AwaitProgressAsync(kv, broker);
+
+        var clock = Stopwatch.StartNew();
+        for (var ordinal = _pods.Length - 1; ordinal >= 0; ordinal--)
+        {
+            var exit = await _pods[ordinal]!.StopAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, exit);
+            output.WriteLine($"injected: SIGTERM actorgrid-{ordinal} (exit {exit}) at {clock.Elapsed.TotalSeconds:0.0}s");
+            await _pods[ordinal]!.DisposeAsync();
+            _pods[ordinal] = StartPod(ordinal);
+            await _pods[ordinal]!.WaitUntilReadyAsync(Convergence);
+            await Task.WhenAll(Running.Select(p => p.WaitForMembersAsync(Running, Convergence)));
+            output.WriteLine($"actorgrid-{ordinal} back and the cluster whole at {clock.Elapsed.TotalSeconds:0.0}s");
+            await AwaitProgressAsync(kv, broker);
+        }
+
+        await stop.CancelAsync();
+        await load;
+        await CheckAsync(kv, broker);
+        var outages = kv.LongestOutage;
+        output.WriteLine(outages.Count == 0
+            ? "no key was ever unavailable for writes"
+            : $"longest write unavailability per key: max {outages.Values.Max().TotalSeconds:0.00}s, median {Median(outages.Values).TotalSeconds:0.00}s over {outages.Count} keys that saw one");
+    }
+
+    private async Task StartPodsAsync()
+    {
+        for (var ordinal = 0; ordinal < _pods.Length; ordinal++)
+        {
+            _pods[ordinal] = StartPod(ordinal);
+        }
+
+        await Task.WhenAll(_pods.Select(p => p!.WaitUntilReadyAsync(Convergence)));
+        await Task.WhenAll(_pods.Select(p => p!.WaitForMembersAsync(_pods!, Convergence)));
+    }
+
+    private NodeProcess StartPod(int ordinal) => NodeProcess.Start(new NodeProcessOptions
+    {
+        Name = $"actorgrid-{ordinal}",
+        DataDir = _data,
+        RemotingPort = _remotingPorts[ordinal],
+        HttpPort = _httpPorts[ordinal],
+        Seeds = _remotingPorts.Select(p => $"127.0.0.1:{p}").ToList(),
+        ExtraArgs = ["--ActorGrid:Kv:Partitions=16"],
+    });
+
+    private async Task<(KvWriteLoad, BrokerProduceLoad, CancellationTokenSource, Task)> StartLoadAsync(string name)
+    {
+        var topic = $"{name}-{Guid.NewGuid():N}";
+        await BrokerProduceLoad.CreateTopicAsync(_pods[0]!.Http, topic, TopicPartitions);
+        var kv = new KvWriteLoad(() => Live, writers: 3, keysPerWriter: 6, prefix: $"{name}/");
+        var broker = new BrokerProduceLoad(() => Live, topic, producers: 2);
+        var stop = new CancellationTokenSource();
+        return (kv, broker, stop, Task.WhenAll(kv.RunAsync(stop.Token), broker.RunAsync(stop.Token)));
+    }
+
+    /// <summary>Waits until the load has made fresh progress: some more writes and records acknowledged.</summary>
+    private static async Task AwaitProgressAsync(KvWriteLoad kv, BrokerProduceLoad broker)
+    {
+        var (writes, records) = (kv.Acknowledged, broker.Acknowledged.Count);
+        await Eventually.AwaitAsync(
+            () => kv.Acknowledged >= writes + 30 && broker.Acknowledged.Count >= records + 30 ? null : $"{kv.Acknowledged} writes, {broker.Acknowledged.Count} records",
+            TimeSpan.FromSeconds(60), "the load to make progress");
+    }
+
+    private async Task CheckAsync(KvWriteLoad kv, BrokerProduceLoad broker)
+    {
+        var reader = Running.First().Http;
+        var writes = KvHistoryChecker.CheckAcknowledgedWritesReadable(kv.Operations, await kv.ReadAllAsync(reader));
+        var log = BrokerHistoryChecker.Check(broker.Acknowledged, await broker.ReadAllAsync(reader, TopicPartitions));
+        output.WriteLine($"checked: {kv.Operations.Count} KV calls ({kv.Acknowledged} acknowledged, {kv.Operations.Count(o => o.Outcome == Outcome.Unknown)} unanswered)");
+        output.WriteLine(writes.ToString());
+        output.WriteLine(log.ToString());
+        writes.AssertValid();
+        log.AssertValid();
+    }
+
+    private static TimeSpan Median(IEnumerable<TimeSpan> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var pod in _pods.Where(p => p is not null))
+        {
+            output.WriteLine(pod!.Diagnostics(20));
+            await pod.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
