@@ -14,6 +14,7 @@ public sealed class ActorGridClient
         Http = http;
         Cluster = new ClusterClient(http);
         Kv = new KvClient(http);
+        Broker = new BrokerClient(http);
         Jobs = new JobsClient(http);
     }
 
@@ -31,6 +32,9 @@ public sealed class ActorGridClient
 
     /// <summary>The key-value store.</summary>
     public KvClient Kv { get; }
+
+    /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
+    public BrokerClient Broker { get; }
 
     /// <summary>MapReduce jobs.</summary>
     public JobsClient Jobs { get; }

@@ -58,7 +58,8 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
     {
         var settings = Settings.Create(context.Options);
         _settings = settings;
-        akka.WithGridRegion<KvPartitionRegion>(context, RoleName, RoleName, id => KvPartition.Props(id, settings), settings.Partitions)
+        akka.WithGridRegion<KvPartitionRegion>(context, RoleName, RoleName, id => KvPartition.Props(id, settings), settings.Partitions,
+                handOffStopMessage: StopPartition.Instance)
             .WithActors((system, registry) =>
             {
                 var region = registry.Get<KvPartitionRegion>();

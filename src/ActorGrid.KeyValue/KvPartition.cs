@@ -36,6 +36,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     private long _eventsSinceSnapshot;
     private Batch? _batch;
     private bool _reportingLoad;
+    private bool _stopping;
     private long _batches;
     private long _events;
     private long _recoveredFromSnapshot;
@@ -115,6 +116,11 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
                     Flush();
                 }
 
+                StopIfDrained();
+                break;
+            case StopPartition:
+                _stopping = true;
+                StopIfDrained();
                 break;
             case ReportLoad:
                 ReportCurrentLoad();
@@ -161,6 +167,14 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
             }
 
             Self.Tell(FlushPending.Instance);
+        }
+    }
+
+    private void StopIfDrained()
+    {
+        if (_stopping && _batch is null && _pending.Count == 0)
+        {
+            Context.Stop(Self);
         }
     }
 
@@ -227,8 +241,11 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     {
         _batch = null;
         _state = batch.State;
-        var from = _committedSeq + 1;
-        _committedSeq += batch.Events.Count;
+
+        // Nothing else is in flight, so the last confirmed sequence number is this batch's last event (rejected
+        // writes consume sequence numbers too, so counting events alone could drift).
+        _committedSeq = LastSequenceNr;
+        var from = _committedSeq - batch.Events.Count + 1;
         _batches++;
         _events += batch.Events.Count;
 
@@ -244,11 +261,9 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         if (_eventsSinceSnapshot >= _settings.SnapshotEvery)
         {
             _eventsSinceSnapshot = 0;
-            if (LastSequenceNr == _committedSeq)
-            {
-                // Nothing is in flight here, so the snapshot's sequence number is exactly the state it holds.
-                SaveSnapshot(_state.ToSnapshot(_clock()));
-            }
+
+            // Nothing is in flight here, so the snapshot's sequence number is exactly the state it holds.
+            SaveSnapshot(_state.ToSnapshot(_clock()));
         }
 
         // Writes that arrived during this one go out together; via the mailbox so any that are already queued join.

@@ -78,6 +78,16 @@ public static class KvProtocol
     /// </summary>
     public sealed record FollowPartition(string EntityId, long AppliedSequenceNr) : IWithEntityId, IActorGridMessage;
 
+    /// <summary>
+    /// Sent by the shard to a partition that hands off or passivates: finish the journal write in flight and the
+    /// writes already queued, answer them, then stop (instead of <c>PoisonPill</c>, which would drop them).
+    /// </summary>
+    public sealed record StopPartition : IActorGridMessage
+    {
+        /// <summary>The instance.</summary>
+        public static readonly StopPartition Instance = new();
+    }
+
     // ---- Events (journaled) and snapshot ------------------------------------------------------------------------
 
     /// <summary>A value was written at <paramref name="Version"/>; absent from <paramref name="ExpiresAtUnixMs"/> on when set.</summary>
@@ -186,6 +196,7 @@ public static class KvProtocol
         .Add<Scan>("kv.scan.v1")
         .Add<GetPartitionStats>("kv.get-partition-stats.v1")
         .Add<FollowPartition>("kv.follow-partition.v1")
+        .Add<StopPartition>("kv.stop-partition.v1")
         .Add<ValueWritten>("kv.value-written.v1")
         .Add<ValueDeleted>("kv.value-deleted.v1")
         .Add<PartitionSnapshot>("kv.partition-snapshot.v1")

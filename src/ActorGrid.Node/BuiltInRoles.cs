@@ -1,3 +1,4 @@
+using ActorGrid.Broker;
 using ActorGrid.Grid;
 using ActorGrid.KeyValue;
 using ActorGrid.MapReduce;
@@ -9,5 +10,6 @@ internal static class BuiltInRoles
 {
     public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
         .WithKeyValue()
+        .WithBroker()
         .WithMapReduce();
 }

@@ -1,4 +1,5 @@
 using ActorGrid.Benchmarks.Kv;
+using ActorGrid.Benchmarks.Broker;
 using ActorGrid.Benchmarks.MapReduce;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
@@ -6,6 +7,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
 {
     ["kv"] = KvBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
+    ["broker"] = BrokerBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
 };
 

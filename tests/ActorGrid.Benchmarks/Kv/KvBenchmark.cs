@@ -22,7 +22,10 @@ namespace ActorGrid.Benchmarks.Kv;
 /// </summary>
 public static class KvBenchmark
 {
-    /// <summary>Runs the benchmark. Options: --writers N, --seconds S, --rounds R, --partitions P, --value-bytes B, --keys K.</summary>
+    /// <summary>
+    /// Runs the benchmark. Options: --writers N, --seconds S, --rounds R, --partitions P, --value-bytes B, --keys K,
+    /// --snapshot-every N (both sides), --hocon "extra Akka config" (both sides, for experiments).
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var writers = Option(args, "--writers", 256);
@@ -44,7 +47,15 @@ public static class KvBenchmark
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddActorGrid(options, grid => grid.WithKeyValue().AddRole(new RawKv.Role()));
+        var extraHocon = TextOption(args, "--hocon");
+        builder.Services.AddActorGrid(options, grid =>
+        {
+            grid.WithKeyValue().AddRole(new RawKv.Role());
+            if (!string.IsNullOrEmpty(extraHocon))
+            {
+                grid.ConfigureAkka(akka => akka.AddHocon(Akka.Configuration.ConfigurationFactory.ParseString(extraHocon), HoconAddMode.Prepend));
+            }
+        });
         using var host = builder.Build();
         await host.StartAsync();
         try
@@ -84,6 +95,8 @@ public static class KvBenchmark
             var rawRates = new List<double>();
             var kvCpu = new List<double>();
             var rawCpu = new List<double>();
+            var kvLatency = new List<double>();
+            var rawLatency = new List<double>();
             for (var round = 0; round < rounds; round++)
             {
                 // ABBA: kv, raw, raw, kv, ...
@@ -92,7 +105,7 @@ public static class KvBenchmark
                 {
                     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                     var watch = Stopwatch.StartNew();
-                    var rate = await MeasureAsync(side == "kv" ? PutKv : PutRaw, writers, keys, TimeSpan.FromSeconds(seconds));
+                    var rate = await MeasureAsync(side == "kv" ? PutKv : PutRaw, writers, keys, TimeSpan.FromSeconds(seconds), side == "kv" ? kvLatency : rawLatency);
                     var cpuPerPut = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / (rate * watch.Elapsed.TotalSeconds);
                     (side == "kv" ? kvRates : rawRates).Add(rate);
                     (side == "kv" ? kvCpu : rawCpu).Add(cpuPerPut);
@@ -103,16 +116,19 @@ public static class KvBenchmark
             var kvMedian = Median(kvRates);
             var rawMedian = Median(rawRates);
             Console.WriteLine();
-            Console.WriteLine("| Side | Median acked puts/s | Median CPU µs per put | Rounds (puts/s) |");
-            Console.WriteLine("|---|---:|---:|---|");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ActorGrid KV partition (region → KvPartition, group commit) | {kvMedian:N0} | {Median(kvCpu):N1} | {string.Join(", ", kvRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Raw Akka.NET sharded entity (PersistAll) | {rawMedian:N0} | {Median(rawCpu):N1} | {string.Join(", ", rawRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+            Console.WriteLine("| Side | Median acked puts/s | Median CPU µs per put | put p50 / p99 / max ms | Rounds (puts/s) |");
+            Console.WriteLine("|---|---:|---:|---|---|");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ActorGrid KV partition (region → KvPartition, group commit) | {kvMedian:N0} | {Median(kvCpu):N1} | {Percentile(kvLatency, 50):0.0} / {Percentile(kvLatency, 99):0.0} / {kvLatency.Max():0} | {string.Join(", ", kvRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Raw Akka.NET sharded entity (PersistAll, same snapshot policy) | {rawMedian:N0} | {Median(rawCpu):N1} | {Percentile(rawLatency, 50):0.0} / {Percentile(rawLatency, 99):0.0} / {rawLatency.Max():0} | {string.Join(", ", rawRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nratio ActorGrid / raw = {kvMedian / rawMedian:0.00}x throughput, {Median(rawCpu) / Median(kvCpu):0.00}x CPU efficiency"));
 
             var stats = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p =>
                 kv.Ask<PartitionStatsResult>(new GetPartitionStats(KvKeys.EntityId(p)), timeout)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"KV journal writes: {stats.Sum(s => s.Batches):N0} for {stats.Sum(s => s.Events):N0} events ({(double)stats.Sum(s => s.Events) / stats.Sum(s => s.Batches):0.0} events per write)"));
+            var (rawWrites, rawEvents) = RawKv.Counters;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"raw journal writes: {rawWrites:N0} for {rawEvents:N0} events ({(double)rawEvents / rawWrites:0.0} events per write)"));
             return 0;
         }
         finally
@@ -128,21 +144,31 @@ public static class KvBenchmark
         }
     }
 
-    private static async Task<double> MeasureAsync(Func<int, Task> put, int writers, int keys, TimeSpan duration)
+    private static async Task<double> MeasureAsync(Func<int, Task> put, int writers, int keys, TimeSpan duration, List<double>? latenciesMs = null)
     {
         long done = 0;
         var stopwatch = Stopwatch.StartNew();
+        var perWriter = Enumerable.Range(0, writers).Select(_ => new List<double>()).ToArray();
         var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
             var random = new Random(w);
             while (stopwatch.Elapsed < duration)
             {
+                var started = Stopwatch.GetTimestamp();
                 await put(random.Next(keys));
+                perWriter[w].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 Interlocked.Increment(ref done);
             }
         }));
         await Task.WhenAll(tasks);
+        latenciesMs?.AddRange(perWriter.SelectMany(l => l));
         return done / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100 * sorted.Count) - 1)];
     }
 
     private static async Task WaitUntilUpAsync(ActorSystem system)
@@ -164,6 +190,12 @@ public static class KvBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string? TextOption(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static int Option(string[] args, string name, int fallback)

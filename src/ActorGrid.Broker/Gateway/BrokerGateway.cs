@@ -1,0 +1,462 @@
+#nullable enable
+using System.Collections.Concurrent;
+using ActorGrid.Broker.Topics;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Http;
+using static ActorGrid.Broker.BrokerProtocol;
+using Settings = ActorGrid.Broker.BrokerProtocol.Settings;
+
+namespace ActorGrid.Broker.Gateway;
+
+/// <summary>A record to produce.</summary>
+public sealed record ProduceRecord(string? Key, byte[] Value);
+
+/// <summary>Where a produced record went.</summary>
+public readonly record struct ProducedRecord(int Partition, long Offset);
+
+/// <summary>A topic with the offsets of its partitions.</summary>
+public sealed record TopicDescription(TopicConfig Config, PartitionInfoReply[] Partitions);
+
+/// <summary>A record delivered to a group member.</summary>
+public sealed record GroupRecord(string Topic, int Partition, StoredRecord Record);
+
+/// <summary>What a poll returns: the generation, the member's partitions and the records.</summary>
+public sealed record GroupPollResult(int Generation, TopicPartition[] Assignments, GroupRecord[] Records);
+
+/// <summary>A partition's committed offset and lag in a group.</summary>
+public sealed record PartitionLag(string Topic, int Partition, long? Committed, long StartOffset, long EndOffset, long Lag);
+
+/// <summary>A group with its lag per partition.</summary>
+public sealed record GroupView(GroupDescription Description, PartitionLag[] Partitions)
+{
+    /// <summary>Total lag over the subscribed partitions.</summary>
+    public long TotalLag => Partitions.Sum(p => p.Lag);
+}
+
+/// <summary>
+/// The broker's edge on one node: validates requests, routes them to the entities that own the data (on whichever
+/// node) and combines the answers. Requests are asked with a timeout; refusals become
+/// <see cref="BrokerRequestException"/>s carrying the HTTP status.
+/// </summary>
+public sealed class BrokerGateway(ActorSystem system, Settings settings)
+{
+    private readonly ConcurrentDictionary<string, TopicConfig> _topics = new(StringComparer.Ordinal);
+    private long _roundRobin = -1;
+
+    /// <summary>The settings in force.</summary>
+    public Settings Settings { get; } = settings;
+
+    // ---------------------------------------------------------------- topics
+
+    /// <summary>Creates a topic, or finds it identical (AlreadyExists) or different (Conflict).</summary>
+    public async Task<CreateTopicResult> CreateTopicAsync(TopicConfig config, CancellationToken cancellationToken)
+    {
+        RequireName("topic", config.Name);
+        if (config.Partitions < 1 || config.Partitions > Settings.MaxPartitions)
+        {
+            throw BrokerRequestException.BadRequest($"partitions must be between 1 and {Settings.MaxPartitions} (got {config.Partitions})");
+        }
+
+        if (config.RetentionMessages is < 1)
+        {
+            throw BrokerRequestException.BadRequest($"retentionMessages must be at least 1 or null (got {config.RetentionMessages})");
+        }
+
+        if (config.RetentionSeconds is < 1 or > long.MaxValue / 1000)
+        {
+            throw BrokerRequestException.BadRequest($"retentionSeconds must be at least 1 or null (got {config.RetentionSeconds})");
+        }
+
+        var result = await AskAsync<CreateTopicResult>(Region<TopicRegion>(), new CreateTopic(config), Settings.AskTimeout, cancellationToken);
+        _topics.TryAdd(result.Config.Name, result.Config);
+        return result;
+    }
+
+    /// <summary>A topic's configuration; 404 when it does not exist. Cached: a topic's configuration never changes.</summary>
+    public async Task<TopicConfig> GetTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        RequireName("topic", topic);
+        return await FindTopicAsync(topic, cancellationToken)
+               ?? throw BrokerRequestException.NotFound($"topic '{topic}' does not exist");
+    }
+
+    /// <summary>Every topic with its partitions' offsets, by name.</summary>
+    public async Task<TopicDescription[]> ListTopicsAsync(CancellationToken cancellationToken)
+    {
+        var names = await AskAsync<TopicListReply>(Region<TopicDirectoryRegion>(), new ListTopics(), Settings.AskTimeout, cancellationToken);
+        var configs = await Task.WhenAll(names.Topics.Select(t => FindTopicAsync(t, cancellationToken)));
+        // The directory may hold a name whose creation failed after registering it: skip those.
+        return await Task.WhenAll(configs.OfType<TopicConfig>().Select(c => DescribeTopicAsync(c, cancellationToken)));
+    }
+
+    /// <summary>A topic with its partitions' start and end offsets.</summary>
+    public async Task<TopicDescription> DescribeTopicAsync(TopicConfig config, CancellationToken cancellationToken)
+    {
+        var partitions = await Task.WhenAll(Enumerable.Range(0, config.Partitions).Select(p =>
+            AskAsync<PartitionInfoReply>(Region<TopicPartitionRegion>(), new GetPartitionInfo(config.Name, p), Settings.AskTimeout, cancellationToken)));
+        return new TopicDescription(config, partitions);
+    }
+
+    /// <summary>One partition's start and end offsets.</summary>
+    public async Task<PartitionInfoReply> GetPartitionInfoAsync(string topic, int partition, CancellationToken cancellationToken)
+    {
+        RequirePartition(await GetTopicAsync(topic, cancellationToken), partition);
+        return await AskAsync<PartitionInfoReply>(Region<TopicPartitionRegion>(), new GetPartitionInfo(topic, partition), Settings.AskTimeout, cancellationToken);
+    }
+
+    // ---------------------------------------------------------------- produce / fetch
+
+    /// <summary>
+    /// Appends <paramref name="records"/> to <paramref name="topic"/> and returns once all are durable. Keyed records
+    /// go to the key's partition; unkeyed ones round-robin (or, with a producer id, by (producer, sequence) so that a
+    /// retry reaches the same partitions). With <paramref name="producerId"/>, record i has sequence
+    /// <paramref name="sequence"/> + i and a retry appends nothing twice.
+    /// </summary>
+    public async Task<ProducedRecord[]> ProduceAsync(
+        string topic, string? producerId, long? sequence, IReadOnlyList<ProduceRecord> records, CancellationToken cancellationToken)
+    {
+        ValidateProduce(producerId, sequence, records);
+        var config = await GetTopicAsync(topic, cancellationToken);
+        var partitionOf = new int[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            partitionOf[i] = records[i].Key is { } key ? KeyPartitioner.ForKey(key, config.Partitions)
+                : producerId is not null ? KeyPartitioner.ForProducerSequence(producerId, sequence!.Value + i, config.Partitions)
+                : (int)((ulong)Interlocked.Increment(ref _roundRobin) % (ulong)config.Partitions);
+        }
+
+        var results = new ProducedRecord[records.Count];
+        var region = Region<TopicPartitionRegion>();
+        if (Array.TrueForAll(partitionOf, p => p == partitionOf[0]) && FitsOneCommand(records))
+        {
+            // The common case (one record, or one key): one command, no fan-out.
+            var command = new AppendRecords(topic, partitionOf[0], producerId,
+                [.. records.Select((r, i) => new NewRecord(r.Key, r.Value, producerId is null ? -1 : sequence!.Value + i))]);
+            var appended = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+            for (var i = 0; i < results.Length; i++)
+            {
+                results[i] = new ProducedRecord(partitionOf[0], appended.Offsets[i]);
+            }
+
+            return results;
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, records.Count).GroupBy(i => partitionOf[i]).Select(async group =>
+        {
+            // Chunks of one partition go one after another: their order is the records' order.
+            foreach (var chunk in Chunk([.. group], records))
+            {
+                var command = new AppendRecords(topic, group.Key, producerId,
+                    [.. chunk.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : sequence!.Value + i))]);
+                var result = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+                for (var k = 0; k < chunk.Count; k++)
+                {
+                    results[chunk[k]] = new ProducedRecord(group.Key, result.Offsets[k]);
+                }
+            }
+        }));
+        return results;
+    }
+
+    /// <summary>Reads a partition from <paramref name="offset"/> (null: its start), waiting up to <paramref name="waitMs"/> at its end.</summary>
+    public async Task<FetchResult> FetchAsync(string topic, int partition, long? offset, int max, int waitMs, CancellationToken cancellationToken)
+    {
+        var config = await GetTopicAsync(topic, cancellationToken);
+        RequirePartition(config, partition);
+        if (offset is < 0)
+        {
+            throw BrokerRequestException.BadRequest($"offset must not be negative (got {offset})");
+        }
+
+        var fetch = new FetchRecords(topic, partition, offset, ClampMax(max), Settings.MaxMessageBytes, ClampWait(waitMs));
+        return await AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
+    }
+
+    // ---------------------------------------------------------------- consumer groups
+
+    /// <summary>Joins <paramref name="group"/> (or refreshes <paramref name="memberId"/>) subscribed to <paramref name="topics"/>.</summary>
+    public async Task<JoinGroupResult> JoinAsync(
+        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        if (memberId is not null)
+        {
+            RequireName("member", memberId);
+        }
+
+        if (topics.Count == 0)
+        {
+            throw BrokerRequestException.BadRequest("topics must name at least one topic");
+        }
+
+        var timeout = sessionTimeoutMs ?? (int)Settings.DefaultSessionTimeout.TotalMilliseconds;
+        if (timeout < Settings.MinSessionTimeout.TotalMilliseconds || timeout > Settings.MaxSessionTimeout.TotalMilliseconds)
+        {
+            throw BrokerRequestException.BadRequest(
+                $"sessionTimeoutMs must be between {Settings.MinSessionTimeout.TotalMilliseconds} and {Settings.MaxSessionTimeout.TotalMilliseconds} (got {timeout})");
+        }
+
+        var configs = await Task.WhenAll(topics.Distinct(StringComparer.Ordinal).Select(t => GetTopicAsync(t, cancellationToken)));
+        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId);
+        return await AskAsync<JoinGroupResult>(Region<ConsumerGroupRegion>(), join, Settings.AskTimeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Polls for the member: records from its partitions starting at its fetch positions (the committed offsets
+    /// after a rebalance, the start when none), at most <paramref name="max"/> and about <paramref name="maxBytes"/>,
+    /// waiting up to <paramref name="waitMs"/> when there are none. Also the member's heartbeat.
+    /// </summary>
+    public async Task<GroupPollResult> PollAsync(string group, string memberId, int max, int waitMs, int maxBytes, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        RequireName("member", memberId);
+        max = ClampMax(max);
+        waitMs = ClampWait(waitMs);
+        maxBytes = Math.Clamp(maxBytes, 1, Settings.MaxMessageBytes);
+        var groups = Region<ConsumerGroupRegion>();
+        var plan = await AskAsync<PollPlan>(groups, new BeginPoll(group, memberId), Settings.AskTimeout, cancellationToken);
+        // The poll is the heartbeat: never wait so long that the session runs out meanwhile.
+        waitMs = Math.Min(waitMs, plan.SessionTimeoutMs / 2);
+        if (plan.Positions.Length == 0)
+        {
+            // More members than partitions: nothing to read until a rebalance; wait like an empty long poll.
+            await Task.Delay(waitMs, cancellationToken);
+            return new GroupPollResult(plan.Generation, plan.Assignments, []);
+        }
+
+        var share = (max + plan.Positions.Length - 1) / plan.Positions.Length;
+        var byteShare = Math.Max(1, maxBytes / plan.Positions.Length);
+        var pages = await Task.WhenAll(plan.Positions.Select(p => FetchForGroupAsync(p, share, byteShare, 0, cancellationToken)));
+        if (pages.All(p => p.Page.Records.Length == 0) && waitMs > 0)
+        {
+            pages = await FirstNonEmptyAsync(
+                [.. plan.Positions.Select((p, i) => FetchForGroupAsync(p with { Offset = pages[i].Page.NextOffset }, share, byteShare, waitMs, cancellationToken))]);
+        }
+
+        var records = pages.SelectMany(p => p.Page.Records.Select(r => new GroupRecord(p.Position.Topic, p.Position.Partition, r))).Take(max).ToArray();
+        if (records.Length == 0)
+        {
+            return new GroupPollResult(plan.Generation, plan.Assignments, []);
+        }
+
+        var positions = records.GroupBy(r => (r.Topic, r.Partition))
+            .Select(g => new PartitionOffset(g.Key.Topic, g.Key.Partition, g.Max(r => r.Record.Offset) + 1))
+            .ToArray();
+        var advanced = await AskAsync<PositionsAdvanced>(groups, new AdvancePositions(group, memberId, plan.Generation, positions), Settings.AskTimeout, cancellationToken);
+        if (advanced.Accepted)
+        {
+            return new GroupPollResult(plan.Generation, plan.Assignments, records);
+        }
+
+        // The group rebalanced while we read: these partitions may belong to someone else now; deliver nothing.
+        var fresh = await AskAsync<PollPlan>(groups, new BeginPoll(group, memberId), Settings.AskTimeout, cancellationToken);
+        return new GroupPollResult(fresh.Generation, fresh.Assignments, []);
+    }
+
+    /// <summary>Commits offsets (next offset to read) of partitions the member owns.</summary>
+    public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        RequireName("member", memberId);
+        return AskAsync<CommitOffsetsResult>(Region<ConsumerGroupRegion>(), new CommitOffsets(group, memberId, generation, [.. offsets]), Settings.AskTimeout, cancellationToken);
+    }
+
+    /// <summary>Leaves the group.</summary>
+    public Task<LeaveGroupResult> LeaveAsync(string group, string memberId, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        RequireName("member", memberId);
+        return AskAsync<LeaveGroupResult>(Region<ConsumerGroupRegion>(), new LeaveGroup(group, memberId), Settings.AskTimeout, cancellationToken);
+    }
+
+    /// <summary>The group's members, assignments, committed offsets and lag (end offset − committed, or − start when none).</summary>
+    public async Task<GroupView> DescribeGroupAsync(string group, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        var description = await AskAsync<GroupDescription>(Region<ConsumerGroupRegion>(), new DescribeGroup(group), Settings.AskTimeout, cancellationToken);
+        var committed = description.Committed.ToDictionary(c => new TopicPartition(c.Topic, c.Partition), c => c.Offset);
+        var partitions = description.Topics.SelectMany(t => Enumerable.Range(0, t.Partitions).Select(p => new TopicPartition(t.Topic, p)))
+            .Concat(committed.Keys)
+            .Distinct()
+            .OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition)
+            .ToList();
+        var infos = await Task.WhenAll(partitions.Select(tp =>
+            AskAsync<PartitionInfoReply>(Region<TopicPartitionRegion>(), new GetPartitionInfo(tp.Topic, tp.Partition), Settings.AskTimeout, cancellationToken)));
+        var lags = infos.Select(info =>
+        {
+            long? offset = committed.TryGetValue(new TopicPartition(info.Topic, info.Partition), out var c) ? c : null;
+            var from = Math.Max(offset ?? info.StartOffset, info.StartOffset);
+            return new PartitionLag(info.Topic, info.Partition, offset, info.StartOffset, info.EndOffset, Math.Max(0, info.EndOffset - from));
+        }).ToArray();
+        return new GroupView(description, lags);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /// <summary>A topic's configuration, or null when it does not exist.</summary>
+    public async Task<TopicConfig?> FindTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        RequireName("topic", topic);
+        if (_topics.TryGetValue(topic, out var cached))
+        {
+            return cached;
+        }
+
+        var reply = await AskAsync<TopicInfoReply>(Region<TopicRegion>(), new GetTopic(topic), Settings.AskTimeout, cancellationToken);
+        if (reply.Config is not null)
+        {
+            _topics.TryAdd(topic, reply.Config);
+        }
+
+        return reply.Config;
+    }
+
+    private async Task<(FetchPosition Position, FetchResult Page)> FetchForGroupAsync(
+        FetchPosition position, int max, int maxBytes, int waitMs, CancellationToken cancellationToken)
+    {
+        var fetch = new FetchRecords(position.Topic, position.Partition, position.Offset, max, maxBytes, waitMs, ResetOutOfRange: true);
+        var page = await AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(waitMs), cancellationToken);
+        return (position, page);
+    }
+
+    private static async Task<(FetchPosition Position, FetchResult Page)[]> FirstNonEmptyAsync(List<Task<(FetchPosition Position, FetchResult Page)>> fetches)
+    {
+        var pending = fetches.ToList();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if ((await done).Page.Records.Length > 0)
+            {
+                break;
+            }
+        }
+
+        // Fetches still waiting are abandoned: their records were not delivered, so positions do not move for them.
+        return [.. fetches.Where(f => f.IsCompletedSuccessfully).Select(f => f.Result)];
+    }
+
+    private async Task<T> AskAsync<T>(IActorRef region, object message, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        object reply;
+        try
+        {
+            reply = await region.Ask<object>(message, timeout, cancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new BrokerRequestException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "the owner of this data did not answer in time (it may be moving to another node); retry");
+        }
+
+        return reply switch
+        {
+            T result => result,
+            BrokerError error => throw BrokerRequestException.From(error),
+            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {message.GetType().Name}"),
+        };
+    }
+
+    private IActorRef Region<TMarker>() => ActorRegistry.For(system).Get<TMarker>();
+
+    private void ValidateProduce(string? producerId, long? sequence, IReadOnlyList<ProduceRecord> records)
+    {
+        if (records.Count == 0)
+        {
+            throw BrokerRequestException.BadRequest("records must hold at least one record");
+        }
+
+        if (records.Count > Settings.MaxRecordsPerRequest)
+        {
+            throw BrokerRequestException.TooLarge($"at most {Settings.MaxRecordsPerRequest} records per request (got {records.Count})");
+        }
+
+        if (producerId is not null)
+        {
+            RequireName("producer", producerId);
+            if (sequence is null or < 0 || sequence.Value > long.MaxValue - records.Count)
+            {
+                throw BrokerRequestException.BadRequest("with producerId, sequence must be a non-negative number");
+            }
+        }
+        else if (sequence is not null)
+        {
+            throw BrokerRequestException.BadRequest("sequence needs a producerId");
+        }
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Value.Length > Settings.MaxMessageBytes)
+            {
+                throw BrokerRequestException.TooLarge(
+                    $"record {i} has {records[i].Value.Length} bytes; the limit is {Settings.MaxMessageBytes} (ActorGrid:Broker:MaxMessageBytes)");
+            }
+
+            if (records[i].Key is { } key && (key.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(key) > Settings.MaxKeyBytes))
+            {
+                throw BrokerRequestException.BadRequest($"record {i}: a key must have 1 to {Settings.MaxKeyBytes} UTF-8 bytes");
+            }
+        }
+    }
+
+    private bool FitsOneCommand(IReadOnlyList<ProduceRecord> records)
+    {
+        long bytes = 0;
+        foreach (var record in records)
+        {
+            bytes += record.Value.Length + (record.Key?.Length ?? 0);
+        }
+
+        return records.Count <= Settings.MaxWriteBatchRecords && (records.Count == 1 || bytes <= Settings.MaxMessageBytes);
+    }
+
+    private IEnumerable<List<int>> Chunk(List<int> indexes, IReadOnlyList<ProduceRecord> records)
+    {
+        // Each command must fit in one remoting frame: about MaxMessageBytes of values.
+        var chunk = new List<int>();
+        long bytes = 0;
+        foreach (var i in indexes)
+        {
+            var size = records[i].Value.Length + (records[i].Key?.Length ?? 0);
+            if (chunk.Count > 0 && (bytes + size > Settings.MaxMessageBytes || chunk.Count >= Settings.MaxWriteBatchRecords))
+            {
+                yield return chunk;
+                chunk = [];
+                bytes = 0;
+            }
+
+            chunk.Add(i);
+            bytes += size;
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
+
+    private int ClampMax(int max) => max < 1
+        ? throw BrokerRequestException.BadRequest($"max must be at least 1 (got {max})")
+        : Math.Min(max, Settings.MaxFetchRecords);
+
+    private int ClampWait(int waitMs) => waitMs < 0
+        ? throw BrokerRequestException.BadRequest($"waitMs must not be negative (got {waitMs})")
+        : (int)Math.Min(waitMs, Settings.MaxWait.TotalMilliseconds);
+
+    private static void RequirePartition(TopicConfig config, int partition)
+    {
+        if (partition < 0 || partition >= config.Partitions)
+        {
+            throw BrokerRequestException.NotFound($"topic '{config.Name}' has partitions 0..{config.Partitions - 1} (got {partition})");
+        }
+    }
+
+    private static void RequireName(string what, string? name)
+    {
+        if (!BrokerNames.IsValid(name))
+        {
+            throw BrokerRequestException.BadRequest(BrokerNames.Explain(what, name));
+        }
+    }
+}

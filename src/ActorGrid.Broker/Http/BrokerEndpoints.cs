@@ -1,0 +1,191 @@
+#nullable enable
+using System.Globalization;
+using System.Text.Json;
+using ActorGrid.Broker.Gateway;
+using ActorGrid.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using static ActorGrid.Broker.BrokerProtocol;
+
+namespace ActorGrid.Broker.Http;
+
+/// <summary>The broker's HTTP API (SPEC §5): topics, produce, fetch, consumer groups and the push stream.</summary>
+internal static class BrokerEndpoints
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapBrokerEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        // The gateway needs the actor system, which exists only once the host has started: resolve it on first use.
+        var gateway = new Lazy<BrokerGateway>(() => endpoints.ServiceProvider.GetRequiredService<BrokerGateway>());
+
+        endpoints.MapPut("/topics/{topic}", (string topic, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<CreateTopicRequest>(request, ct);
+            if (body.Partitions is null)
+            {
+                throw BrokerRequestException.BadRequest("partitions is required");
+            }
+
+            var g = gateway.Value;
+            var result = await g.CreateTopicAsync(new TopicConfig(topic, body.Partitions.Value, body.RetentionMessages, body.RetentionSeconds), ct);
+            if (result.Outcome == TopicCreateOutcome.Conflict)
+            {
+                var c = result.Config;
+                return GridResults.Conflict(
+                    $"topic '{topic}' exists with partitions={c.Partitions}, retentionMessages={Show(c.RetentionMessages)}, retentionSeconds={Show(c.RetentionSeconds)}");
+            }
+
+            var described = TopicJson.From(await g.DescribeTopicAsync(result.Config, ct));
+            return result.Outcome == TopicCreateOutcome.Created
+                ? Results.Created($"/topics/{topic}", described)
+                : Results.Ok(described);
+        }));
+
+        endpoints.MapGet("/topics", (CancellationToken ct) => Handle(async () =>
+            Results.Ok(new TopicListJson([.. (await gateway.Value.ListTopicsAsync(ct)).Select(TopicJson.From)]))));
+
+        endpoints.MapGet("/topics/{topic}", (string topic, CancellationToken ct) => Handle(async () =>
+        {
+            var g = gateway.Value;
+            return Results.Ok(TopicJson.From(await g.DescribeTopicAsync(await g.GetTopicAsync(topic, ct), ct)));
+        }));
+
+        endpoints.MapPost("/topics/{topic}/messages", (string topic, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<ProduceRequest>(request, ct);
+            var records = (body.Records ?? []).Select((r, i) => new ProduceRecord(r?.Key, DecodeValue(r, i))).ToList();
+            var produced = await gateway.Value.ProduceAsync(topic, body.ProducerId, body.Sequence, records, ct);
+            return Results.Ok(new ProduceResponse([.. produced.Select(p => new ProducedRecordJson(p.Partition, p.Offset))]));
+        }));
+
+        endpoints.MapGet("/topics/{topic}/partitions/{partition}/messages", (string topic, string partition, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var p = ParseInt(partition, "partition") ?? 0;
+            var offset = ParseLong(request.Query["offset"], "offset");
+            var max = ParseInt(request.Query["max"], "max") ?? 100;
+            var waitMs = ParseInt(request.Query["waitMs"], "waitMs") ?? 0;
+            var page = await gateway.Value.FetchAsync(topic, p, offset, max, waitMs, ct);
+            return Results.Ok(new FetchResponse([.. page.Records.Select(RecordJson.From)], page.NextOffset, page.StartOffset, page.EndOffset));
+        }));
+
+        endpoints.MapPost("/groups/{group}/join", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<JoinRequest>(request, ct);
+            var joined = await gateway.Value.JoinAsync(group, body.Topics ?? [], body.SessionTimeoutMs, body.MemberId, ct);
+            return Results.Ok(new JoinResponse(joined.MemberId, joined.Generation, Assignments(joined.Assignments)));
+        }));
+
+        endpoints.MapPost("/groups/{group}/poll", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<PollRequest>(request, ct);
+            var g = gateway.Value;
+            var poll = await g.PollAsync(group, RequireMember(body.MemberId), body.Max ?? 100, body.WaitMs ?? 0, body.MaxBytes ?? g.Settings.MaxMessageBytes, ct);
+            return Results.Ok(new PollResponse(poll.Generation, Assignments(poll.Assignments), [.. poll.Records.Select(GroupRecordJson.From)]));
+        }));
+
+        endpoints.MapPost("/groups/{group}/commit", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<CommitRequest>(request, ct);
+            var offsets = (body.Offsets ?? []).Select(o => o is { Topic: not null }
+                ? new PartitionOffset(o.Topic, o.Partition, o.Offset)
+                : throw BrokerRequestException.BadRequest("each offset needs topic, partition and offset")).ToList();
+            var committed = await gateway.Value.CommitAsync(group, RequireMember(body.MemberId), body.Generation, offsets, ct);
+            return Results.Ok(new CommitResponse(committed.Generation));
+        }));
+
+        endpoints.MapPost("/groups/{group}/leave", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<LeaveRequest>(request, ct);
+            var left = await gateway.Value.LeaveAsync(group, RequireMember(body.MemberId), ct);
+            return Results.Ok(new LeaveResponse(left.Generation));
+        }));
+
+        endpoints.MapGet("/groups/{group}", (string group, CancellationToken ct) => Handle(async () =>
+            Results.Ok(GroupResponse.From(await gateway.Value.DescribeGroupAsync(group, ct)))));
+
+        endpoints.MapGet("/groups/{group}/stream", (string group, HttpContext http) => GroupEventStream.RunAsync(http, group, gateway.Value));
+
+        return endpoints;
+    }
+
+    internal static IReadOnlyList<TopicPartitionJson> Assignments(IEnumerable<TopicPartition> assignments) =>
+        [.. assignments.Select(a => new TopicPartitionJson(a.Topic, a.Partition))];
+
+    internal static IResult Problem(BrokerRequestException e) =>
+        e.Status == StatusCodes.Status503ServiceUnavailable ? GridResults.Unavailable(e.Message) : GridResults.Problem(e.Status, e.Title, e.Message);
+
+    internal static int? ParseInt(string? value, string name) =>
+        string.IsNullOrEmpty(value) ? null
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : throw BrokerRequestException.BadRequest($"{name} must be an integer (got '{value}')");
+
+    private static async Task<IResult> Handle(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (BrokerRequestException e)
+        {
+            return Problem(e);
+        }
+    }
+
+    private static async Task<T> ReadBodyAsync<T>(HttpRequest request, CancellationToken ct) where T : class
+    {
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(Json, ct) ?? throw BrokerRequestException.BadRequest("the request body must be a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw BrokerRequestException.BadRequest($"the request body is not valid JSON: {e.Message}");
+        }
+        catch (InvalidOperationException e) when (!request.HasJsonContentType())
+        {
+            throw BrokerRequestException.BadRequest($"send a JSON body with Content-Type: application/json ({e.Message})");
+        }
+    }
+
+    private static byte[] DecodeValue(ProduceRecordJson? record, int index)
+    {
+        if (record is null)
+        {
+            throw BrokerRequestException.BadRequest($"record {index} is null");
+        }
+
+        if (record.Value is not null && record.ValueBase64 is not null)
+        {
+            throw BrokerRequestException.BadRequest($"record {index}: give value or valueBase64, not both");
+        }
+
+        if (record.ValueBase64 is { } base64)
+        {
+            try
+            {
+                return Convert.FromBase64String(base64);
+            }
+            catch (FormatException)
+            {
+                throw BrokerRequestException.BadRequest($"record {index}: valueBase64 is not valid base64");
+            }
+        }
+
+        return record.Value is { } text
+            ? System.Text.Encoding.UTF8.GetBytes(text)
+            : throw BrokerRequestException.BadRequest($"record {index} needs value or valueBase64");
+    }
+
+    private static string RequireMember(string? memberId) =>
+        memberId ?? throw BrokerRequestException.BadRequest("memberId is required");
+
+    private static long? ParseLong(string? value, string name) =>
+        string.IsNullOrEmpty(value) ? null
+        : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : throw BrokerRequestException.BadRequest($"{name} must be an integer (got '{value}')");
+
+    private static string Show(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "null";
+}
