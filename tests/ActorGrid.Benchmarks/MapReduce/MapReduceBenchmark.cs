@@ -92,7 +92,7 @@ public static class MapReduceBenchmark
         return 0;
     }
 
-    /// <summary>The baseline: one thread, the same word rule and the same counting into a dictionary.</summary>
+    /// <summary>The baseline: one thread, the same decoding, word rule and counting into a dictionary as the job.</summary>
     private static Dictionary<string, long> SingleThreaded(IReadOnlyList<byte[]> documents)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -127,7 +127,7 @@ public static class MapReduceBenchmark
     private static void Count(byte[] document, Dictionary<string, long> counts)
     {
         var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
-        Words.ForEach(Encoding.UTF8.GetString(document), lookup, static (l, word) =>
+        Words.ForEachInUtf8(document, lookup, static (l, word) =>
         {
             if (l.TryGetValue(word, out var count))
             {
