@@ -183,16 +183,9 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
         var runner = services.Jobs.Get(task.JobType)
             .CreateMapRunner(JobParameters.Parse(task.Parameters), task.Reducers, services.Settings.ShuffleChunkBytes);
         var input = JobInputs.For(task.Input, services);
-        bool local;
-        try
-        {
-            local = await input.IsLocalAsync(task.Split, node, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            local = false;
-        }
 
+        // Only for the counters: asked alongside the reading, never delaying it.
+        var local = input.IsLocalAsync(task.Split, node, cancellationToken);
         await foreach (var batch in input.ReadAsync(task, cancellationToken))
         {
             foreach (var record in batch)
@@ -203,7 +196,12 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        return new MapComputed(runner.Finish(), local);
+        var output = runner.Finish();
+
+        // An owner that does not answer by now is moving: the attempt is not counted as local.
+        await Task.WhenAny(local, Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken));
+        _ = local.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        return new MapComputed(output, local.IsCompletedSuccessfully && local.Result);
     }
 
     private void Deliver(MapComputed computed)
