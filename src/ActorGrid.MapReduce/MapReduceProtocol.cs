@@ -305,16 +305,13 @@ public static class MapReduceProtocol
     /// <summary>A reduce run started.</summary>
     public sealed record ReduceRunStarted(int Run) : IActorGridMessage;
 
-    /// <summary>Part of a run's output (sorted; parts in order).</summary>
-    public sealed record ReduceOutputWritten(int Run, ResultItem[] Items) : IActorGridMessage;
-
-    /// <summary>A run finished: its output is complete (and written to the KV store).</summary>
-    public sealed record ReduceRunCompleted(int Run, ImmutableDictionary<string, long> Counters) : IActorGridMessage;
-
     /// <summary>The shuffle data was dropped.</summary>
     public sealed record ReduceDataDiscarded : IActorGridMessage;
 
-    /// <summary>A completed reduce partition (its shuffle data is no longer needed).</summary>
+    /// <summary>
+    /// A completed (or discarded) reduce partition: its sorted output and counters. Saving it is what completes a
+    /// run — the output is journaled once, here, and the shuffle chunks before it are then deleted.
+    /// </summary>
     public sealed record ReducePartitionSnapshot(int Run, ResultItem[] Output, ImmutableDictionary<string, long> Counters, bool Discarded) : IActorGridMessage;
 
     // ---- Job index ----------------------------------------------------------------------------------------------
@@ -375,8 +372,6 @@ public static class MapReduceProtocol
         .Add<DiscardReduceData>("mr.discard-reduce-data.v1")
         .Add<MapOutputReceived>("mr.map-output-received.v1")
         .Add<ReduceRunStarted>("mr.reduce-run-started.v1")
-        .Add<ReduceOutputWritten>("mr.reduce-output-written.v1")
-        .Add<ReduceRunCompleted>("mr.reduce-run-completed.v1")
         .Add<ReduceDataDiscarded>("mr.reduce-data-discarded.v1")
         .Add<ReducePartitionSnapshot>("mr.reduce-partition-snapshot.v1")
         .Add<RecordJob>("mr.record-job.v1")

@@ -23,13 +23,12 @@ namespace ActorGrid.MapReduce;
 /// </summary>
 internal sealed class ReducePartition : GroupCommitActor
 {
-    private const int OutputItemsPerEvent = 2000;
-
     private readonly string _entityId;
     private readonly MapReduceServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ReducePartitionState _state = ReducePartitionState.Empty;
     private IActorRef _requester = ActorRefs.Nobody;
+    private ReducePartitionState? _completing;
     private bool _running;
 
     public ReducePartition(string entityId, MapReduceServices? services)
@@ -91,13 +90,29 @@ internal sealed class ReducePartition : GroupCommitActor
         });
         Command<SaveSnapshotSuccess>(saved =>
         {
+            if (_completing is { } completed)
+            {
+                _state = completed;
+                _completing = null;
+                _running = false;
+                Reply(ReduceRunState.Completed, null);
+            }
+
             // The snapshot holds everything a closed partition needs; the shuffle chunks in the journal can go.
             if (_state.IsClosed)
             {
                 DeleteMessages(saved.Metadata.SequenceNr);
             }
         });
-        Command<SaveSnapshotFailure>(failed => _log.Warning("Reduce partition {0} snapshot failed: {1}", _entityId, failed.Cause.Message));
+        Command<SaveSnapshotFailure>(failed =>
+        {
+            _log.Warning("Reduce partition {0} snapshot failed: {1}", _entityId, failed.Cause.Message);
+            if (_completing is not null)
+            {
+                _completing = null;
+                Self.Tell(new RunFailed(_state.Run, "saving the output failed: " + failed.Cause.Message));
+            }
+        });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failed => _log.Warning("Reduce partition {0} could not delete its shuffle events: {1}", _entityId, failed.Cause.Message));
         Command<ReceiveTimeout>(_ =>
@@ -198,19 +213,14 @@ internal sealed class ReducePartition : GroupCommitActor
             .PipeTo(Self, success: () => new OutputWritten(reduced), failure: e => new RunFailed(reduced.Run, Describe(e)));
     }
 
-    /// <summary>Journals the run's output and its completion in one write, then answers the coordinator.</summary>
+    /// <summary>
+    /// Completes the run by saving the partition's snapshot — output, counters, completed — in one write; once it is
+    /// durable the coordinator hears of it and the journaled shuffle chunks are deleted.
+    /// </summary>
     private void CompleteRun(Reduced reduced)
     {
-        var events = reduced.Output.Chunk(OutputItemsPerEvent)
-            .Select(items => (IActorGridMessage)new ReduceOutputWritten(reduced.Run, items))
-            .Append(new ReduceRunCompleted(reduced.Run, reduced.Counters))
-            .ToList();
-        Decide(events, () =>
-        {
-            _running = false;
-            Reply(ReduceRunState.Completed, null);
-            SaveSnapshot(_state.ToSnapshot());
-        });
+        _completing = _state.Complete(reduced.Run, reduced.Output, reduced.Counters);
+        SaveSnapshot(_completing.ToSnapshot());
     }
 
     /// <summary>Writes the output under <c>{prefix}{key}</c> in batches (unconditional writes, so a repeated run writes the same values).</summary>

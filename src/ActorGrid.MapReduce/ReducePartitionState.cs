@@ -31,6 +31,10 @@ internal sealed record ReducePartitionState(
 
     public ReducePartitionSnapshot ToSnapshot() => new(Run, [.. Output], Counters, Discarded);
 
+    /// <summary>The partition once run <paramref name="run"/> produced <paramref name="output"/> (sorted by key).</summary>
+    public ReducePartitionState Complete(int run, IReadOnlyList<ResultItem> output, ImmutableDictionary<string, long> counters) =>
+        this with { Run = run, Completed = true, Output = [.. output], Counters = counters, Chunks = Chunks.Clear() };
+
     /// <summary>Whether the partition is done with shuffle data (completed or discarded): late chunks are acknowledged and dropped.</summary>
     public bool IsClosed => Completed || Discarded;
 
@@ -80,9 +84,6 @@ internal sealed record ReducePartitionState(
     {
         MapOutputReceived e => this with { Chunks = Chunks.SetItem(new ChunkId(e.Task, e.Attempt, e.Chunk), e.Payload) },
         ReduceRunStarted e => this with { Run = e.Run, Output = [] },
-        ReduceOutputWritten e when e.Run == Run => this with { Output = Output.AddRange(e.Items) },
-        ReduceOutputWritten => this,
-        ReduceRunCompleted e => this with { Completed = true, Counters = e.Counters, Chunks = Chunks.Clear() },
         ReduceDataDiscarded => this with { Discarded = true, Chunks = Chunks.Clear(), Output = [] },
         _ => throw new ArgumentException($"{@event.GetType().Name} is not a reduce partition event", nameof(@event)),
     };

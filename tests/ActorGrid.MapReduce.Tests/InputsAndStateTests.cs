@@ -76,9 +76,7 @@ public sealed class InputsAndStateTests
     {
         var state = ReducePartitionState.Empty
             .Apply(new ReduceRunStarted(1))
-            .Apply(new ReduceOutputWritten(1, [new("a", "1"), new("b", "2")]))
-            .Apply(new ReduceOutputWritten(1, [new("c", "3")]))
-            .Apply(new ReduceRunCompleted(1, ImmutableDictionary<string, long>.Empty));
+            .Complete(1, [new("a", "1"), new("b", "2"), new("c", "3")], ImmutableDictionary<string, long>.Empty);
 
         Assert.Equal(["a", "b"], state.Page(null, 2).Items.Select(i => i.Key));
         Assert.True(state.Page(null, 2).More);
@@ -93,15 +91,16 @@ public sealed class InputsAndStateTests
     }
 
     [Fact]
-    public void A_run_interrupted_by_a_move_leaves_no_partial_output()
+    public void A_run_interrupted_by_a_move_is_started_again_with_its_chunks()
     {
         var state = ReducePartitionState.Empty
-            .Apply(new ReduceRunStarted(1))
-            .Apply(new ReduceOutputWritten(1, [new("a", "1")]))
-            .Apply(new ReduceRunStarted(2));
+            .Apply(new MapOutputReceived(0, 1, 0, [1]))
+            .Apply(new ReduceRunStarted(1));
 
-        Assert.Empty(state.Output);
+        // Recovered from the journal: run 1 never completed, its chunks are all there for run 2.
         Assert.False(state.Completed);
+        Assert.Equal(1, state.Run);
+        Assert.Empty(state.Missing([new AcceptedMapOutput(0, 1, 1)]));
     }
 
     [Fact]
@@ -188,8 +187,7 @@ public sealed class ResultPagesTests
     {
         var state = ReducePartitionState.Empty
             .Apply(new ReduceRunStarted(1))
-            .Apply(new ReduceOutputWritten(1, [new("a", new string('x', 100)), new("b", new string('y', 100)), new("c", "z")]))
-            .Apply(new ReduceRunCompleted(1, ImmutableDictionary<string, long>.Empty));
+            .Complete(1, [new("a", new string('x', 100)), new("b", new string('y', 100)), new("c", "z")], ImmutableDictionary<string, long>.Empty);
 
         var (items, more) = state.Page(null, 10, maxBytes: 150);
         Assert.Equal(["a"], items.Select(i => i.Key));
