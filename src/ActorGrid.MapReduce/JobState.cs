@@ -284,8 +284,9 @@ public sealed record JobState(
 
     /// <summary>
     /// What the clock and the cluster call for: attempts on lost nodes and timed-out attempts end (and are retried
-    /// after a backoff, or fail the job), pending tasks go to free slots — first on the node that holds their
-    /// data — and, once nothing is pending, stragglers get one speculative copy on another node.
+    /// after a backoff, or fail the job), pending tasks go to free slots (a node's slots plus the attempts it may
+    /// queue) — first on the node that holds their data — and, once nothing is pending, stragglers get one
+    /// speculative copy on another node.
     /// </summary>
     /// <param name="now">The time.</param>
     /// <param name="view">Which worker nodes exist and which can take work.</param>
@@ -330,7 +331,7 @@ public sealed record JobState(
         Decision decision, ClusterView view, MapReduceProtocol.Settings settings, DateTimeOffset now, DateTimeOffset liveSince, IReadOnlySet<(int, int)> delivering)
     {
         var state = decision.State;
-        var free = view.Available.ToDictionary(n => n, _ => settings.MapSlotsPerNode, StringComparer.Ordinal);
+        var free = view.Available.ToDictionary(n => n, _ => settings.MapSlotsPerNode + settings.MapPrefetchPerNode, StringComparer.Ordinal);
         for (var t = 0; t < state.MapTasks.Count; t++)
         {
             foreach (var attempt in state.MapTasks[t].Running)

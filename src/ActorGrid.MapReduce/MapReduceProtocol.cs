@@ -302,8 +302,12 @@ public static class MapReduceProtocol
     /// <summary>A chunk of map output was stored.</summary>
     public sealed record MapOutputReceived(int Task, int Attempt, int Chunk, byte[] Payload) : IActorGridMessage;
 
-    /// <summary>A reduce run started.</summary>
-    public sealed record ReduceRunStarted(int Run) : IActorGridMessage;
+    /// <summary>
+    /// A reduce run started for <paramref name="Request"/> (null when the run could not start: an unknown job type,
+    /// missing chunks). The output is a function of the journaled chunks and this request, so a partition that
+    /// dies before saving its output computes it again from its journal.
+    /// </summary>
+    public sealed record ReduceRunStarted(int Run, RunReduce? Request) : IActorGridMessage;
 
     /// <summary>The shuffle data was dropped.</summary>
     public sealed record ReduceDataDiscarded : IActorGridMessage;
@@ -382,6 +386,7 @@ public static class MapReduceProtocol
 
     /// <summary>The role's settings (immutable; adjust with <c>with</c>).</summary>
     /// <param name="MapSlotsPerNode">Most map attempts of one job computing at once on one node (attempts delivering their output do not count).</param>
+    /// <param name="MapPrefetchPerNode">Map attempts of one job queued at a node's worker beyond its slots, so a slot is refilled at once rather than after a round trip to the coordinator.</param>
     /// <param name="KvSplitsPerNode">KV input is cut into about this many map tasks per node owning partitions (each task reads whole partitions of one owner). Fewer, larger tasks shuffle less (each combines more); more balance better and lose less to a crash.</param>
     /// <param name="WorkerConcurrency">Most map attempts (of all jobs) a node's worker computes at once; the rest queue.</param>
     /// <param name="MaxAttempts">Failed or timed-out attempts of one task before the job fails (lost nodes do not count).</param>
@@ -406,6 +411,7 @@ public static class MapReduceProtocol
     /// <param name="MaxListedJobs">Most jobs the index keeps (oldest finished ones are forgotten first).</param>
     public sealed record Settings(
         int MapSlotsPerNode,
+        int MapPrefetchPerNode,
         int KvSplitsPerNode,
         int WorkerConcurrency,
         int MaxAttempts,
@@ -441,6 +447,7 @@ public static class MapReduceProtocol
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
         public static Settings Default(int processors) => new(
             MapSlotsPerNode: Math.Max(2, processors),
+            MapPrefetchPerNode: Math.Max(2, processors),
             KvSplitsPerNode: 2 * Math.Max(2, processors),
             WorkerConcurrency: Math.Max(2, processors),
             MaxAttempts: 4,

@@ -17,10 +17,15 @@ namespace ActorGrid.MapReduce;
 /// <summary>
 /// One reduce partition of one job (entity <c>{jobId}.{reducer}</c>): stores the map output chunks delivered to it
 /// (durably, before acknowledging, so intermediate data survives any node), and when its coordinator says which
-/// attempt of each map task was accepted, merges exactly those, sorts by key, reduces, keeps the output for
-/// <c>GET /jobs/{id}/result</c> and writes it to the KV store. A partition that moves mid-run starts a new run from
-/// its journal.
+/// attempt of each map task was accepted, merges exactly those, sorts by key, reduces, writes the output to the KV
+/// store and keeps it for <c>GET /jobs/{id}/result</c>.
 /// </summary>
+/// <remarks>
+/// A run is complete once its request is journaled and its output computed (and written to KV): the output is a
+/// function of the journaled chunks and request, so it is saved as a snapshot afterwards, off the job's critical
+/// path, and then the chunks are deleted. A partition that dies before that computes the output again from its
+/// journal when it is next asked for it. A partition that moves mid-run starts a new run.
+/// </remarks>
 internal sealed class ReducePartition : GroupCommitActor
 {
     private readonly string _entityId;
@@ -28,8 +33,10 @@ internal sealed class ReducePartition : GroupCommitActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ReducePartitionState _state = ReducePartitionState.Empty;
     private IActorRef _requester = ActorRefs.Nobody;
-    private ReducePartitionState? _completing;
+    private Reduced? _computed;
     private bool _running;
+    private bool _startJournaled;
+    private bool _recomputing;
 
     public ReducePartition(string entityId, MapReduceServices? services)
     {
@@ -56,7 +63,8 @@ internal sealed class ReducePartition : GroupCommitActor
         {
             if (written.Reduced.Run == _state.Run && _running)
             {
-                CompleteRun(written.Reduced);
+                _computed = written.Reduced;
+                TryComplete();
             }
         });
         Command<RunFailed>(failed =>
@@ -67,6 +75,7 @@ internal sealed class ReducePartition : GroupCommitActor
             }
 
             _running = false;
+            _recomputing = false;
             _log.Warning("Reduce partition {0} run {1} failed: {2}", _entityId, failed.Run, failed.Error);
             Reply(ReduceRunState.Failed, failed.Error);
         });
@@ -74,6 +83,13 @@ internal sealed class ReducePartition : GroupCommitActor
         {
             if (!_state.Completed)
             {
+                // Completed before a restart without its output saved: compute it again from the journal.
+                if (!_running && _state.Request is { } request && !_state.Discarded)
+                {
+                    _recomputing = true;
+                    Start(request, _state.Run, writeOutput: false);
+                }
+
                 Sender.Tell(new ResultPageReply([], false, Ready: false));
                 return;
             }
@@ -90,14 +106,6 @@ internal sealed class ReducePartition : GroupCommitActor
         });
         Command<SaveSnapshotSuccess>(saved =>
         {
-            if (_completing is { } completed)
-            {
-                _state = completed;
-                _completing = null;
-                _running = false;
-                Reply(ReduceRunState.Completed, null);
-            }
-
             // The snapshot holds everything a closed partition needs; the shuffle chunks in the journal can go.
             if (_state.IsClosed)
             {
@@ -105,14 +113,7 @@ internal sealed class ReducePartition : GroupCommitActor
             }
         });
         Command<SaveSnapshotFailure>(failed =>
-        {
-            _log.Warning("Reduce partition {0} snapshot failed: {1}", _entityId, failed.Cause.Message);
-            if (_completing is not null)
-            {
-                _completing = null;
-                Self.Tell(new RunFailed(_state.Run, "saving the output failed: " + failed.Cause.Message));
-            }
-        });
+            _log.Warning("Reduce partition {0} could not save its output (it stays computable from the journal): {1}", _entityId, failed.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failed => _log.Warning("Reduce partition {0} could not delete its shuffle events: {1}", _entityId, failed.Cause.Message));
         Command<ReceiveTimeout>(_ =>
@@ -148,7 +149,7 @@ internal sealed class ReducePartition : GroupCommitActor
             return;
         }
 
-        if (_running)
+        if (_running && !_recomputing)
         {
             Sender.Tell(Status(command, ReduceRunState.Running, null));
             return;
@@ -156,34 +157,49 @@ internal sealed class ReducePartition : GroupCommitActor
 
         var run = _state.Run + 1;
         var missing = _state.Missing(command.Inputs);
-        if (!_services.Jobs.TryGet(command.JobType, out var definition))
+        if (!_services.Jobs.Contains(command.JobType))
         {
-            Decide([new ReduceRunStarted(run)], () => Reply(ReduceRunState.Failed, $"job type '{command.JobType}' is not registered on {SelfNode}"));
+            Decide([new ReduceRunStarted(run, null)], () => Reply(ReduceRunState.Failed, $"job type '{command.JobType}' is not registered on {SelfNode}"));
             return;
         }
 
         if (missing.Count > 0)
         {
             var first = missing[0];
-            Decide([new ReduceRunStarted(run)], () => Reply(ReduceRunState.Failed,
+            Decide([new ReduceRunStarted(run, null)], () => Reply(ReduceRunState.Failed,
                 $"{missing.Count} accepted map output chunks are missing (first: task {first.Task} attempt {first.Attempt} chunk {first.Chunk})"));
             return;
         }
 
-        // The run's start is journaled while it computes: its output is only committed after it.
+        // The run's start (with its request) is journaled while it computes.
+        _recomputing = false;
+        _startJournaled = false;
+        Decide([new ReduceRunStarted(run, command)], () =>
+        {
+            _startJournaled = true;
+            Reply(ReduceRunState.Running, null);
+            TryComplete();
+        });
+        Start(command, run, writeOutput: true);
+    }
+
+    private void Start(RunReduce request, int run, bool writeOutput)
+    {
         _running = true;
-        var payloads = _state.Payloads(command.Inputs);
-        Decide([new ReduceRunStarted(run)], () => Reply(ReduceRunState.Running, null));
+        _computed = null;
+        var definition = _services.Jobs.Get(request.JobType);
+        var payloads = _state.Payloads(request.Inputs);
+        var outputPrefix = writeOutput ? request.OutputKvPrefix : null;
         Task.Run(() =>
         {
-            var runner = definition.CreateReduceRunner(JobParameters.Parse(command.Parameters));
+            var runner = definition.CreateReduceRunner(JobParameters.Parse(request.Parameters));
             foreach (var payload in payloads)
             {
                 runner.Add(payload);
             }
 
             var (output, counters) = runner.Finish();
-            return new Reduced(run, output, counters, command.OutputKvPrefix);
+            return new Reduced(run, output, counters, outputPrefix);
         }).PipeTo(Self, failure: e => new RunFailed(run, Describe(e)));
     }
 
@@ -196,7 +212,8 @@ internal sealed class ReducePartition : GroupCommitActor
 
         if (reduced.OutputKvPrefix is null)
         {
-            CompleteRun(reduced);
+            _computed = reduced;
+            TryComplete();
             return;
         }
 
@@ -207,20 +224,30 @@ internal sealed class ReducePartition : GroupCommitActor
             return;
         }
 
-        // Written before the output is journaled: a run that dies in between is repeated, and unconditional puts of
-        // the same values are harmless.
+        // Written before the run completes: a run that dies in between is repeated, and unconditional puts of the
+        // same values are harmless.
         WriteOutputAsync(store, reduced.OutputKvPrefix, reduced.Output, _services.Settings)
             .PipeTo(Self, success: () => new OutputWritten(reduced), failure: e => new RunFailed(reduced.Run, Describe(e)));
     }
 
-    /// <summary>
-    /// Completes the run by saving the partition's snapshot — output, counters, completed — in one write; once it is
-    /// durable the coordinator hears of it and the journaled shuffle chunks are deleted.
-    /// </summary>
-    private void CompleteRun(Reduced reduced)
+    /// <summary>Completes the run once its request is journaled and its output computed; then saves the output.</summary>
+    private void TryComplete()
     {
-        _completing = _state.Complete(reduced.Run, reduced.Output, reduced.Counters);
-        SaveSnapshot(_completing.ToSnapshot());
+        if (_computed is not { } reduced || (!_startJournaled && !_recomputing))
+        {
+            return;
+        }
+
+        _state = _state.Complete(reduced.Run, reduced.Output, reduced.Counters);
+        _computed = null;
+        _running = false;
+        if (!_recomputing)
+        {
+            Reply(ReduceRunState.Completed, null);
+        }
+
+        _recomputing = false;
+        SaveSnapshot(_state.ToSnapshot());
     }
 
     /// <summary>Writes the output under <c>{prefix}{key}</c> in batches (unconditional writes, so a repeated run writes the same values).</summary>

@@ -10,11 +10,13 @@ internal readonly record struct ChunkId(int Task, int Attempt, int Chunk);
 
 /// <summary>
 /// The pure state of one reduce partition: the map output chunks it durably holds (of every attempt that delivered
-/// any — only accepted attempts are reduced), its runs, and once completed its sorted output.
+/// any — only accepted attempts are reduced), its latest run and what it was asked to reduce, and once its output
+/// is saved (a snapshot), the sorted output.
 /// </summary>
 internal sealed record ReducePartitionState(
     ImmutableDictionary<ChunkId, byte[]> Chunks,
     int Run,
+    RunReduce? Request,
     bool Completed,
     ImmutableList<ResultItem> Output,
     ImmutableDictionary<string, long> Counters,
@@ -23,7 +25,7 @@ internal sealed record ReducePartitionState(
     private static readonly IComparer<ResultItem> ByKey = Comparer<ResultItem>.Create((a, b) => string.CompareOrdinal(a.Key, b.Key));
 
     public static ReducePartitionState Empty { get; } =
-        new(ImmutableDictionary<ChunkId, byte[]>.Empty, 0, false, [], ImmutableDictionary<string, long>.Empty, false);
+        new(ImmutableDictionary<ChunkId, byte[]>.Empty, 0, null, false, [], ImmutableDictionary<string, long>.Empty, false);
 
     /// <summary>The state a snapshot of a finished partition describes.</summary>
     public static ReducePartitionState From(ReducePartitionSnapshot snapshot) =>
@@ -83,7 +85,7 @@ internal sealed record ReducePartitionState(
     public ReducePartitionState Apply(IActorGridMessage @event) => @event switch
     {
         MapOutputReceived e => this with { Chunks = Chunks.SetItem(new ChunkId(e.Task, e.Attempt, e.Chunk), e.Payload) },
-        ReduceRunStarted e => this with { Run = e.Run, Output = [] },
+        ReduceRunStarted e => this with { Run = e.Run, Request = e.Request, Output = [] },
         ReduceDataDiscarded => this with { Discarded = true, Chunks = Chunks.Clear(), Output = [] },
         _ => throw new ArgumentException($"{@event.GetType().Name} is not a reduce partition event", nameof(@event)),
     };

@@ -75,7 +75,7 @@ public sealed class InputsAndStateTests
     public void A_completed_partition_pages_its_output_and_drops_late_chunks()
     {
         var state = ReducePartitionState.Empty
-            .Apply(new ReduceRunStarted(1))
+            .Apply(new ReduceRunStarted(1, null))
             .Complete(1, [new("a", "1"), new("b", "2"), new("c", "3")], ImmutableDictionary<string, long>.Empty);
 
         Assert.Equal(["a", "b"], state.Page(null, 2).Items.Select(i => i.Key));
@@ -93,14 +93,16 @@ public sealed class InputsAndStateTests
     [Fact]
     public void A_run_interrupted_by_a_move_is_started_again_with_its_chunks()
     {
+        var request = new RunReduce("j.0", "j", 0, "wordcount", "{}", null, [new AcceptedMapOutput(0, 1, 1)]);
         var state = ReducePartitionState.Empty
             .Apply(new MapOutputReceived(0, 1, 0, [1]))
-            .Apply(new ReduceRunStarted(1));
+            .Apply(new ReduceRunStarted(1, request));
 
-        // Recovered from the journal: run 1 never completed, its chunks are all there for run 2.
+        // Recovered from the journal: run 1's output was never saved; its request and chunks are there to compute it again.
         Assert.False(state.Completed);
         Assert.Equal(1, state.Run);
-        Assert.Empty(state.Missing([new AcceptedMapOutput(0, 1, 1)]));
+        Assert.Equal(request, state.Request);
+        Assert.Empty(state.Missing(state.Request!.Inputs));
     }
 
     [Fact]
@@ -186,7 +188,7 @@ public sealed class ResultPagesTests
     public void A_partition_page_is_bounded_in_bytes_but_never_empty()
     {
         var state = ReducePartitionState.Empty
-            .Apply(new ReduceRunStarted(1))
+            .Apply(new ReduceRunStarted(1, null))
             .Complete(1, [new("a", new string('x', 100)), new("b", new string('y', 100)), new("c", "z")], ImmutableDictionary<string, long>.Empty);
 
         var (items, more) = state.Page(null, 10, maxBytes: 150);

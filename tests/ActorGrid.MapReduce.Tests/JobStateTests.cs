@@ -17,6 +17,7 @@ public sealed class JobStateTests
     private static readonly Settings Settings = Settings.Default(2) with
     {
         MapSlotsPerNode = 2,
+        MapPrefetchPerNode = 0,
         MaxAttempts = 3,
         RetryBackoff = TimeSpan.FromSeconds(1),
         TaskTimeout = TimeSpan.FromSeconds(60),
@@ -100,6 +101,17 @@ public sealed class JobStateTests
 
         var next = Assert.IsType<MapAttemptStarted>(Assert.Single(events));
         Assert.Equal(2, next.Task);
+    }
+
+    [Fact]
+    public void A_node_may_be_given_attempts_to_queue_beyond_its_slots()
+    {
+        var onlyA = new ClusterView([A], new HashSet<string> { A });
+        var state = Planned(Plan(A, A, A, A, A));
+
+        var events = state.Schedule(T0, onlyA, Settings with { MapPrefetchPerNode = 2 }, T0);
+
+        Assert.Equal([0, 1, 2, 3], events.Cast<MapAttemptStarted>().Select(s => s.Task));
     }
 
     [Fact]
