@@ -26,6 +26,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private readonly List<(AppendRecords Command, IActorRef Sender)> _buffer = [];
     private readonly Dictionary<long, Waiter> _waiters = [];
     private readonly Queue<PendingRead> _readQueue = new();
+    private readonly System.Diagnostics.Stopwatch _sinceSnapshot = System.Diagnostics.Stopwatch.StartNew();
     private TopicConfig? _config;
     private InFlightWrite? _inFlight;
     private long _nextWaiterId;
@@ -110,10 +111,8 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             else
             {
                 _config = reply.Config;
-                if (_config.RetentionMessages is not null || _config.RetentionSeconds is not null)
-                {
-                    Timers.StartPeriodicTimer("retention", RetentionTick.Instance, _settings.RetentionCheckInterval);
-                }
+                // Retention, and snapshots held back by MinSnapshotInterval, also progress while no records arrive.
+                Timers.StartPeriodicTimer("maintenance", RetentionTick.Instance, _settings.RetentionCheckInterval);
 
                 Become(Ready);
             }
@@ -171,7 +170,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         Command<RetentionTick>(_ =>
         {
             EnforceRetention();
-            if (_retentionMovedSinceSnapshot && _inFlight is null)
+            if ((_retentionMovedSinceSnapshot || _eventsSinceSnapshot >= _settings.SnapshotEvery) && _inFlight is null)
             {
                 TakeSnapshot();
             }
@@ -243,7 +242,9 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         _eventsSinceSnapshot += write.Events;
         EnforceRetention();
         WakeWaiters();
-        if (_eventsSinceSnapshot >= _settings.SnapshotEvery)
+        // At high rates a snapshot every SnapshotEvery records would be many writes a second competing with the
+        // log itself; at most one per MinSnapshotInterval keeps recovery short (≤ one interval of records) all the same.
+        if (_eventsSinceSnapshot >= _settings.SnapshotEvery && _sinceSnapshot.Elapsed >= _settings.MinSnapshotInterval)
         {
             TakeSnapshot();
         }
@@ -370,6 +371,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
 
         var snapshot = _state.ToSnapshot();
+        _sinceSnapshot.Restart();
         _snapshotStartOffset = snapshot.StartOffset;
         _eventsSinceSnapshot = 0;
         _retentionMovedSinceSnapshot = false;
