@@ -13,6 +13,7 @@ public static class ActorGridCli
     {
         var root = new RootCommand("actorgrid — talk to an ActorGrid cluster through any node's HTTP API").AddGlobalOptions();
         root.Subcommands.Add(ClusterCommands.Create());
+        root.Subcommands.Add(KvCommands.Create());
         foreach (var command in BrokerCommands.Create())
         {
             root.Subcommands.Add(command);

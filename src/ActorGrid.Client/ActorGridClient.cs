@@ -13,6 +13,8 @@ public sealed class ActorGridClient
         ArgumentNullException.ThrowIfNull(http.BaseAddress, "http.BaseAddress");
         Http = http;
         Cluster = new ClusterClient(http);
+        Kv = new KvClient(http);
+        Broker = new BrokerClient(http);
     }
 
     /// <summary>Creates a client for the node at <paramref name="node"/> (e.g. <c>http://127.0.0.1:5080</c>).</summary>
@@ -27,6 +29,8 @@ public sealed class ActorGridClient
     /// <summary>Cluster membership, health and shard placement.</summary>
     public ClusterClient Cluster { get; }
 
+    /// <summary>The key-value store.</summary>
+    public KvClient Kv { get; }
     /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
-    public BrokerClient Broker => new(Http);
+    public BrokerClient Broker { get; }
 }

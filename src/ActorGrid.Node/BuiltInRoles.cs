@@ -1,5 +1,6 @@
 using ActorGrid.Broker;
 using ActorGrid.Grid;
+using ActorGrid.KeyValue;
 
 namespace ActorGrid.Node;
 
@@ -7,5 +8,6 @@ namespace ActorGrid.Node;
 internal static class BuiltInRoles
 {
     public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
+        .WithKeyValue()
         .WithBroker();
 }

@@ -1,8 +1,11 @@
+using ActorGrid.Benchmarks.Kv;
 using ActorGrid.Benchmarks.Broker;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
 var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
+    ["kv"] = KvBenchmark.RunAsync,
+    ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
 };
 

@@ -30,7 +30,9 @@ public static class GridSharding
     /// <summary>
     /// Starts a shard region for <paramref name="typeName"/> where this node hosts <paramref name="role"/>, and a
     /// proxy elsewhere, so every node can route to the entities. Registered in the ActorRegistry under
-    /// <typeparamref name="TMarker"/>.
+    /// <typeparamref name="TMarker"/>. <paramref name="handOffStopMessage"/> is what an entity receives when its
+    /// shard hands off or it is passivated (default <c>PoisonPill</c>); an entity that group-commits uses its own
+    /// message to finish the journal write in flight, so that a graceful leave fails no request.
     /// </summary>
     public static AkkaConfigurationBuilder WithGridRegion<TMarker>(
         this AkkaConfigurationBuilder akka,
@@ -39,7 +41,8 @@ public static class GridSharding
         string typeName,
         Func<string, Props> entityProps,
         int maxNumberOfShards,
-        bool rememberEntities = false)
+        bool rememberEntities = false,
+        object? handOffStopMessage = null)
     {
         var extractor = new GridMessageExtractor(maxNumberOfShards);
         if (!context.Hosts(role))
@@ -47,7 +50,7 @@ public static class GridSharding
             return akka.WithShardRegionProxy<TMarker>(typeName, role, extractor);
         }
 
-        return akka.WithShardRegion<TMarker>(typeName, entityProps, extractor, new ShardOptions
+        var options = new ShardOptions
         {
             Role = role,
             StateStoreMode = StateStoreMode.DData,
@@ -57,6 +60,12 @@ public static class GridSharding
             SnapshotPluginId = ActorGridHocon.ShardingSnapshotPluginId,
             PassivateIdleEntityAfter = rememberEntities ? null : TimeSpan.FromMinutes(10),
             ShouldPassivateIdleEntities = !rememberEntities,
-        });
+        };
+        if (handOffStopMessage is not null)
+        {
+            options.HandOffStopMessage = handOffStopMessage;
+        }
+
+        return akka.WithShardRegion<TMarker>(typeName, entityProps, extractor, options);
     }
 }

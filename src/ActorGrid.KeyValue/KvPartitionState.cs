@@ -1,0 +1,212 @@
+#nullable enable
+using System.Collections.Immutable;
+using static ActorGrid.KeyValue.KvProtocol;
+
+namespace ActorGrid.KeyValue;
+
+/// <summary>What a command decided: the event to journal (none when refused) and the reply once it is durable.</summary>
+public readonly record struct KvDecision(object? Event, WriteResult Reply);
+
+/// <summary>
+/// The state of one KV partition, immutable: every key it owns with its version, value and expiry. Tombstones
+/// (deleted or expired keys) keep their version so that a re-create continues the count. All decisions
+/// (versions, compare-and-set, create-only, TTL, limits) and the event application live here; the partition
+/// actor only journals and replies. Time is passed in (Unix ms) so that decisions and replay are deterministic:
+/// a TTL becomes an absolute expiry inside the event.
+/// </summary>
+public sealed class KvPartitionState
+{
+    /// <summary>A partition with no keys.</summary>
+    public static readonly KvPartitionState Empty = new(
+        ImmutableDictionary.Create<string, Entry>(StringComparer.Ordinal),
+        ImmutableSortedSet.Create<string>(StringComparer.Ordinal));
+
+    private readonly ImmutableDictionary<string, Entry> _entries;
+
+    // Key order for scans; only grows when a new key is first written (updates and deletes leave it alone).
+    private readonly ImmutableSortedSet<string> _keys;
+
+    private KvPartitionState(ImmutableDictionary<string, Entry> entries, ImmutableSortedSet<string> keys)
+    {
+        _entries = entries;
+        _keys = keys;
+    }
+
+    /// <summary>Number of keys held, tombstones included.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Every entry in key order, tombstones included.</summary>
+    public IEnumerable<Entry> Entries => _keys.Select(k => _entries[k]);
+
+    /// <summary>A state holding exactly <paramref name="entries"/>.</summary>
+    public static KvPartitionState FromEntries(IEnumerable<Entry> entries)
+    {
+        var map = ImmutableDictionary.CreateBuilder<string, Entry>(StringComparer.Ordinal);
+        var keys = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            map[entry.Key] = entry;
+            keys.Add(entry.Key);
+        }
+
+        return new KvPartitionState(map.ToImmutable(), keys.ToImmutable());
+    }
+
+    /// <summary>The stored entry of <paramref name="key"/> (possibly a tombstone or expired), or null.</summary>
+    public Entry? Find(string key) => _entries.GetValueOrDefault(key);
+
+    /// <summary>Reads <paramref name="key"/> at <paramref name="nowUnixMs"/>: expired and deleted keys are absent.</summary>
+    public GetResult Read(string key, long nowUnixMs) =>
+        Find(key) is { } e && e.IsLiveAt(nowUnixMs)
+            ? new GetResult(true, e.Version, e.Value, e.ExpiresAtUnixMs)
+            : GetResult.Absent;
+
+    /// <summary>Decides a put: validates it, checks its precondition and picks the next version.</summary>
+    public KvDecision Decide(Put put, long nowUnixMs, Settings settings)
+    {
+        if (KvKeys.Validate(put.Key) is { } keyError)
+        {
+            return Refuse(WriteStatus.Invalid, keyError);
+        }
+
+        if (put.Value.Length > settings.MaxValueBytes)
+        {
+            return Refuse(WriteStatus.TooLarge, $"the value is {put.Value.Length} bytes; at most {settings.MaxValueBytes} are allowed");
+        }
+
+        if (put.TtlSeconds is { } ttl && ttl is < 1 or > Settings.MaxTtlSeconds)
+        {
+            return Refuse(WriteStatus.Invalid, $"ttl must be between 1 and {Settings.MaxTtlSeconds} seconds (got {ttl})");
+        }
+
+        var stored = Find(put.Key);
+        var liveVersion = stored is not null && stored.IsLiveAt(nowUnixMs) ? stored.Version : 0;
+        if (!Holds(put.Precondition, liveVersion))
+        {
+            return new KvDecision(null, new WriteResult(WriteStatus.PreconditionFailed, liveVersion, Mismatch(put.Precondition, liveVersion)));
+        }
+
+        var version = (stored?.Version ?? 0) + 1;
+        long? expiresAt = put.TtlSeconds is { } seconds ? nowUnixMs + seconds * 1000 : null;
+        return new KvDecision(new ValueWritten(put.Key, version, put.Value, expiresAt), new WriteResult(WriteStatus.Written, version));
+    }
+
+    /// <summary>Decides a delete: absent keys are not found, a failed precondition changes nothing.</summary>
+    public KvDecision Decide(Delete delete, long nowUnixMs)
+    {
+        if (KvKeys.Validate(delete.Key) is { } keyError)
+        {
+            return Refuse(WriteStatus.Invalid, keyError);
+        }
+
+        var stored = Find(delete.Key);
+        var liveVersion = stored is not null && stored.IsLiveAt(nowUnixMs) ? stored.Version : 0;
+        if (liveVersion == 0)
+        {
+            // If-Match on a missing key fails the precondition (RFC 9110); otherwise there is nothing to delete.
+            return delete.Precondition.Kind is PreconditionKind.Version or PreconditionKind.Exists
+                ? new KvDecision(null, new WriteResult(WriteStatus.PreconditionFailed, 0, Mismatch(delete.Precondition, 0)))
+                : new KvDecision(null, new WriteResult(WriteStatus.NotFound, 0, "the key does not exist"));
+        }
+
+        if (!Holds(delete.Precondition, liveVersion))
+        {
+            return new KvDecision(null, new WriteResult(WriteStatus.PreconditionFailed, liveVersion, Mismatch(delete.Precondition, liveVersion)));
+        }
+
+        return new KvDecision(new ValueDeleted(delete.Key, liveVersion), new WriteResult(WriteStatus.Deleted, liveVersion));
+    }
+
+    /// <summary>The entry an event leaves behind.</summary>
+    public static Entry EntryOf(object @event) => @event switch
+    {
+        ValueWritten w => new Entry(w.Key, w.Version, w.Value, w.ExpiresAtUnixMs),
+        ValueDeleted d => new Entry(d.Key, d.Version, null, null),
+        _ => throw new ArgumentException($"Not a KV event: {@event.GetType()}", nameof(@event)),
+    };
+
+    /// <summary>Applies a journaled event.</summary>
+    public KvPartitionState Apply(object @event) => Set(EntryOf(@event));
+
+    /// <summary>Replaces (or adds) one entry.</summary>
+    public KvPartitionState Set(Entry entry) => new(
+        _entries.SetItem(entry.Key, entry),
+        _entries.ContainsKey(entry.Key) ? _keys : _keys.Add(entry.Key));
+
+    /// <summary>
+    /// Live keys starting with <paramref name="prefix"/>, strictly after <paramref name="after"/>, in ordinal order:
+    /// at most <paramref name="limit"/> of them and, past the first, no more than <paramref name="maxBytes"/> of values.
+    /// </summary>
+    public ScanResult Scan(string prefix, string? after, int limit, int maxBytes, long nowUnixMs)
+    {
+        var items = new List<Entry>();
+        var bytes = 0L;
+        var startAfter = after is not null && string.CompareOrdinal(after, prefix) >= 0;
+        var index = StartIndex(startAfter ? after! : prefix, inclusive: !startAfter);
+        for (; index < _keys.Count; index++)
+        {
+            var key = _keys[index];
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            var entry = _entries[key];
+            if (!entry.IsLiveAt(nowUnixMs))
+            {
+                continue;
+            }
+
+            if (items.Count == limit || (items.Count > 0 && bytes + entry.Value!.Length > maxBytes))
+            {
+                return new ScanResult([.. items], More: true);
+            }
+
+            items.Add(entry);
+            bytes += entry.Value!.Length;
+        }
+
+        return new ScanResult([.. items], More: false);
+    }
+
+    /// <summary>
+    /// The snapshot to journal at <paramref name="nowUnixMs"/>. Expired values are dropped (their key stays as a
+    /// tombstone with its version): they can never be read again, whatever the clock says on replay.
+    /// </summary>
+    public PartitionSnapshot ToSnapshot(long nowUnixMs) => new(
+        [.. Entries.Select(e => e.Value is not null && !e.IsLiveAt(nowUnixMs) ? e with { Value = null, ExpiresAtUnixMs = null } : e)]);
+
+    private int StartIndex(string bound, bool inclusive)
+    {
+        var found = _keys.IndexOf(bound);
+        if (found >= 0)
+        {
+            return inclusive ? found : found + 1;
+        }
+
+        return ~found;
+    }
+
+    private static bool Holds(Precondition precondition, long liveVersion) => precondition.Kind switch
+    {
+        PreconditionKind.None => true,
+        PreconditionKind.Version => liveVersion != 0 && liveVersion == precondition.Version,
+        PreconditionKind.Exists => liveVersion != 0,
+        PreconditionKind.Absent => liveVersion == 0,
+        _ => false,
+    };
+
+    private static string Mismatch(Precondition precondition, long liveVersion)
+    {
+        var current = liveVersion == 0 ? "the key does not exist" : $"the current version is {liveVersion}";
+        return precondition.Kind switch
+        {
+            PreconditionKind.Version => $"expected version {precondition.Version} but {current}",
+            PreconditionKind.Exists => $"expected an existing key but {current}",
+            PreconditionKind.Absent => $"expected no key (If-None-Match: *) but {current}",
+            _ => current,
+        };
+    }
+
+    private static KvDecision Refuse(WriteStatus status, string error) => new(null, new WriteResult(status, 0, error));
+}

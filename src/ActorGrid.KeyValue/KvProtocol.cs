@@ -1,0 +1,266 @@
+#nullable enable
+using ActorGrid.Configuration;
+using ActorGrid.Grid;
+using ActorGrid.Serialization;
+
+namespace ActorGrid.KeyValue;
+
+/// <summary>
+/// The key-value role's protocol: commands to a partition, the events it journals, its replies, the messages that
+/// keep per-node replicas in step, and the role's settings. Manifests are part of the journal format: never rename
+/// one; add a new versioned type instead.
+/// </summary>
+public static class KvProtocol
+{
+    /// <summary>The cluster role and sharding type name of KV partitions.</summary>
+    public const string RoleName = "kv";
+
+    // ---- Preconditions ------------------------------------------------------------------------------------------
+
+    /// <summary>What a conditional write requires of the key's current state.</summary>
+    public enum PreconditionKind
+    {
+        /// <summary>Unconditional.</summary>
+        None,
+
+        /// <summary><c>If-Match: "&lt;version&gt;"</c>: the key exists at exactly this version (compare-and-set).</summary>
+        Version,
+
+        /// <summary><c>If-Match: *</c>: the key exists at any version.</summary>
+        Exists,
+
+        /// <summary><c>If-None-Match: *</c>: the key does not exist (absent, deleted or expired): create-only.</summary>
+        Absent,
+    }
+
+    /// <summary>A write's precondition.</summary>
+    public sealed record Precondition(PreconditionKind Kind, long Version = 0)
+    {
+        /// <summary>No precondition.</summary>
+        public static readonly Precondition None = new(PreconditionKind.None);
+
+        /// <summary>Create-only.</summary>
+        public static readonly Precondition Absent = new(PreconditionKind.Absent);
+
+        /// <summary>Any existing version.</summary>
+        public static readonly Precondition Exists = new(PreconditionKind.Exists);
+
+        /// <summary>Exactly <paramref name="version"/> (compare-and-set).</summary>
+        public static Precondition ForVersion(long version) => new(PreconditionKind.Version, version);
+    }
+
+    // ---- Commands and queries to a partition (routed by the shard region) ---------------------------------------
+
+    /// <summary>Writes <paramref name="Value"/> under <paramref name="Key"/>; expires <paramref name="TtlSeconds"/> after the write when set.</summary>
+    public sealed record Put(string EntityId, string Key, byte[] Value, Precondition Precondition, long? TtlSeconds)
+        : IWithEntityId, IActorGridMessage;
+
+    /// <summary>Deletes <paramref name="Key"/> (its version is kept as a tombstone, so a re-create continues the count).</summary>
+    public sealed record Delete(string EntityId, string Key, Precondition Precondition) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>Reads <paramref name="Key"/> from the owning partition (linearizable).</summary>
+    public sealed record Get(string EntityId, string Key) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>
+    /// One partition's share of a prefix scan: live keys starting with <paramref name="Prefix"/>, strictly after
+    /// <paramref name="After"/>, in ordinal order, at most <paramref name="Limit"/> items and about
+    /// <paramref name="MaxBytes"/> of values (always at least one item).
+    /// </summary>
+    public sealed record Scan(string EntityId, string Prefix, string? After, int Limit, int MaxBytes) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>Counters of one partition incarnation (tests, diagnostics).</summary>
+    public sealed record GetPartitionStats(string EntityId) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>
+    /// Sent by a node's replica to a partition every refresh interval: (re)subscribes the sender to the partition's
+    /// applied changes for a lease. <paramref name="AppliedSequenceNr"/> is the last event the replica applied, or
+    /// <c>-1</c> to ask for a full copy of the partition.
+    /// </summary>
+    public sealed record FollowPartition(string EntityId, long AppliedSequenceNr) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>
+    /// Sent by the shard to a partition that hands off or passivates: finish the journal write in flight and the
+    /// writes already queued, answer them, then stop (instead of <c>PoisonPill</c>, which would drop them).
+    /// </summary>
+    public sealed record StopPartition : IActorGridMessage
+    {
+        /// <summary>The instance.</summary>
+        public static readonly StopPartition Instance = new();
+    }
+
+    // ---- Events (journaled) and snapshot ------------------------------------------------------------------------
+
+    /// <summary>A value was written at <paramref name="Version"/>; absent from <paramref name="ExpiresAtUnixMs"/> on when set.</summary>
+    public sealed record ValueWritten(string Key, long Version, byte[] Value, long? ExpiresAtUnixMs) : IActorGridMessage;
+
+    /// <summary>The key was deleted; <paramref name="Version"/> is the deleted version, kept as a tombstone.</summary>
+    public sealed record ValueDeleted(string Key, long Version) : IActorGridMessage;
+
+    /// <summary>One key's stored state. A null <paramref name="Value"/> is a tombstone that keeps the version count.</summary>
+    public sealed record Entry(string Key, long Version, byte[]? Value, long? ExpiresAtUnixMs)
+    {
+        /// <summary>Whether the entry holds a value that has not expired at <paramref name="nowUnixMs"/>.</summary>
+        public bool IsLiveAt(long nowUnixMs) => Value is not null && (ExpiresAtUnixMs is not { } at || nowUnixMs < at);
+    }
+
+    /// <summary>A partition's whole state (tombstones included).</summary>
+    public sealed record PartitionSnapshot(Entry[] Entries) : IActorGridMessage;
+
+    // ---- Replies ------------------------------------------------------------------------------------------------
+
+    /// <summary>How a write ended.</summary>
+    public enum WriteStatus
+    {
+        /// <summary>Stored durably; <see cref="WriteResult.Version"/> is the new version.</summary>
+        Written,
+
+        /// <summary>Deleted durably.</summary>
+        Deleted,
+
+        /// <summary>Delete of an absent key.</summary>
+        NotFound,
+
+        /// <summary>The precondition did not hold; <see cref="WriteResult.Version"/> is the current version (0 when absent).</summary>
+        PreconditionFailed,
+
+        /// <summary>Malformed key or TTL; nothing was changed.</summary>
+        Invalid,
+
+        /// <summary>The value is larger than allowed; nothing was changed.</summary>
+        TooLarge,
+    }
+
+    /// <summary>The answer to <see cref="Put"/> and <see cref="Delete"/>.</summary>
+    public sealed record WriteResult(WriteStatus Status, long Version, string? Error = null) : IActorGridMessage;
+
+    /// <summary>
+    /// The answer to a read. <paramref name="StalenessMs"/> and <paramref name="EventsBehind"/> are set by replica
+    /// reads: how long ago the replica last confirmed it was in step with the partition, and how many events it
+    /// knows it is missing.
+    /// </summary>
+    public sealed record GetResult(bool Found, long Version, byte[]? Value, long? ExpiresAtUnixMs, long? StalenessMs = null, long? EventsBehind = null)
+        : IActorGridMessage
+    {
+        /// <summary>Absent (never written, deleted or expired).</summary>
+        public static readonly GetResult Absent = new(false, 0, null, null);
+    }
+
+    /// <summary>One partition's page of a scan. <paramref name="More"/>: the partition has further matching keys.</summary>
+    public sealed record ScanResult(Entry[] Items, bool More) : IActorGridMessage;
+
+    /// <summary>
+    /// Counters of one partition incarnation: the node it runs on, its last journaled event, the journal writes and
+    /// events since it started, keys held (tombstones included), replicas following it, and the snapshot it
+    /// recovered from (0: none).
+    /// </summary>
+    public sealed record PartitionStatsResult(string Node, long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot)
+        : IActorGridMessage;
+
+    // ---- Replication (partition → a node's replica) -------------------------------------------------------------
+
+    /// <summary>
+    /// Part of a full copy of a partition at <paramref name="SequenceNr"/>; chunks of one copy arrive in order,
+    /// the first with <paramref name="First"/>, the last with <paramref name="Last"/>.
+    /// </summary>
+    public sealed record ReplicaSyncChunk(string EntityId, long SequenceNr, Entry[] Entries, bool First, bool Last) : IActorGridMessage;
+
+    /// <summary>The entries changed by the events <paramref name="FromSequenceNr"/>..<paramref name="ToSequenceNr"/>, in order, one per event.</summary>
+    public sealed record ReplicaDelta(string EntityId, long FromSequenceNr, long ToSequenceNr, Entry[] Changes) : IActorGridMessage;
+
+    /// <summary>The partition's last journaled event, in answer to <see cref="FollowPartition"/>.</summary>
+    public sealed record ReplicaHeartbeat(string EntityId, long SequenceNr) : IActorGridMessage;
+
+    // ---- Load (hot-spot view) -----------------------------------------------------------------------------------
+
+    /// <summary>Asks a node's load reporter for the recent load of the partitions it hosts.</summary>
+    public sealed record GetPartitionLoads : IActorGridMessage
+    {
+        /// <summary>The instance.</summary>
+        public static readonly GetPartitionLoads Instance = new();
+    }
+
+    /// <summary>A partition's recent operations per second.</summary>
+    public sealed record PartitionLoad(string EntityId, double OpsPerSecond) : IActorGridMessage;
+
+    /// <summary>The recent load of every partition hosted on a node.</summary>
+    public sealed record PartitionLoadsResult(PartitionLoad[] Loads) : IActorGridMessage;
+
+    /// <summary>A partition stopped on this node (it passivated or handed off).</summary>
+    public sealed record PartitionStopped(string EntityId) : IActorGridMessage;
+
+    /// <summary>Registers every wire and persisted type of the role.</summary>
+    public static void RegisterManifests(ManifestRegistry manifests) => manifests
+        .Add<Put>("kv.put.v1")
+        .Add<Delete>("kv.delete.v1")
+        .Add<Get>("kv.get.v1")
+        .Add<Scan>("kv.scan.v1")
+        .Add<GetPartitionStats>("kv.get-partition-stats.v1")
+        .Add<FollowPartition>("kv.follow-partition.v1")
+        .Add<StopPartition>("kv.stop-partition.v1")
+        .Add<ValueWritten>("kv.value-written.v1")
+        .Add<ValueDeleted>("kv.value-deleted.v1")
+        .Add<PartitionSnapshot>("kv.partition-snapshot.v1")
+        .Add<WriteResult>("kv.write-result.v1")
+        .Add<GetResult>("kv.get-result.v1")
+        .Add<ScanResult>("kv.scan-result.v1")
+        .Add<PartitionStatsResult>("kv.partition-stats-result.v1")
+        .Add<ReplicaSyncChunk>("kv.replica-sync-chunk.v1")
+        .Add<ReplicaDelta>("kv.replica-delta.v1")
+        .Add<ReplicaHeartbeat>("kv.replica-heartbeat.v1")
+        .Add<GetPartitionLoads>("kv.get-partition-loads.v1")
+        .Add<PartitionLoad>("kv.partition-load.v1")
+        .Add<PartitionLoadsResult>("kv.partition-loads-result.v1")
+        .Add<PartitionStopped>("kv.partition-stopped.v1");
+
+    /// <summary>The role's settings.</summary>
+    /// <param name="Partitions">Fixed number of partitions (<c>Kv:Partitions</c>).</param>
+    /// <param name="MaxValueBytes">Largest value accepted (<c>Kv:MaxValueBytes</c>).</param>
+    /// <param name="SnapshotEvery">Snapshot a partition every this many events.</param>
+    /// <param name="AskTimeout">How long an HTTP request waits for the owning partition before answering 503.</param>
+    /// <param name="MaxBatchEvents">Most events group-committed in one journal write.</param>
+    /// <param name="MaxBatchBytes">About the most value bytes group-committed in one journal write.</param>
+    /// <param name="ReplicaRefreshInterval">How often a replica re-subscribes to and hears from each partition it follows.</param>
+    /// <param name="ReplicaIdleAfter">A replica stops following a partition nobody read from it for this long.</param>
+    /// <param name="LoadWindow">Window of the per-partition ops/sec shown in <c>/cluster/shards</c>.</param>
+    public sealed record Settings(
+        int Partitions,
+        int MaxValueBytes,
+        int SnapshotEvery,
+        TimeSpan AskTimeout,
+        int MaxBatchEvents,
+        int MaxBatchBytes,
+        TimeSpan ReplicaRefreshInterval,
+        TimeSpan ReplicaIdleAfter,
+        TimeSpan LoadWindow)
+    {
+        /// <summary>Longest key in UTF-8 bytes.</summary>
+        public const int MaxKeyBytes = 1024;
+
+        /// <summary>Largest page of a scan.</summary>
+        public const int MaxScanLimit = 1000;
+
+        /// <summary>Page size of a scan without <c>limit</c>.</summary>
+        public const int DefaultScanLimit = 100;
+
+        /// <summary>Longest TTL accepted (100 years).</summary>
+        public const long MaxTtlSeconds = 100L * 365 * 24 * 3600;
+
+        /// <summary>About the most value bytes in one partition's scan reply or one replication message (fits the remoting frame).</summary>
+        public int ChunkBytes => Math.Max(MaxValueBytes, 64 * 1024);
+
+        /// <summary>About the most value bytes in one HTTP scan page.</summary>
+        public int ScanPageBytes => Math.Max(MaxValueBytes, 4 * 1024 * 1024);
+
+        /// <summary>Settings from a node's options.</summary>
+        public static Settings Create(ActorGridOptions options) => new(
+            options.Kv.Partitions,
+            options.Kv.MaxValueBytes,
+            options.Persistence.SnapshotEvery,
+            AskTimeout: TimeSpan.FromSeconds(5),
+            MaxBatchEvents: 2000,
+            MaxBatchBytes: Math.Max(8 * 1024 * 1024, options.Kv.MaxValueBytes),
+            ReplicaRefreshInterval: TimeSpan.FromSeconds(1),
+            ReplicaIdleAfter: TimeSpan.FromMinutes(5),
+            LoadWindow: TimeSpan.FromSeconds(10));
+    }
+}
