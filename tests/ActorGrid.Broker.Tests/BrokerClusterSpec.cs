@@ -156,6 +156,42 @@ public sealed class BrokerClusterSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_graceful_leave_of_the_partition_owner_fails_no_produce_request()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithBroker(), Kit());
+        await cluster[0].Client.Broker.CreateTopicAsync("leaving", 1);
+        await cluster[0].Client.Broker.ProduceTextAsync("leaving", null, "first");
+        var owner = await OwnerOfAsync(cluster, "t/leaving/0");
+        var producers = cluster.Nodes.Where(n => n.Index != owner).ToList();
+        output.WriteLine($"partition 0 lives on node{owner}, which leaves while node{producers[0].Index} and node{producers[1].Index} produce");
+
+        // No retries: every request must succeed although the partition moves in the middle.
+        var acknowledged = new ConcurrentBag<string>();
+        var started = new SemaphoreSlim(0);
+        var producing = Task.WhenAll(Enumerable.Range(0, 4).Select(p => Task.Run(async () =>
+        {
+            var client = producers[p % 2].Client.Broker;
+            for (var i = 0; i < 40; i++)
+            {
+                var value = $"p{p}-{i}";
+                await client.ProduceTextAsync("leaving", null, value);
+                acknowledged.Add(value);
+                if (i == 5)
+                {
+                    started.Release();
+                }
+            }
+        })));
+        await started.WaitAsync(Deadline);
+        await cluster.LeaveAsync(owner);
+        await producing.WaitAsync(Deadline);
+
+        var page = await producers[0].Client.Broker.FetchAsync("leaving", 0, 0, max: 1000);
+        Assert.Equal(acknowledged.Append("first").Order(), page.Records.Select(r => r.Value!).Order());
+        Assert.Equal(Enumerable.Range(0, page.Records.Count).Select(i => (long)i), page.Records.Select(r => r.Offset));
+    }
+
+    [Fact]
     public Task Catch_up_reads_page_from_the_journal_and_retention_keeps_the_start_truthful_across_a_restart() =>
         CatchUpAndRetentionAsync(PersistenceProvider.Sqlite);
 

@@ -52,7 +52,7 @@ public sealed class BrokerHttpEndToEndSpec(TwoNodeProcesses nodes, ITestOutputHe
 
         // A long poll at the end of the partition (on B) is answered by a record produced on A.
         var waiting = _b.Client.Broker.FetchAsync("orders", partition, 2, waitMs: 20_000);
-        await _a.Client.Broker.ProduceAsync("orders", "k", "late");
+        await _a.Client.Broker.ProduceTextAsync("orders", "k", "late");
         Assert.Equal("late", Assert.Single((await waiting).Records).Value);
 
         // Bad input: clear 4xx, never 500.

@@ -36,6 +36,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private long _deletedBelow;
     private bool _retentionMovedSinceSnapshot;
     private bool _flushScheduled;
+    private bool _stopping;
 
     public TopicPartitionEntity(string topic, int partition, Settings settings)
     {
@@ -120,12 +121,15 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             Stash.UnstashAll();
         });
         Command<RequestConfig>(_ => _topics.Tell(new GetTopic(_topic)));
+        // Nothing accepted yet: what waits in the stash times out at the edge and is retried at the new home.
+        Command<StopEntity>(_ => Context.Stop(Self));
         CommandAny(_ => Stash.Stash());
     }
 
     private void TopicMissing()
     {
-        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        Context.Parent.Tell(new Passivate(StopEntity.Instance));
+        Command<StopEntity>(_ => Context.Stop(Self));
         CommandAny(_ => Sender.Tell(new BrokerError(BrokerErrorCode.TopicNotFound, $"topic '{_topic}' does not exist")));
     }
 
@@ -145,8 +149,14 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         {
             _flushScheduled = false;
             Flush();
+            StopIfDrained();
         });
         Command<FetchRecords>(fetch => Fetch(fetch, Sender));
+        Command<StopEntity>(_ =>
+        {
+            _stopping = true;
+            StopIfDrained();
+        });
         Command<GetPartitionInfo>(_ =>
         {
             EnforceRetention();
@@ -159,6 +169,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             _log.Warning(failed.Cause, "Catch-up read of {0} failed", PersistenceId);
             failed.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "reading the journal failed; retry"));
             StartQueuedReads();
+            StopIfDrained();
         });
         Command<WaitExpired>(expired =>
         {
@@ -250,6 +261,25 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
 
         Flush();
+        StopIfDrained();
+    }
+
+    /// <summary>After a hand-off or passivation asked it to stop: stops once no accepted work is left.</summary>
+    private void StopIfDrained()
+    {
+        if (!_stopping || _inFlight is not null || _buffer.Count > 0 || _journalReads > 0 || _readQueue.Count > 0)
+        {
+            return;
+        }
+
+        // Parked long polls get what there is now rather than waiting out their time on a stopped entity.
+        foreach (var waiter in _waiters.Values)
+        {
+            waiter.ReplyTo.Tell(_state.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
+        }
+
+        _waiters.Clear();
+        Context.Stop(Self);
     }
 
     private static void Reply(List<(AppendRecords Command, IActorRef Sender)> batch, IReadOnlyList<object> replies)
@@ -338,6 +368,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
 
         StartQueuedReads();
+        StopIfDrained();
     }
 
     private void WakeWaiters()
