@@ -364,6 +364,15 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
         else
         {
+            // A journal page stops where the in-memory tail starts: fill the rest of the page from the tail.
+            var fetch = page.Read.Fetch;
+            var room = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) - records.Sum(r => (long)r.Value.Length);
+            var next = records[^1].Offset + 1;
+            if (records.Length < fetch.MaxRecords && room > 0 && next >= _state.TailStart && next < _state.NextOffset)
+            {
+                records = [.. records, .. _state.ReadTail(next, fetch.MaxRecords - records.Length, (int)room).Records];
+            }
+
             page.Read.ReplyTo.Tell(new FetchResult(records, records[^1].Offset + 1, _state.StartOffset, _state.NextOffset));
         }
 
