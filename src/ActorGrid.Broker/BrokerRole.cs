@@ -54,6 +54,7 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
         // The actor system is resolved on first use, once the host has started it.
         services.AddSingleton(sp => new BrokerGateway(sp.GetRequiredService<ActorSystem>(), settings));
         services.AddSingleton<ITopicReader>(sp => new BrokerTopicReader(sp.GetRequiredService<BrokerGateway>()));
+        services.AddSingleton<ITopicWriter>(sp => new BrokerTopicWriter(sp.GetRequiredService<BrokerGateway>()));
     }
 
     /// <inheritdoc />

@@ -83,7 +83,7 @@ public sealed class GridTestNode : IAsyncDisposable
             roles(grid);
             // The throttler and failure-injector adapters let the kit blackhole traffic between node sets.
             grid.ConfigureAkka(akka => akka.AddHocon(
-                ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]"), HoconAddMode.Prepend));
+                ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]\nakka.stdout-loglevel = OFF"), HoconAddMode.Prepend));
         });
         var app = builder.Build();
         app.MapActorGrid();

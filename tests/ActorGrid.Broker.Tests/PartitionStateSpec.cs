@@ -101,6 +101,21 @@ public sealed class PartitionStateSpec
     }
 
     [Fact]
+    public void The_least_recently_active_producer_is_forgotten_beyond_the_bound()
+    {
+        var state = new PartitionState(Defaults with { MaxProducersPerPartition = 2 });
+        Append(state, T0, ProducedSequences("p1", [0]));
+        Append(state, T0, ProducedSequences("p2", [0]));
+        Append(state, T0, ProducedSequences("p1", [1]));
+        Append(state, T0, ProducedSequences("p3", [0]));
+
+        Assert.Equal(2, state.ProducerCount);
+        Assert.Equal([2L], Duplicate(state, ProducedSequences("p1", [1])));
+        // p2 was forgotten: its retry is indistinguishable from a new record.
+        Assert.Equal([[4]], Append(state, T0, ProducedSequences("p2", [0])));
+    }
+
+    [Fact]
     public void Deduplication_survives_a_snapshot_and_a_replay_of_the_journal()
     {
         var state = new PartitionState(Defaults);

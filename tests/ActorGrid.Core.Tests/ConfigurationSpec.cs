@@ -106,4 +106,26 @@ public sealed class ConfigurationSpec
         var error = Assert.Throws<ActorGridConfigurationException>(() => ActorGridOptionsValidator.ThrowIfInvalid(tooMany));
         Assert.Contains("ActorGrid:StatefulSet:SeedCount", error.Message);
     }
+
+    [Fact]
+    public async Task A_restarted_pod_0_joins_the_running_pods_instead_of_forming_a_second_cluster()
+    {
+        var pod0 = new ActorGridOptions
+        {
+            Port = 4053,
+            StatefulSet = new StatefulSetOptions { PodName = "actorgrid-0", ServiceName = "actorgrid-peers", Replicas = 4, SeedCount = 2 },
+        };
+        System.Net.IPAddress[] alone = [System.Net.IPAddress.Parse("10.0.0.10")];
+        System.Net.IPAddress[] withPeers = [.. alone, System.Net.IPAddress.Parse("10.0.0.11")];
+
+        // Alone: pod-0 is the first seed, so it may start the cluster when no other seed answers.
+        Assert.Equal(["actorgrid-0.actorgrid-peers:4053", "actorgrid-1.actorgrid-peers:4053"],
+            await SeedDiscovery.ResolveAsync(pod0, _ => Task.FromResult(alone)));
+        // Other pods exist: pod-0 must join them, never itself — every other pod is a seed.
+        Assert.Equal(["actorgrid-1.actorgrid-peers:4053", "actorgrid-2.actorgrid-peers:4053", "actorgrid-3.actorgrid-peers:4053"],
+            await SeedDiscovery.ResolveAsync(pod0, _ => Task.FromResult(withPeers)));
+        // Other pods never self-join; their seeds do not depend on DNS.
+        var pod2 = pod0 with { StatefulSet = pod0.StatefulSet with { PodName = "actorgrid-2" } };
+        Assert.Equal(SeedDiscovery.Seeds(pod2), await SeedDiscovery.ResolveAsync(pod2, _ => throw new InvalidOperationException("no lookup expected")));
+    }
 }

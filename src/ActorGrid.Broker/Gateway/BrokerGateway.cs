@@ -128,6 +128,20 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
 
         var results = new ProducedRecord[records.Count];
         var region = Region<TopicPartitionRegion>();
+        if (Array.TrueForAll(partitionOf, p => p == partitionOf[0]) && FitsOneCommand(records))
+        {
+            // The common case (one record, or one key): one command, no fan-out.
+            var command = new AppendRecords(topic, partitionOf[0], producerId,
+                [.. records.Select((r, i) => new NewRecord(r.Key, r.Value, producerId is null ? -1 : sequence!.Value + i))]);
+            var appended = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+            for (var i = 0; i < results.Length; i++)
+            {
+                results[i] = new ProducedRecord(partitionOf[0], appended.Offsets[i]);
+            }
+
+            return results;
+        }
+
         await Task.WhenAll(Enumerable.Range(0, records.Count).GroupBy(i => partitionOf[i]).Select(async group =>
         {
             // Chunks of one partition go one after another: their order is the records' order.
@@ -384,6 +398,17 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
                 throw BrokerRequestException.BadRequest($"record {i}: a key must have 1 to {Settings.MaxKeyBytes} UTF-8 bytes");
             }
         }
+    }
+
+    private bool FitsOneCommand(IReadOnlyList<ProduceRecord> records)
+    {
+        long bytes = 0;
+        foreach (var record in records)
+        {
+            bytes += record.Value.Length + (record.Key?.Length ?? 0);
+        }
+
+        return records.Count <= Settings.MaxWriteBatchRecords && (records.Count == 1 || bytes <= Settings.MaxMessageBytes);
     }
 
     private IEnumerable<List<int>> Chunk(List<int> indexes, IReadOnlyList<ProduceRecord> records)

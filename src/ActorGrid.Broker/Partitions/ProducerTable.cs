@@ -82,14 +82,14 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers)
     {
         if (!_producers.TryGetValue(producerId, out var producer))
         {
-            producer = new Producer();
-            _producers[producerId] = producer;
-            if (_producers.Count > maxProducers)
+            if (_producers.Count >= maxProducers)
             {
                 // Recency by offset (not wall time) keeps replay deterministic.
-                var oldest = _producers.MinBy(p => p.Value.LastOffset).Key;
-                _producers.Remove(oldest);
+                _producers.Remove(_producers.MinBy(p => p.Value.LastOffset).Key);
             }
+
+            producer = new Producer { LastOffset = offset };
+            _producers[producerId] = producer;
         }
 
         var newest = producer.Batches.Count > 0 ? producer.Batches[^1] : null;

@@ -39,6 +39,8 @@ public static class ActorGridHocon
         var fd = options.FailureDetection;
         var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
         var roleList = string.Join(", ", roles.Select(Quote));
+        // The same database for every SQL plugin; sharding's own state only gets other table names.
+        var sql = $"connection-string = {Quote(connectionString)}, provider-name = {Quote(provider)}, auto-initialize = on, warn-on-auto-init-fail = off";
         var hocon = $$"""
             akka {
               loglevel = INFO
@@ -93,19 +95,11 @@ public static class ActorGridHocon
                 journal.plugin = {{Quote(JournalPluginId)}}
                 snapshot-store.plugin = {{Quote(SnapshotPluginId)}}
                 journal {
-                  sql {
-                    connection-string = {{Quote(connectionString)}}
-                    provider-name = {{Quote(provider)}}
-                    auto-initialize = on
-                    warn-on-auto-init-fail = off
-                  }
+                  sql { {{sql}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
                     plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
-                    connection-string = {{Quote(connectionString)}}
-                    provider-name = {{Quote(provider)}}
-                    auto-initialize = on
-                    warn-on-auto-init-fail = off
+                    {{sql}}
                     default {
                       journal.table-name = sharding_journal
                       metadata.table-name = sharding_journal_metadata
@@ -114,19 +108,11 @@ public static class ActorGridHocon
                   }
                 }
                 snapshot-store {
-                  sql {
-                    connection-string = {{Quote(connectionString)}}
-                    provider-name = {{Quote(provider)}}
-                    auto-initialize = on
-                    warn-on-auto-init-fail = off
-                  }
+                  sql { {{sql}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
                     plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
-                    connection-string = {{Quote(connectionString)}}
-                    provider-name = {{Quote(provider)}}
-                    auto-initialize = on
-                    warn-on-auto-init-fail = off
+                    {{sql}}
                     default.snapshot.table-name = sharding_snapshot
                   }
                 }

@@ -32,7 +32,7 @@ public static class ActorGridAkkaExtensions
             customise(akka);
         }
 
-        return akka.AddStartup((system, _) => JoinCluster(system, options));
+        return akka.AddStartup((system, _) => JoinClusterAsync(system, options));
     }
 
     /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>
@@ -42,10 +42,10 @@ public static class ActorGridAkkaExtensions
         return new Address(self.Protocol, self.System, host, port);
     }
 
-    private static void JoinCluster(ActorSystem system, ActorGridOptions options)
+    private static async Task JoinClusterAsync(ActorSystem system, ActorGridOptions options)
     {
         var cluster = Cluster.Get(system);
-        var seeds = SeedDiscovery.Seeds(options);
+        var seeds = await SeedDiscovery.ResolveAsync(options, name => System.Net.Dns.GetHostAddressesAsync(name));
         if (seeds.Count == 0)
         {
             cluster.Join(cluster.SelfAddress);

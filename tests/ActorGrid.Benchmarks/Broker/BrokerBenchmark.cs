@@ -40,6 +40,8 @@ public static class BrokerBenchmark
         var seconds = Option(args, "--seconds", 5);
         var rounds = Option(args, "--rounds", 2);
         var valueBytes = Option(args, "--value-bytes", 100);
+        var only = Array.IndexOf(args, "--only");
+        _only = only >= 0 && only + 1 < args.Length ? args[only + 1] : null;
 
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
         var options = new ActorGridOptions
@@ -160,6 +162,11 @@ public static class BrokerBenchmark
                     $"| {name} | {Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             }
 
+            if (_only is not null)
+            {
+                return 0;
+            }
+
             var raw = Median(results["raw PersistAll, 1000 events per batch"]);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 1/request   / raw PersistAll(1000) = {Median(results["produce, 1 record per request"]) / raw:0.00}x"));
@@ -182,8 +189,11 @@ public static class BrokerBenchmark
         }
     }
 
+    private static string? _only;
+
     private static async Task CompareAsync(Dictionary<string, List<double>> results, int rounds, int seconds, (string Name, Func<Task<long>> Run)[] sides, bool rate = false)
     {
+        sides = [.. sides.Where(s => _only is null || s.Name.Contains(_only, StringComparison.Ordinal))];
         for (var round = 0; round < rounds; round++)
         {
             var order = round % 2 == 0 ? sides : [.. sides.Reverse()];
