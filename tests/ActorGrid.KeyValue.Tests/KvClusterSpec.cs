@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using ActorGrid.Client;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.TestKit;
 using Akka.Actor;
@@ -14,8 +15,11 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
 {
     private const int Partitions = 16;
 
-    private GridTestClusterOptions Kit => new()
+    private GridTestClusterOptions Kit => KitFor(PersistenceProvider.Sqlite);
+
+    private GridTestClusterOptions KitFor(PersistenceProvider provider) => new()
     {
+        Provider = provider,
         Log = output.WriteLine,
         Configure = (_, o) => o with { Kv = o.Kv with { Partitions = Partitions } },
     };
@@ -188,9 +192,15 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Concurrent_cas_increments_from_several_nodes_never_lose_an_update_and_the_hot_key_leads_the_load_view()
+    public Task Concurrent_cas_increments_from_several_nodes_never_lose_an_update_and_the_hot_key_leads_the_load_view() =>
+        ConcurrentCasIncrements(PersistenceProvider.Sqlite);
+
+    [PostgresFact]
+    public Task Concurrent_cas_increments_never_lose_an_update_on_postgresql() => ConcurrentCasIncrements(PersistenceProvider.PostgreSql);
+
+    private async Task ConcurrentCasIncrements(PersistenceProvider provider)
     {
-        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), Kit);
+        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), KitFor(provider));
         const string key = "counters/cas";
         await cluster[0].Client.Kv.PutAsync(key, "0", new KvPutOptions(IfAbsent: true));
 
