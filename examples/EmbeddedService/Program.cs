@@ -6,7 +6,7 @@ using EmbeddedService;
 
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.Services.AddProblemDetails();
     // Joins the grid (seeds and roles from the ActorGrid section) with the built-in KV and broker roles and its own.
     builder.Services.AddActorGrid(builder.Configuration, grid => grid.WithKeyValue().WithBroker().WithOrders());

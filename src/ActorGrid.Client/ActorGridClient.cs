@@ -15,6 +15,7 @@ public sealed class ActorGridClient
         Cluster = new ClusterClient(http);
         Kv = new KvClient(http);
         Broker = new BrokerClient(http);
+        Jobs = new JobsClient(http);
     }
 
     /// <summary>Creates a client for the node at <paramref name="node"/> (e.g. <c>http://127.0.0.1:5080</c>).</summary>
@@ -31,6 +32,10 @@ public sealed class ActorGridClient
 
     /// <summary>The key-value store.</summary>
     public KvClient Kv { get; }
+
     /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
     public BrokerClient Broker { get; }
+
+    /// <summary>MapReduce jobs.</summary>
+    public JobsClient Jobs { get; }
 }

@@ -1,6 +1,7 @@
 using ActorGrid.Broker;
 using ActorGrid.Grid;
 using ActorGrid.KeyValue;
+using ActorGrid.MapReduce;
 
 namespace ActorGrid.Node;
 
@@ -9,5 +10,6 @@ internal static class BuiltInRoles
 {
     public static ActorGridBuilder WithBuiltInRoles(this ActorGridBuilder grid) => grid
         .WithKeyValue()
-        .WithBroker();
+        .WithBroker()
+        .WithMapReduce();
 }

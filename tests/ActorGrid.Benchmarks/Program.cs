@@ -1,5 +1,6 @@
 using ActorGrid.Benchmarks.Kv;
 using ActorGrid.Benchmarks.Broker;
+using ActorGrid.Benchmarks.MapReduce;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
 var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
@@ -7,6 +8,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
     ["kv"] = KvBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
+    ["mapreduce"] = MapReduceBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))

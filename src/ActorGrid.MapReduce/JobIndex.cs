@@ -1,0 +1,88 @@
+#nullable enable
+using System.Collections.Immutable;
+using ActorGrid.Serialization;
+using Akka.Actor;
+using Akka.Persistence;
+using static ActorGrid.MapReduce.MapReduceProtocol;
+
+namespace ActorGrid.MapReduce;
+
+/// <summary>The pure state of the job index: each job's latest summary, bounded to the newest jobs.</summary>
+internal sealed record JobIndexState(ImmutableDictionary<string, JobSummary> Jobs)
+{
+    public static JobIndexState Empty { get; } = new(ImmutableDictionary<string, JobSummary>.Empty.WithComparers(StringComparer.Ordinal));
+
+    /// <summary>The event recording <paramref name="job"/>, or none when the index already says the same.</summary>
+    public IReadOnlyList<IActorGridMessage> Record(JobSummary job) =>
+        Jobs.TryGetValue(job.JobId, out var known) && known == job ? [] : [new JobRecorded(job)];
+
+    /// <summary>The newest <paramref name="limit"/> jobs, newest first.</summary>
+    public JobSummary[] List(int limit) =>
+        [.. Jobs.Values.OrderByDescending(j => j.SubmittedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).Take(limit)];
+
+    public JobIndexState Apply(IActorGridMessage @event, int maxJobs) => @event switch
+    {
+        JobRecorded e => Trim(this with { Jobs = Jobs.SetItem(e.Job.JobId, e.Job) }, maxJobs),
+        _ => throw new ArgumentException($"{@event.GetType().Name} is not a job index event", nameof(@event)),
+    };
+
+    private static JobIndexState Trim(JobIndexState state, int maxJobs)
+    {
+        if (state.Jobs.Count <= maxJobs)
+        {
+            return state;
+        }
+
+        // Forget the oldest finished jobs first; a running job stays listed.
+        var drop = state.Jobs.Values
+            .OrderBy(j => j.Status is JobStatus.Pending or JobStatus.Running ? 1 : 0)
+            .ThenBy(j => j.SubmittedAt)
+            .Take(state.Jobs.Count - maxJobs)
+            .Select(j => j.JobId);
+        return state with { Jobs = state.Jobs.RemoveRange(drop) };
+    }
+}
+
+/// <summary>The job index (one sharded entity): which jobs exist, for <c>GET /jobs</c>. Coordinators record their jobs in it.</summary>
+internal sealed class JobIndex : GroupCommitActor
+{
+    private readonly MapReduceServices _services;
+    private JobIndexState _state = JobIndexState.Empty;
+
+    public JobIndex(string entityId, MapReduceServices? services)
+    {
+        _services = services ?? MapReduceServices.Of(Context.System);
+        PersistenceId = "mr-index-" + entityId;
+        Recover<SnapshotOffer>(offer =>
+        {
+            _state = JobIndexState.Empty with
+            {
+                Jobs = ((JobIndexSnapshot)offer.Snapshot).Jobs.ToImmutableDictionary(j => j.JobId, StringComparer.Ordinal),
+            };
+            SnapshotRecovered(offer.Metadata.SequenceNr);
+        });
+        Recover<IActorGridMessage>(e => _state = _state.Apply(e, _services.Settings.MaxListedJobs));
+        Command<RecordJob>(record =>
+        {
+            var events = _state.Record(record.Job);
+            foreach (var e in events)
+            {
+                _state = _state.Apply(e, _services.Settings.MaxListedJobs);
+            }
+
+            Commit(events);
+        });
+        Command<ListJobs>(list => Sender.Tell(new JobListReply(_state.List(list.Limit))));
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(_ => { });
+    }
+
+    public override string PersistenceId { get; }
+
+    protected override int SnapshotEvery => _services.Settings.SnapshotEvery;
+
+    public static Props Props(string entityId, MapReduceServices? services = null) =>
+        Akka.Actor.Props.Create(() => new JobIndex(entityId, services));
+
+    protected override object SnapshotState() => new JobIndexSnapshot([.. _state.Jobs.Values]);
+}

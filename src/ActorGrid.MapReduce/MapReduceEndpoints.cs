@@ -1,0 +1,192 @@
+#nullable enable
+using System.Globalization;
+using System.Text.Json;
+using ActorGrid.Http;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using static ActorGrid.MapReduce.MapReduceProtocol;
+using Settings = ActorGrid.MapReduce.MapReduceProtocol.Settings;
+
+namespace ActorGrid.MapReduce;
+
+/// <summary>The MapReduce part of the HTTP API (SPEC §5): submit, status, result pages, cancel, list.</summary>
+internal static class MapReduceEndpoints
+{
+    public static IEndpointRouteBuilder MapMapReduceEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/jobs", async (HttpRequest request, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            JobSpec spec;
+            string jobId;
+            try
+            {
+                (spec, var requestedId) = JobRequests.Parse(body.RootElement, services.Jobs, services.Settings, services.KeyValue is not null, services.Topics is not null);
+                jobId = requestedId ?? NewJobId();
+                if (spec.Input.Topic is { } topic && await services.Topics!.GetPartitionCountAsync(topic, cancellationToken) is null)
+                {
+                    throw new JobRequestException(StatusCodes.Status400BadRequest, $"input.topic '{topic}' does not exist");
+                }
+            }
+            catch (JobRequestException e)
+            {
+                return GridResults.Problem(e.Status, e.Status == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request", e.Message);
+            }
+
+            var submit = new SubmitJob(jobId, spec);
+            if (spec.Input.Text is not null && TooLargeForOneMessage(system, submit) is { } tooLarge)
+            {
+                return GridResults.TooLarge(tooLarge);
+            }
+
+            var reply = await Coordinators(system).Ask<SubmitJobResult>(submit, services.Settings.AskTimeout, cancellationToken);
+            return reply.Status == SubmitStatus.Accepted
+                ? Results.Accepted($"/jobs/{jobId}", new { jobId })
+                : GridResults.Conflict(reply.Error ?? $"job '{jobId}' already exists");
+        });
+
+        endpoints.MapGet("/jobs", async (ActorSystem system, MapReduceServices services, int? limit, CancellationToken cancellationToken) =>
+        {
+            if (limit is < 1 or > Settings.MaxResultLimit)
+            {
+                return GridResults.BadRequest($"limit must be from 1 to {Settings.MaxResultLimit}");
+            }
+
+            var list = await ClusterSharding.Get(system).ShardRegion(IndexTypeName)
+                .Ask<JobListReply>(new ListJobs(IndexEntityId, limit ?? Settings.DefaultResultLimit), services.Settings.AskTimeout, cancellationToken);
+            return Results.Ok(new
+            {
+                items = list.Jobs.Select(j => new { j.JobId, j.Type, State = j.Status.ToString(), j.SubmittedAt, j.FinishedAt }),
+            });
+        });
+
+        endpoints.MapGet("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
+        {
+            if (!JobRequests.IsValidJobId(id))
+            {
+                return GridResults.NotFound($"no job '{id}'");
+            }
+
+            var status = await Coordinators(system).Ask<JobStatusReply>(new GetJobStatus(id), services.Settings.AskTimeout, cancellationToken);
+            return status.Found ? Results.Ok(View(status)) : GridResults.NotFound($"no job '{id}'");
+        });
+
+        endpoints.MapGet("/jobs/{id}/result", async (
+            string id, int? limit, string? after, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
+        {
+            if (limit is < 1 or > Settings.MaxResultLimit)
+            {
+                return GridResults.BadRequest($"limit must be from 1 to {Settings.MaxResultLimit}");
+            }
+
+            if (!JobRequests.IsValidJobId(id))
+            {
+                return GridResults.NotFound($"no job '{id}'");
+            }
+
+            var status = await Coordinators(system).Ask<JobStatusReply>(new GetJobStatus(id), services.Settings.AskTimeout, cancellationToken);
+            if (!status.Found)
+            {
+                return GridResults.NotFound($"no job '{id}'");
+            }
+
+            if (status.Status != JobStatus.Completed)
+            {
+                return GridResults.Conflict($"job '{id}' is {status.Status}; its result is readable once it has completed");
+            }
+
+            var (items, next) = await ReadResultPageAsync(system, id, status.ReduceTasks, after, limit ?? Settings.DefaultResultLimit, services.Settings.AskTimeout, cancellationToken);
+            return items is null
+                ? GridResults.Unavailable($"a reduce partition of job '{id}' is not ready; retry")
+                : Results.Ok(new { items = items.Select(i => new { i.Key, i.Value }), next });
+        });
+
+        endpoints.MapDelete("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
+        {
+            if (!JobRequests.IsValidJobId(id))
+            {
+                return GridResults.NotFound($"no job '{id}'");
+            }
+
+            var result = await Coordinators(system).Ask<CancelJobResult>(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
+            return result.Status switch
+            {
+                CancelStatus.NotFound => GridResults.NotFound($"no job '{id}'"),
+                CancelStatus.AlreadyFinished => GridResults.Conflict($"job '{id}' already {result.Job.Status}; only a running job can be cancelled"),
+                _ => Results.Ok(View(result.Job)),
+            };
+        });
+
+        return endpoints;
+    }
+
+    /// <summary>
+    /// One page of a completed job's result: the page of every reduce partition, merged by key (keys are disjoint
+    /// across partitions). Null items when a partition is not ready.
+    /// </summary>
+    internal static async Task<(ResultItem[]? Items, string? Next)> ReadResultPageAsync(
+        ActorSystem system, string jobId, int reducers, string? after, int limit, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var region = ClusterSharding.Get(system).ShardRegion(ReducerTypeName);
+        var pages = await Task.WhenAll(Enumerable.Range(0, reducers).Select(r =>
+            region.Ask<ResultPageReply>(new GetResultPage($"{jobId}.{r}", after, limit), timeout, cancellationToken)));
+        if (pages.Any(p => !p.Ready))
+        {
+            return (null, null);
+        }
+
+        return MergePages(pages, limit);
+    }
+
+    /// <summary>
+    /// Merges one page from every reduce partition (keys are disjoint across partitions) into one page of the job's
+    /// result: at most <paramref name="limit"/> items in key order and the key to continue after, or null at the end.
+    /// </summary>
+    internal static (ResultItem[] Items, string? Next) MergePages(IReadOnlyList<ResultPageReply> pages, int limit)
+    {
+        // A partition that has more stopped at its last key: beyond the smallest such key the page would not be
+        // complete, since that partition's next keys are unknown.
+        var bound = pages.Where(p => p.More && p.Items.Length > 0).Select(p => p.Items[^1].Key).Min(StringComparer.Ordinal);
+        var all = pages.SelectMany(p => p.Items).ToList();
+        var known = all.Where(i => bound is null || string.CompareOrdinal(i.Key, bound) <= 0).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+        var page = known.Take(limit).ToArray();
+        var more = pages.Any(p => p.More) || page.Length < all.Count;
+        return (page, more && page.Length > 0 ? page[^1].Key : null);
+    }
+
+    /// <summary>Why <paramref name="message"/> cannot travel in one remoting frame, or null when it can.</summary>
+    private static string? TooLargeForOneMessage(ActorSystem system, object message)
+    {
+        var frame = system.Settings.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 128_000;
+        var size = system.Serialization.FindSerializerFor(message).ToBinary(message).Length;
+        return size + 16 * 1024 <= frame
+            ? null
+            : $"the job with its inline text is {size} bytes as a message; at most {frame - 16 * 1024} fit in one (store larger input in the KV store and use kvPrefix)";
+    }
+
+    private static IActorRef Coordinators(ActorSystem system) => ClusterSharding.Get(system).ShardRegion(CoordinatorTypeName);
+
+    private static string NewJobId() =>
+        string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}");
+
+    private static object View(JobStatusReply status) => new
+    {
+        jobId = status.JobId,
+        type = status.Type,
+        state = status.Status.ToString(),
+        submittedAt = status.SubmittedAt,
+        finishedAt = status.FinishedAt,
+        progress = new
+        {
+            mapTasks = new { total = status.MapTasks, completed = status.MapTasksCompleted },
+            reduceTasks = new { total = status.ReduceTasks, completed = status.ReduceTasksCompleted },
+        },
+        counters = new SortedDictionary<string, long>(status.Counters, StringComparer.Ordinal),
+        error = status.Error,
+        output = status.OutputKvPrefix is null ? null : new { kvPrefix = status.OutputKvPrefix },
+        coordinator = status.Coordinator,
+    };
+}

@@ -1,0 +1,89 @@
+#nullable enable
+using System.Collections.Immutable;
+using ActorGrid.Serialization;
+using static ActorGrid.MapReduce.MapReduceProtocol;
+
+namespace ActorGrid.MapReduce;
+
+/// <summary>One stored chunk of one map attempt's output.</summary>
+internal readonly record struct ChunkId(int Task, int Attempt, int Chunk);
+
+/// <summary>
+/// The pure state of one reduce partition: the map output chunks it durably holds (of every attempt that delivered
+/// any — only accepted attempts are reduced), its runs, and once completed its sorted output.
+/// </summary>
+internal sealed record ReducePartitionState(
+    ImmutableDictionary<ChunkId, byte[]> Chunks,
+    int Run,
+    bool Completed,
+    ImmutableList<ResultItem> Output,
+    ImmutableDictionary<string, long> Counters,
+    bool Discarded)
+{
+    private static readonly IComparer<ResultItem> ByKey = Comparer<ResultItem>.Create((a, b) => string.CompareOrdinal(a.Key, b.Key));
+
+    public static ReducePartitionState Empty { get; } =
+        new(ImmutableDictionary<ChunkId, byte[]>.Empty, 0, false, [], ImmutableDictionary<string, long>.Empty, false);
+
+    /// <summary>The state a snapshot of a finished partition describes.</summary>
+    public static ReducePartitionState From(ReducePartitionSnapshot snapshot) =>
+        Empty with { Run = snapshot.Run, Completed = !snapshot.Discarded, Output = [.. snapshot.Output], Counters = snapshot.Counters, Discarded = snapshot.Discarded };
+
+    public ReducePartitionSnapshot ToSnapshot() => new(Run, [.. Output], Counters, Discarded);
+
+    /// <summary>Whether the partition is done with shuffle data (completed or discarded): late chunks are acknowledged and dropped.</summary>
+    public bool IsClosed => Completed || Discarded;
+
+    /// <summary>The event storing <paramref name="command"/>'s chunk; none when it is a duplicate or the partition is closed.</summary>
+    public IReadOnlyList<IActorGridMessage> Store(StoreMapOutput command) =>
+        IsClosed || Chunks.ContainsKey(new ChunkId(command.Task, command.Attempt, command.Chunk))
+            ? []
+            : [new MapOutputReceived(command.Task, command.Attempt, command.Chunk, command.Payload)];
+
+    /// <summary>The accepted chunks this partition does not hold (empty when it can reduce).</summary>
+    public IReadOnlyList<ChunkId> Missing(IEnumerable<AcceptedMapOutput> inputs) =>
+        inputs.SelectMany(i => Enumerable.Range(0, i.Chunks).Select(c => new ChunkId(i.Task, i.Attempt, c)))
+            .Where(id => !Chunks.ContainsKey(id))
+            .ToList();
+
+    /// <summary>The payloads of the accepted chunks, in task order.</summary>
+    public IReadOnlyList<byte[]> Payloads(IEnumerable<AcceptedMapOutput> inputs) =>
+        inputs.OrderBy(i => i.Task)
+            .SelectMany(i => Enumerable.Range(0, i.Chunks).Select(c => Chunks[new ChunkId(i.Task, i.Attempt, c)]))
+            .ToList();
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> output items after <paramref name="after"/> and about <paramref name="maxBytes"/>
+    /// of keys and values (at least one item), and whether more follow.
+    /// </summary>
+    public (ResultItem[] Items, bool More) Page(string? after, int limit, int maxBytes = Settings.ResultPageBytes)
+    {
+        var start = 0;
+        if (after is not null)
+        {
+            var index = Output.BinarySearch(new ResultItem(after, ""), ByKey);
+            start = index >= 0 ? index + 1 : ~index;
+        }
+
+        var items = new List<ResultItem>();
+        var bytes = 0L;
+        for (var i = start; i < Output.Count && items.Count < limit && (items.Count == 0 || bytes < maxBytes); i++)
+        {
+            items.Add(Output[i]);
+            bytes += (Output[i].Key.Length + Output[i].Value.Length) * 2L;
+        }
+
+        return ([.. items], start + items.Count < Output.Count);
+    }
+
+    public ReducePartitionState Apply(IActorGridMessage @event) => @event switch
+    {
+        MapOutputReceived e => this with { Chunks = Chunks.SetItem(new ChunkId(e.Task, e.Attempt, e.Chunk), e.Payload) },
+        ReduceRunStarted e => this with { Run = e.Run, Output = [] },
+        ReduceOutputWritten e when e.Run == Run => this with { Output = Output.AddRange(e.Items) },
+        ReduceOutputWritten => this,
+        ReduceRunCompleted e => this with { Completed = true, Counters = e.Counters, Chunks = Chunks.Clear() },
+        ReduceDataDiscarded => this with { Discarded = true, Chunks = Chunks.Clear(), Output = [] },
+        _ => throw new ArgumentException($"{@event.GetType().Name} is not a reduce partition event", nameof(@event)),
+    };
+}

@@ -1,0 +1,200 @@
+using System.Collections.Immutable;
+using System.Text;
+using ActorGrid.MapReduce.Inputs;
+using ActorGrid.MapReduce.Jobs;
+using ActorGrid.Serialization;
+using ActorGrid.TestKit;
+using Akka.Actor;
+using Akka.Configuration;
+using static ActorGrid.MapReduce.MapReduceProtocol;
+using Settings = ActorGrid.MapReduce.MapReduceProtocol.Settings;
+
+namespace ActorGrid.MapReduce.Tests;
+
+/// <summary>Text splitting, reduce partition state and the wire format.</summary>
+public sealed class InputsAndStateTests
+{
+    [Fact]
+    public async Task Text_is_split_at_line_ends_and_every_line_is_one_record_keyed_by_its_number()
+    {
+        var text = "alpha\nbeta\r\n\ngamma delta\nepsilon";
+        var plans = TextInput.Plan(text, splitChars: 8);
+        var input = new TextInput(Settings.Default(2));
+
+        var records = new List<InputRecord>();
+        foreach (var plan in plans)
+        {
+            var split = (TextSplit)plan.Split;
+            Assert.True(split.Start + split.Length == text.Length || text[split.Start + split.Length - 1] == '\n');
+            var task = new RunMapTask("j", 0, 1, "wordcount", "{}", new InputSpec("", null, null), split, text.Substring(split.Start, split.Length), 1);
+            await foreach (var batch in input.ReadAsync(task, CancellationToken.None))
+            {
+                records.AddRange(batch);
+            }
+        }
+
+        Assert.True(plans.Count > 1);
+        Assert.Equal(["1", "2", "3", "4", "5"], records.Select(r => r.Key));
+        Assert.Equal(["alpha", "beta", "", "gamma delta", "epsilon"], records.Select(r => r.Text));
+    }
+
+    [Fact]
+    public void Kv_partitions_are_grouped_by_owner_into_about_the_splits_per_node()
+    {
+        // Partitions 0..9: A owns the even ones, B the odd ones except 9, whose owner is unknown.
+        var owners = Enumerable.Range(0, 10).Select(p => p == 9 ? null : p % 2 == 0 ? "A" : "B").ToArray();
+
+        var plans = KvPrefixInput.Group(owners, splitsPerNode: 2);
+
+        Assert.Equal(
+            [":9", "A:0,2,4", "A:6,8", "B:1,3", "B:5,7"],
+            plans.Select(p => $"{p.PreferredNode}:{string.Join(",", ((KvPartitionsSplit)p.Split).Partitions)}").Order(StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(0, 10), plans.SelectMany(p => ((KvPartitionsSplit)p.Split).Partitions).Order());
+    }
+
+    [Fact]
+    public void A_reduce_partition_stores_each_chunk_once_and_reduces_only_accepted_attempts()
+    {
+        var state = ReducePartitionState.Empty;
+        var chunk = new StoreMapOutput("j.0", 3, 2, 0, Encoding.UTF8.GetBytes("""[["a",1]]"""));
+
+        var stored = state.Store(chunk);
+        state = stored.Aggregate(state, (s, e) => s.Apply(e));
+        Assert.Single(stored);
+        Assert.Empty(state.Store(chunk));
+
+        // Attempt 1 of task 3 delivered too, but attempt 2 was accepted.
+        state = state.Apply(new MapOutputReceived(3, 1, 0, Encoding.UTF8.GetBytes("""[["a",99]]""")));
+        var accepted = new[] { new AcceptedMapOutput(3, 2, 1) };
+        Assert.Empty(state.Missing(accepted));
+        Assert.Equal("""[["a",1]]""", Encoding.UTF8.GetString(Assert.Single(state.Payloads(accepted))));
+        Assert.Single(state.Missing([new AcceptedMapOutput(4, 1, 1)]));
+    }
+
+    [Fact]
+    public void A_completed_partition_pages_its_output_and_drops_late_chunks()
+    {
+        var state = ReducePartitionState.Empty
+            .Apply(new ReduceRunStarted(1))
+            .Apply(new ReduceOutputWritten(1, [new("a", "1"), new("b", "2")]))
+            .Apply(new ReduceOutputWritten(1, [new("c", "3")]))
+            .Apply(new ReduceRunCompleted(1, ImmutableDictionary<string, long>.Empty));
+
+        Assert.Equal(["a", "b"], state.Page(null, 2).Items.Select(i => i.Key));
+        Assert.True(state.Page(null, 2).More);
+        Assert.Equal(["c"], state.Page("b", 2).Items.Select(i => i.Key));
+        Assert.False(state.Page("b", 2).More);
+        Assert.Equal(["b", "c"], state.Page("a0", 5).Items.Select(i => i.Key));
+        Assert.Empty(state.Store(new StoreMapOutput("j.0", 1, 1, 0, [1])));
+
+        var recovered = ReducePartitionState.From(state.ToSnapshot());
+        Assert.True(recovered.Completed);
+        Assert.Equal(3, recovered.Output.Count);
+    }
+
+    [Fact]
+    public void A_run_interrupted_by_a_move_leaves_no_partial_output()
+    {
+        var state = ReducePartitionState.Empty
+            .Apply(new ReduceRunStarted(1))
+            .Apply(new ReduceOutputWritten(1, [new("a", "1")]))
+            .Apply(new ReduceRunStarted(2));
+
+        Assert.Empty(state.Output);
+        Assert.False(state.Completed);
+    }
+
+    [Fact]
+    public void Output_keys_must_be_valid_kv_keys()
+    {
+        Assert.Null(ReducePartition.OutputKeyProblem("out/word"));
+        Assert.Contains("control characters", ReducePartition.OutputKeyProblem("out/a\tb"));
+        Assert.Contains("1-1024 bytes", ReducePartition.OutputKeyProblem("out/" + new string('x', 1100)));
+    }
+
+    [Fact]
+    public void Every_wire_and_journal_type_round_trips_through_the_actorgrid_serializer()
+    {
+        var registry = new ManifestRegistry();
+        MapReduceProtocol.RegisterManifests(registry);
+        var setup = BootstrapSetup.Create().WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
+            .And(Akka.Serialization.SerializationSetup.Create(system =>
+            [
+                Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)]),
+            ]));
+        using var system = ActorSystem.Create("mr-serializer", setup);
+
+        var checkedManifests = SerializationChecks.AssertRoundTripsAll(system, registry);
+
+        Assert.Equal(registry.Entries.Count, checkedManifests.Count);
+        Assert.All(checkedManifests, m => Assert.StartsWith("mr.", m));
+    }
+
+    [Fact]
+    public void Splits_keep_their_kind_through_the_serializer()
+    {
+        var serializer = new ActorGridSerializer((ExtendedActorSystem)ActorSystem.Create("mr-splits"), Registry());
+        var planned = new JobPlanned([new(new KvPartitionsSplit([3, 5]), "node"), new(new TextSplit(1, 2, 3), null), new(new TopicSplit("t", 1, 5, 9), null)], DateTimeOffset.UnixEpoch);
+
+        var back = (JobPlanned)serializer.FromBinary(serializer.ToBinary(planned), serializer.Manifest(planned));
+
+        Assert.Equal([3, 5], Assert.IsType<KvPartitionsSplit>(back.Tasks[0].Split).Partitions);
+        Assert.Equal(planned.Tasks[1..], back.Tasks[1..]);
+        Assert.Equal("node", back.Tasks[0].PreferredNode);
+    }
+
+    private static ManifestRegistry Registry()
+    {
+        var registry = new ManifestRegistry();
+        MapReduceProtocol.RegisterManifests(registry);
+        return registry;
+    }
+}
+
+/// <summary>Result pages merged from reduce partitions stay sorted and complete up to their last key.</summary>
+public sealed class ResultPagesTests
+{
+    [Fact]
+    public void Pages_of_partitions_merge_in_key_order_up_to_the_limit()
+    {
+        var (items, next) = MapReduceEndpoints.MergePages(
+            [Page(false, "b", "e"), Page(false, "a", "d"), Page(false, "c")], limit: 3);
+
+        Assert.Equal(["a", "b", "c"], items.Select(i => i.Key));
+        Assert.Equal("c", next);
+    }
+
+    [Fact]
+    public void A_partition_cut_short_by_size_bounds_the_page()
+    {
+        // Partition 0 stopped after "b" (its next key is unknown, it could be "c"), so "d" may not be shown yet.
+        var (items, next) = MapReduceEndpoints.MergePages([Page(true, "a", "b"), Page(false, "d")], limit: 10);
+
+        Assert.Equal(["a", "b"], items.Select(i => i.Key));
+        Assert.Equal("b", next);
+    }
+
+    [Fact]
+    public void The_last_page_has_no_next()
+    {
+        var (items, next) = MapReduceEndpoints.MergePages([Page(false, "x"), Page(false), Page(false, "y")], limit: 10);
+
+        Assert.Equal(["x", "y"], items.Select(i => i.Key));
+        Assert.Null(next);
+    }
+
+    [Fact]
+    public void A_partition_page_is_bounded_in_bytes_but_never_empty()
+    {
+        var state = ReducePartitionState.Empty
+            .Apply(new ReduceRunStarted(1))
+            .Apply(new ReduceOutputWritten(1, [new("a", new string('x', 100)), new("b", new string('y', 100)), new("c", "z")]))
+            .Apply(new ReduceRunCompleted(1, ImmutableDictionary<string, long>.Empty));
+
+        var (items, more) = state.Page(null, 10, maxBytes: 150);
+        Assert.Equal(["a"], items.Select(i => i.Key));
+        Assert.True(more);
+    }
+
+    private static ResultPageReply Page(bool more, params string[] keys) => new([.. keys.Select(k => new ResultItem(k, "1"))], more, true);
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using ActorGrid.Client;
+using ActorGrid.KeyValue;
+using ActorGrid.TestKit;
+using ActorGrid.TestKit.Histories;
+using Xunit.Abstractions;
+
+namespace ActorGrid.MapReduce.Tests;
+
+/// <summary>Jobs on a three-node in-process grid with the real KV role, checked against single-process references.</summary>
+public sealed class MapReduceClusterSpec(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Word_count_over_kv_documents_equals_the_reference_reads_locally_and_chains()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue().WithMapReduce(), new GridTestClusterOptions { Log = output.WriteLine });
+        var documents = await KvData.StoreAsync(cluster.Nodes[0], "docs/", Reference.Documents(3_000_000, 4000));
+        var client = cluster.Nodes[1].Client.Jobs;
+
+        var jobId = await client.SubmitAsync(new JobRequest("wordcount", JobInput.FromKvPrefix("docs/"), new JobOutput("wc/"), Reducers: 4));
+        var status = await client.WaitAsync(jobId).WaitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"{status.State} in {(status.FinishedAt - status.SubmittedAt)!.Value.TotalSeconds:0.00}s: {Counters(status)}");
+
+        Assert.Equal("Completed", status.State);
+        var expected = Reference.WordCount(documents.Values);
+        var result = await JobWatch.ResultAsync(cluster, jobId);
+        ResultChecker.Compare(expected, result).AssertValid();
+        ResultChecker.Compare(expected, await KvData.ReadAsync(cluster.Nodes[2], "wc/")).AssertValid();
+
+        // Map tasks read whole KV partitions of one owner, and run there unless a node ran out of its own tasks.
+        var tasks = status.Progress.MapTasks.Total;
+        Assert.InRange(tasks, 3, cluster.Nodes[0].Options.Kv.Partitions);
+        Assert.Equal(tasks, status.Counter("dataLocalMapTasks") + status.Counter("remoteMapTasks"));
+        Assert.True(status.Counter("dataLocalMapTasks") >= tasks / 2, $"only {status.Counter("dataLocalMapTasks")} of {tasks} map tasks read locally");
+        Assert.Equal(documents.Count, status.Counter("mapInputRecords"));
+        Assert.Equal(expected.Count, status.Counter("reduceOutputRecords"));
+
+        // Chaining: the next job reads the first one's output prefix (a histogram of counts of at least 100).
+        using var parameters = JsonDocument.Parse("""{"pattern":"^[0-9]{3,}$"}""");
+        var chained = await client.SubmitAsync(new JobRequest("grep", JobInput.FromKvPrefix("wc/"), Reducers: 2, Parameters: parameters.RootElement.Clone()));
+        Assert.Equal("Completed", (await client.WaitAsync(chained).WaitAsync(TimeSpan.FromSeconds(60))).State);
+        var histogram = expected.Values.Where(v => v.Length >= 3).GroupBy(v => v).ToDictionary(g => g.Key, g => g.Count().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotEmpty(histogram);
+        ResultChecker.Compare(histogram, await JobWatch.ResultAsync(cluster, chained)).AssertValid();
+
+        var listed = await cluster.Nodes[2].Client.Jobs.ListAsync();
+        Assert.Equal([chained, jobId], listed.Take(2).Select(j => j.JobId));
+    }
+
+    [Fact]
+    public async Task Word_count_over_inline_text_equals_the_reference_and_a_running_job_can_be_cancelled()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(
+            3,
+            grid => grid.WithMapReduce(jobs => jobs.Add<PacedWordCountJob>(PacedWordCountJob.Name)),
+            new GridTestClusterOptions { Log = output.WriteLine });
+        var text = string.Join("\n", Reference.Documents(600_000, 2000));
+        var client = cluster.Nodes[1].Client.Jobs;
+
+        var jobId = await client.SubmitAsync(new JobRequest("wordcount", JobInput.FromText(text), Reducers: 3));
+        var status = await client.WaitAsync(jobId).WaitAsync(TimeSpan.FromSeconds(60));
+
+        output.WriteLine($"{status.State}: {Counters(status)}");
+        Assert.Equal("Completed", status.State);
+        ResultChecker.Compare(Reference.WordCount([text]), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
+
+        // A slow job, cancelled while its map tasks run: it stops, and its result is not readable.
+        using var parameters = JsonDocument.Parse("""{"delayMs":20}""");
+        var slow = await client.SubmitAsync(new JobRequest(PacedWordCountJob.Name, JobInput.FromText(text), Reducers: 3, Parameters: parameters.RootElement.Clone()));
+        await JobWatch.UntilAsync(cluster, slow, s => s.Counter("mapAttempts") > 0, TimeSpan.FromSeconds(30), "map attempts to start");
+        var cancelled = await cluster.Nodes[2].Client.Jobs.CancelAsync(slow);
+        Assert.Equal("Cancelled", cancelled.State);
+        Assert.True(cancelled.Progress.MapTasks.Completed < cancelled.Progress.MapTasks.Total);
+        Assert.True(cancelled.Counter("killedAttempts") > 0);
+        var error = await Assert.ThrowsAsync<ActorGridException>(() => client.GetResultAsync(slow));
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, error.Status);
+    }
+
+    private static string Counters(JobStatus status) => string.Join(", ", status.Counters.Select(c => $"{c.Key}={c.Value}"));
+}
