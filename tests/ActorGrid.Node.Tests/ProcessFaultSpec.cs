@@ -61,7 +61,9 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
             var exit = await _pods[ordinal]!.StopAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(0, exit);
             output.WriteLine($"injected: SIGTERM actorgrid-{ordinal} (exit {exit}) at {clock.Elapsed.TotalSeconds:0.0}s");
-            await _pods[ordinal]!.DisposeAsync();
+            var stopped = _pods[ordinal]!;
+            _pods[ordinal] = null;
+            await stopped.DisposeAsync();
             _pods[ordinal] = StartPod(ordinal);
             await _pods[ordinal]!.WaitUntilReadyAsync(Convergence);
             await Task.WhenAll(Running.Select(p => p.WaitForMembersAsync(Running, Convergence)));
