@@ -33,6 +33,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private JobState _durable;
     private DateTimeOffset _liveSince = DateTimeOffset.UtcNow;
     private DateTimeOffset _lastReducePing = DateTimeOffset.MinValue;
+    private readonly HashSet<(int Task, int Attempt)> _delivering = [];
     private bool _planning;
     private int _planningFailures;
 
@@ -88,6 +89,14 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
             var sender = Sender;
             Decide(_state.MapSucceeded(report, Now), () => sender.Tell(Ack(report.Task, report.Attempt)));
             Schedule();
+        });
+        Command<MapTaskComputed>(computed =>
+        {
+            if (_state.Phase == JobPhase.Mapping && computed.Task >= 0 && computed.Task < _state.MapTasks.Count
+                && _state.MapTasks[computed.Task].Accepted is null && _delivering.Add((computed.Task, computed.Attempt)))
+            {
+                Schedule();
+            }
         });
         Command<MapTaskFailed>(report =>
         {
@@ -209,7 +218,8 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     {
         if (_state.Phase == JobPhase.Mapping)
         {
-            Decide(_state.Schedule(Now, View(), _services.Settings, _liveSince));
+            _delivering.RemoveWhere(d => _state.MapTasks[d.Task].Attempts.ElementAtOrDefault(d.Attempt - 1)?.Status != AttemptStatus.Running);
+            Decide(_state.Schedule(Now, View(), _services.Settings, _liveSince, _delivering));
         }
         else if (_durable.Phase == JobPhase.Reducing && Now - _lastReducePing >= _services.Settings.ReducePingInterval)
         {

@@ -291,7 +291,9 @@ public sealed record JobState(
     /// <param name="view">Which worker nodes exist and which can take work.</param>
     /// <param name="settings">Slots, timeouts, attempts and speculation thresholds.</param>
     /// <param name="liveSince">When this coordinator incarnation started: attempts it recovered are timed from here.</param>
-    public IReadOnlyList<IActorGridMessage> Schedule(DateTimeOffset now, ClusterView view, MapReduceProtocol.Settings settings, DateTimeOffset liveSince)
+    /// <param name="delivering">Running attempts that have computed their output and are delivering it: they hold no slot and are no stragglers.</param>
+    public IReadOnlyList<IActorGridMessage> Schedule(
+        DateTimeOffset now, ClusterView view, MapReduceProtocol.Settings settings, DateTimeOffset liveSince, IReadOnlySet<(int Task, int Attempt)>? delivering = null)
     {
         if (Phase != JobPhase.Mapping)
         {
@@ -318,21 +320,25 @@ public sealed record JobState(
 
         if (decision.State.Phase == JobPhase.Mapping)
         {
-            Dispatch(decision, view, settings, now, liveSince);
+            Dispatch(decision, view, settings, now, liveSince, delivering ?? new HashSet<(int, int)>());
         }
 
         return decision.Events;
     }
 
-    private static void Dispatch(Decision decision, ClusterView view, MapReduceProtocol.Settings settings, DateTimeOffset now, DateTimeOffset liveSince)
+    private static void Dispatch(
+        Decision decision, ClusterView view, MapReduceProtocol.Settings settings, DateTimeOffset now, DateTimeOffset liveSince, IReadOnlySet<(int, int)> delivering)
     {
         var state = decision.State;
         var free = view.Available.ToDictionary(n => n, _ => settings.MapSlotsPerNode, StringComparer.Ordinal);
-        foreach (var attempt in state.MapTasks.SelectMany(t => t.Running))
+        for (var t = 0; t < state.MapTasks.Count; t++)
         {
-            if (free.ContainsKey(attempt.Node))
+            foreach (var attempt in state.MapTasks[t].Running)
             {
-                free[attempt.Node]--;
+                if (free.ContainsKey(attempt.Node) && !delivering.Contains((t, attempt.Number)))
+                {
+                    free[attempt.Node]--;
+                }
             }
         }
 
@@ -389,7 +395,7 @@ public sealed record JobState(
             .Select(t => (Task: t, State: decision.State.MapTasks[t]))
             .Where(x => x.State.Accepted is null && x.State.Running.Count() == 1 && !x.State.Attempts.Any(a => a.Speculative))
             .Select(x => (x.Task, Attempt: x.State.Running.Single()))
-            .Where(x => now - Max(x.Attempt.StartedAt, liveSince) > threshold)
+            .Where(x => !delivering.Contains((x.Task, x.Attempt.Number)) && now - Max(x.Attempt.StartedAt, liveSince) > threshold)
             .OrderBy(x => x.Attempt.StartedAt)
             .ToList();
         foreach (var (task, running) in stragglers)

@@ -158,6 +158,12 @@ public static class MapReduceProtocol
         string EntityId, int Task, int Attempt, string Node, ImmutableDictionary<string, long> Counters, int[] Chunks, bool DataLocal)
         : IWithEntityId, IActorGridMessage;
 
+    /// <summary>
+    /// A map attempt has computed its output and is now delivering it: it no longer needs a CPU slot, so the
+    /// coordinator may start another attempt on its node. Not journaled; a lost one only delays scheduling.
+    /// </summary>
+    public sealed record MapTaskComputed(string EntityId, int Task, int Attempt) : IWithEntityId, IActorGridMessage;
+
     /// <summary>A map attempt failed. Resent until acknowledged.</summary>
     public sealed record MapTaskFailed(string EntityId, int Task, int Attempt, string Error) : IWithEntityId, IActorGridMessage;
 
@@ -340,6 +346,7 @@ public static class MapReduceProtocol
         .Add<CancelJob>("mr.cancel-job.v1")
         .Add<CancelJobResult>("mr.cancel-job-result.v1")
         .Add<MapTaskSucceeded>("mr.map-task-succeeded.v1")
+        .Add<MapTaskComputed>("mr.map-task-computed.v1")
         .Add<MapTaskFailed>("mr.map-task-failed.v1")
         .Add<TaskReportAcknowledged>("mr.task-report-ack.v1")
         .Add<ReduceTaskReply>("mr.reduce-task-reply.v1")
@@ -379,9 +386,9 @@ public static class MapReduceProtocol
         .Add<JobIndexSnapshot>("mr.job-index-snapshot.v1");
 
     /// <summary>The role's settings (immutable; adjust with <c>with</c>).</summary>
-    /// <param name="MapSlotsPerNode">Most map attempts of one job running at once on one node.</param>
+    /// <param name="MapSlotsPerNode">Most map attempts of one job computing at once on one node (attempts delivering their output do not count).</param>
     /// <param name="KvSplitsPerNode">KV input is cut into about this many map tasks per node owning partitions (each task reads whole partitions of one owner).</param>
-    /// <param name="WorkerConcurrency">Most map attempts (of all jobs) a node's worker runs at once; the rest queue.</param>
+    /// <param name="WorkerConcurrency">Most map attempts (of all jobs) a node's worker computes at once; the rest queue.</param>
     /// <param name="MaxAttempts">Failed or timed-out attempts of one task before the job fails (lost nodes do not count).</param>
     /// <param name="RetryBackoff">Wait before re-running a failed task; doubles per failure up to 8×.</param>
     /// <param name="TaskTimeout">A map attempt running longer than this is given up and retried.</param>
@@ -438,11 +445,9 @@ public static class MapReduceProtocol
 
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
         public static Settings Default(int processors) => new(
-            // A map attempt also waits for its output to be journaled by the reduce partitions: a few more attempts
-            // than cores keep the cores busy meanwhile.
-            MapSlotsPerNode: Math.Max(2, processors) + 2,
-            KvSplitsPerNode: 2 * (Math.Max(2, processors) + 2),
-            WorkerConcurrency: Math.Max(2, processors) + 2,
+            MapSlotsPerNode: Math.Max(2, processors),
+            KvSplitsPerNode: 4 * Math.Max(2, processors),
+            WorkerConcurrency: Math.Max(2, processors),
             MaxAttempts: 4,
             RetryBackoff: TimeSpan.FromMilliseconds(500),
             TaskTimeout: TimeSpan.FromMinutes(2),

@@ -11,12 +11,14 @@ using static ActorGrid.MapReduce.MapReduceProtocol;
 namespace ActorGrid.MapReduce;
 
 /// <summary>
-/// A node's map worker (<c>/user/mapreduce-worker</c>): runs the map attempts coordinators send to this node, at most
-/// <see cref="MapReduceProtocol.Settings.WorkerConcurrency"/> at once (the rest queue), each in a <see cref="MapAttemptRunner"/> child.
+/// A node's map worker (<c>/user/mapreduce-worker</c>): runs the map attempts coordinators send to this node, each in
+/// a <see cref="MapAttemptRunner"/> child. At most <see cref="MapReduceProtocol.Settings.WorkerConcurrency"/> compute at
+/// once (the rest queue); attempts delivering their output do not count.
 /// </summary>
 internal sealed class MapReduceWorker : ReceiveActor
 {
     private readonly Dictionary<(string Job, int Task, int Attempt), IActorRef> _running = [];
+    private readonly HashSet<IActorRef> _computing = [];
     private readonly LinkedList<RunMapTask> _queue = new();
 
     public MapReduceWorker(MapReduceServices services)
@@ -59,6 +61,13 @@ internal sealed class MapReduceWorker : ReceiveActor
                 _running.Remove(key);
             }
 
+            _computing.Remove(terminated.ActorRef);
+            StartQueued(services, node);
+        });
+
+        Receive<MapAttemptRunner.ComputeFinished>(_ =>
+        {
+            _computing.Remove(Sender);
             StartQueued(services, node);
         });
     }
@@ -71,13 +80,14 @@ internal sealed class MapReduceWorker : ReceiveActor
 
     private void StartQueued(MapReduceServices services, string node)
     {
-        while (_running.Count < services.Settings.WorkerConcurrency && _queue.First is { } next)
+        while (_computing.Count < services.Settings.WorkerConcurrency && _queue.First is { } next)
         {
             _queue.RemoveFirst();
             var task = next.Value;
             var runner = Context.ActorOf(MapAttemptRunner.Props(task, services, node), $"{task.JobId}-{task.Task}-{task.Attempt}");
             Context.Watch(runner);
             _running[(task.JobId, task.Task, task.Attempt)] = runner;
+            _computing.Add(runner);
         }
     }
 
@@ -122,8 +132,17 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
         _services = services;
         _node = node;
 
-        Receive<MapComputed>(computed => Deliver(computed));
-        Receive<Status.Failure>(failure => Report(new MapTaskFailed(_task.JobId, _task.Task, _task.Attempt, Describe(failure.Cause))));
+        Receive<MapComputed>(computed =>
+        {
+            Context.Parent.Tell(ComputeFinished.Instance);
+            Coordinators.Tell(new MapTaskComputed(_task.JobId, _task.Task, _task.Attempt));
+            Deliver(computed);
+        });
+        Receive<Status.Failure>(failure =>
+        {
+            Context.Parent.Tell(ComputeFinished.Instance);
+            Report(new MapTaskFailed(_task.JobId, _task.Task, _task.Attempt, Describe(failure.Cause)));
+        });
         Receive<MapOutputStored>(stored =>
         {
             if (!_inFlight.Remove((ReducerOf(stored.EntityId), stored.Chunk)))
@@ -265,6 +284,12 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
     };
 
     internal sealed record MapComputed(MapTaskOutput Output, bool DataLocal);
+
+    /// <summary>Tells the worker that this attempt no longer computes (it delivers, reports, or failed).</summary>
+    internal sealed class ComputeFinished
+    {
+        public static readonly ComputeFinished Instance = new();
+    }
 
     private sealed class ResendTick
     {

@@ -88,6 +88,21 @@ public sealed class JobStateTests
     }
 
     [Fact]
+    public void Attempts_delivering_their_output_free_their_slot_for_the_next_task()
+    {
+        var onlyA = new ClusterView([A], new HashSet<string> { A });
+        var state = Planned(Plan(A, A, A, A));
+        state = Fold(state, state.Schedule(T0, onlyA, Settings, T0));
+        Assert.Equal(2, state.MapTasks.Count(t => t.IsRunning));
+
+        // Task 0 computed its output and now waits for the reduce partitions to store it.
+        var events = state.Schedule(T0.AddSeconds(1), onlyA, Settings, T0, new HashSet<(int, int)> { (0, 1) });
+
+        var next = Assert.IsType<MapAttemptStarted>(Assert.Single(events));
+        Assert.Equal(2, next.Task);
+    }
+
+    [Fact]
     public void Only_available_nodes_get_work()
     {
         var state = Planned(Plan(C, C, C));

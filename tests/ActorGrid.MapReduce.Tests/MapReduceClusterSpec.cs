@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Globalization;
+using ActorGrid.Broker;
 using ActorGrid.Client;
 using ActorGrid.KeyValue;
 using ActorGrid.TestKit;
@@ -48,11 +50,11 @@ public sealed class MapReduceClusterSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Word_count_over_inline_text_equals_the_reference_and_a_running_job_can_be_cancelled()
+    public async Task Inline_text_and_topic_inputs_equal_the_references_and_a_running_job_can_be_cancelled()
     {
         await using var cluster = await GridTestCluster.StartAsync(
             3,
-            grid => grid.WithMapReduce(jobs => jobs.Add<PacedWordCountJob>(PacedWordCountJob.Name)),
+            grid => grid.WithBroker().WithMapReduce(jobs => jobs.Add<PacedWordCountJob>(PacedWordCountJob.Name)),
             new GridTestClusterOptions { Log = output.WriteLine });
         var text = string.Join("\n", Reference.Documents(600_000, 2000));
         var client = cluster.Nodes[1].Client.Jobs;
@@ -63,6 +65,24 @@ public sealed class MapReduceClusterSpec(ITestOutputHelper output)
         output.WriteLine($"{status.State}: {Counters(status)}");
         Assert.Equal("Completed", status.State);
         ResultChecker.Compare(Reference.WordCount([text]), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();
+
+        // Topic input through the real broker role: claps per day over every message of a three-partition topic.
+        await cluster.Nodes[0].Client.Broker.CreateTopicAsync("claps", partitions: 3);
+        var random = new Random(9);
+        var claps = Enumerable.Range(0, 900).Select(i => ProducerRecord.Text($"user-{random.Next(40)}", $$"""{"date":"2025-04-{{1 + random.Next(30):D2}}","n":{{i}}}""")).ToList();
+        foreach (var batch in claps.Chunk(100))
+        {
+            await cluster.Nodes[2].Client.Broker.ProduceAsync("claps", batch);
+        }
+
+        using var byDate = JsonDocument.Parse("""{"field":"date"}""");
+        var topicJob = await client.SubmitAsync(new JobRequest("count-by", JobInput.FromTopic("claps"), Reducers: 2, Parameters: byDate.RootElement.Clone()));
+        var topicStatus = await client.WaitAsync(topicJob).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("Completed", topicStatus.State);
+        Assert.Equal(900, topicStatus.Counter("mapInputRecords"));
+        var perDay = claps.GroupBy(c => JsonDocument.Parse(c.Value!).RootElement.GetProperty("date").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Count().ToString(CultureInfo.InvariantCulture));
+        ResultChecker.Compare(perDay, await JobWatch.ResultAsync(cluster, topicJob)).AssertValid();
 
         // A slow job, cancelled while its map tasks run: it stops, and its result is not readable.
         using var parameters = JsonDocument.Parse("""{"delayMs":20}""");
