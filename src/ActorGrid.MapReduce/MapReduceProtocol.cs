@@ -387,7 +387,7 @@ public static class MapReduceProtocol
 
     /// <summary>The role's settings (immutable; adjust with <c>with</c>).</summary>
     /// <param name="MapSlotsPerNode">Most map attempts of one job computing at once on one node (attempts delivering their output do not count).</param>
-    /// <param name="KvSplitsPerNode">KV input is cut into about this many map tasks per node owning partitions (each task reads whole partitions of one owner).</param>
+    /// <param name="KvSplitsPerNode">KV input is cut into about this many map tasks per node owning partitions (each task reads whole partitions of one owner). Fewer, larger tasks shuffle less (each combines more); more balance better and lose less to a crash.</param>
     /// <param name="WorkerConcurrency">Most map attempts (of all jobs) a node's worker computes at once; the rest queue.</param>
     /// <param name="MaxAttempts">Failed or timed-out attempts of one task before the job fails (lost nodes do not count).</param>
     /// <param name="RetryBackoff">Wait before re-running a failed task; doubles per failure up to 8×.</param>
@@ -446,7 +446,7 @@ public static class MapReduceProtocol
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
         public static Settings Default(int processors) => new(
             MapSlotsPerNode: Math.Max(2, processors),
-            KvSplitsPerNode: 4 * Math.Max(2, processors),
+            KvSplitsPerNode: 2 * Math.Max(2, processors),
             WorkerConcurrency: Math.Max(2, processors),
             MaxAttempts: 4,
             RetryBackoff: TimeSpan.FromMilliseconds(500),

@@ -198,3 +198,47 @@ public sealed class ResultPagesTests
 
     private static ResultPageReply Page(bool more, params string[] keys) => new([.. keys.Select(k => new ResultItem(k, "1"))], more, true);
 }
+
+/// <summary>The binary shuffle format round-trips every kind of value and key.</summary>
+public sealed class ShuffleCodecTests
+{
+    [Fact]
+    public void Values_of_every_kind_round_trip_through_chunks()
+    {
+        var longKey = new string('k', 700) + "ß";
+        RoundTrip<long>([new("a", long.MinValue), new("ünï", -1L), new(longKey, long.MaxValue), new("", 0L)]);
+        RoundTrip<int>([new("a", -7), new("b", int.MaxValue)]);
+        RoundTrip<decimal>([new("a", 12.50m), new("b", -0.000001m), new("c", decimal.MaxValue)]);
+        RoundTrip<double>([new("a", 1.5), new("b", double.NaN)]);
+        RoundTrip<string>([new("a", "x"), new("b", ""), new("c", "日本")]);
+        var lists = ShuffleRoundTrip<List<string>>([new("w", ["d1", "d2"])], 1024);
+        Assert.Equal(["d1", "d2"], Assert.Single(lists).Value);
+    }
+
+    [Fact]
+    public void Chunks_are_cut_at_the_size_and_an_oversized_value_is_refused()
+    {
+        var entries = Enumerable.Range(0, 1000).Select(i => KeyValuePair.Create($"key{i}", (long)i)).ToList();
+        var chunks = ActorGrid.MapReduce.Execution.ShuffleCodec<long>.Encode(entries, 256);
+        Assert.True(chunks.Length > 10);
+        Assert.All(chunks.SkipLast(1), c => Assert.InRange(c.Length, 256, 256 + 32));
+
+        var huge = new List<KeyValuePair<string, string>> { new("big", new string('x', 600)) };
+        var error = Assert.Throws<InvalidOperationException>(() => ActorGrid.MapReduce.Execution.ShuffleCodec<string>.Encode(huge, 256));
+        Assert.Contains("one key's value may be at most 512 bytes", error.Message);
+    }
+
+    private static void RoundTrip<T>(List<KeyValuePair<string, T>> entries) =>
+        Assert.Equal(entries, ShuffleRoundTrip(entries, 512));
+
+    private static List<KeyValuePair<string, T>> ShuffleRoundTrip<T>(List<KeyValuePair<string, T>> entries, int chunkBytes)
+    {
+        var back = new List<KeyValuePair<string, T>>();
+        foreach (var chunk in ActorGrid.MapReduce.Execution.ShuffleCodec<T>.Encode(entries, chunkBytes))
+        {
+            ActorGrid.MapReduce.Execution.ShuffleCodec<T>.Decode(chunk, (key, value) => back.Add(KeyValuePair.Create(key.ToString(), value)));
+        }
+
+        return back;
+    }
+}

@@ -58,10 +58,10 @@ public sealed class MapReduceFaultSpec(ITestOutputHelper output)
         output.WriteLine($"completed: {Counters(after)}");
 
         Assert.Equal(before.Coordinator, after.Coordinator);
-        // Whether the victim still had an attempt in flight at the crash depends on where locality put the splits and
-        // how fast they ran; the retries themselves are covered by the state machine tests. What must hold here is the
-        // exact result without a whole-job restart.
-        output.WriteLine($"attempts retried after the worker crash: {after.Counter("retriedAttempts")}");
+        // The attempts the dead worker was running end as lost, and run again elsewhere: retried once the node is
+        // removed, or already copied speculatively while it was unreachable.
+        Assert.True(after.Counter("failedAttempts") >= 1, "no attempt was lost with the crashed worker");
+        Assert.True(after.Counter("retriedAttempts") + after.Counter("speculativeAttempts") >= 1, "the attempts running on the crashed worker were not run again");
         AssertNoWholeJobRestart(after);
         Assert.Equal(documents.Count, after.Counter("mapInputRecords"));
         ResultChecker.Compare(Reference.WordCount(documents.Values), await JobWatch.ResultAsync(cluster, jobId)).AssertValid();

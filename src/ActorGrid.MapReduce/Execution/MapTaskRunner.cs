@@ -96,27 +96,27 @@ internal sealed class MapTaskRunner<TValue> : MapTaskRunner, IMapOutput<TValue>
 }
 
 /// <summary>One reduce run's in-memory side: merges chunks (combining when the job can), sorts keys, reduces.</summary>
-internal sealed class ReduceTaskRunner<TValue>(IMapReduceJob<TValue> job) : ReduceTaskRunner
+internal sealed class ReduceTaskRunner<TValue> : ReduceTaskRunner
 {
-    private readonly bool _combine = job.HasCombiner;
+    private readonly IMapReduceJob<TValue> _job;
+    private readonly bool _combine;
     private readonly Dictionary<string, TValue> _combined = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TValue>.AlternateLookup<ReadOnlySpan<char>> _combinedLookup;
     private readonly Dictionary<string, List<TValue>> _grouped = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TValue>>.AlternateLookup<ReadOnlySpan<char>> _groupedLookup;
+    private readonly ShufflePairAction<TValue> _add;
     private long _inputRecords;
 
-    public override void Add(ReadOnlySpan<byte> payload) => ShuffleCodec<TValue>.Decode(payload, (key, value) =>
+    public ReduceTaskRunner(IMapReduceJob<TValue> job)
     {
-        _inputRecords++;
-        if (_combine)
-        {
-            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_combined, key, out var exists);
-            slot = exists ? job.Combine(slot!, value) : value;
-        }
-        else
-        {
-            ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(_grouped, key, out _);
-            (list ??= []).Add(value);
-        }
-    });
+        _job = job;
+        _combine = job.HasCombiner;
+        _combinedLookup = _combined.GetAlternateLookup<ReadOnlySpan<char>>();
+        _groupedLookup = _grouped.GetAlternateLookup<ReadOnlySpan<char>>();
+        _add = Add;
+    }
+
+    public override void Add(ReadOnlySpan<byte> payload) => ShuffleCodec<TValue>.Decode(payload, _add);
 
     public override (MapReduceProtocol.ResultItem[] Output, ImmutableDictionary<string, long> Counters) Finish()
     {
@@ -126,7 +126,7 @@ internal sealed class ReduceTaskRunner<TValue>(IMapReduceJob<TValue> job) : Redu
         foreach (var key in keys)
         {
             IReadOnlyList<TValue> values = _combine ? [_combined[key]] : _grouped[key];
-            if (job.Reduce(key, values) is { } value)
+            if (_job.Reduce(key, values) is { } value)
             {
                 output.Add(new MapReduceProtocol.ResultItem(key, value));
             }
@@ -138,5 +138,20 @@ internal sealed class ReduceTaskRunner<TValue>(IMapReduceJob<TValue> job) : Redu
             KeyValuePair.Create(JobCounters.ReduceOutputRecords, (long)output.Count),
         ]);
         return ([.. output], counters);
+    }
+
+    private void Add(ReadOnlySpan<char> key, TValue value)
+    {
+        _inputRecords++;
+        if (_combine)
+        {
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_combinedLookup, key, out var exists);
+            slot = exists ? _job.Combine(slot!, value) : value;
+        }
+        else
+        {
+            ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(_groupedLookup, key, out _);
+            (list ??= []).Add(value);
+        }
     }
 }

@@ -36,6 +36,22 @@ public sealed class InputRecord
     /// <summary>The record's value as UTF-8 text.</summary>
     public string Text => _text ??= Encoding.UTF8.GetString(_value!.Value.Span);
 
+    /// <summary>
+    /// Calls <paramref name="action"/> for every word of the value (see <see cref="Words"/>), without decoding a
+    /// byte value into a new string.
+    /// </summary>
+    public void ForEachWord<TState>(TState state, WordAction<TState> action)
+    {
+        if (_text is not null)
+        {
+            Words.ForEach(_text, state, action);
+        }
+        else
+        {
+            Words.ForEachInUtf8(_value!.Value.Span, state, action);
+        }
+    }
+
     /// <summary>The value's size in bytes (UTF-8).</summary>
     public int ByteCount => _value is { } value ? value.Length : Encoding.UTF8.GetByteCount(_text!);
 }

@@ -19,7 +19,7 @@ public sealed class InvertedIndexJob : IMapReduceJob<List<string>>
     {
         _recordWords.Clear();
         var lookup = _recordWords.GetAlternateLookup<ReadOnlySpan<char>>();
-        Words.ForEach(record.Text, lookup, static (words, word) => words.Add(word));
+        record.ForEachWord(lookup, static (words, word) => words.Add(word));
         foreach (var word in _recordWords)
         {
             output.Emit(word, [record.Key]);

@@ -12,7 +12,7 @@ public sealed class WordCountJob : IMapReduceJob<long>
     private static readonly WordAction<IMapOutput<long>> EmitOne = static (output, word) => output.Emit(word, 1);
 
     /// <inheritdoc />
-    public void Map(InputRecord record, IMapOutput<long> output) => Words.ForEach(record.Text, output, EmitOne);
+    public void Map(InputRecord record, IMapOutput<long> output) => record.ForEachWord(output, EmitOne);
 
     /// <inheritdoc />
     public long Combine(long left, long right) => left + right;

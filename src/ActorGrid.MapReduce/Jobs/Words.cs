@@ -1,4 +1,7 @@
 #nullable enable
+using System.Buffers;
+using System.Text;
+
 namespace ActorGrid.MapReduce.Jobs;
 
 /// <summary>Receives one word of a text, as lower-case characters valid only during the call.</summary>
@@ -44,6 +47,24 @@ public static class Words
             {
                 action(state, word.ToString().ToLowerInvariant());
             }
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="action"/> for every word of UTF-8 <paramref name="utf8"/> text, decoding it into a pooled
+    /// buffer rather than a new string.
+    /// </summary>
+    public static void ForEachInUtf8<TState>(ReadOnlySpan<byte> utf8, TState state, WordAction<TState> action)
+    {
+        var chars = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(utf8.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetChars(utf8, chars);
+            ForEach(chars.AsSpan(0, length), state, action);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
         }
     }
 
