@@ -473,6 +473,9 @@ public static class BrokerProtocol
         /// <summary>Snapshot every this many events (<c>ActorGrid:Persistence:SnapshotEvery</c>).</summary>
         public int SnapshotEvery { get; init; } = 1000;
 
+        /// <summary>A partition snapshots at most this often, however fast records arrive.</summary>
+        public TimeSpan MinSnapshotInterval { get; init; } = TimeSpan.FromSeconds(1);
+
         /// <summary>Shards per broker entity type.</summary>
         public int MaxShards { get; init; } = 100;
 

@@ -62,12 +62,13 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     {
         var settings = SettingsFor(context.Options);
         akka.WithGridRegion<TopicDirectoryRegion>(context, RoleName, TopicDirectoryTypeName,
-                _ => TopicDirectoryEntity.PropsFor(settings.SnapshotEvery), settings.MaxShards)
-            .WithGridRegion<TopicRegion>(context, RoleName, TopicTypeName, TopicEntity.PropsFor, settings.MaxShards)
+                _ => TopicDirectoryEntity.PropsFor(settings.SnapshotEvery), settings.MaxShards, handOffStopMessage: StopEntity.Instance)
+            .WithGridRegion<TopicRegion>(context, RoleName, TopicTypeName, TopicEntity.PropsFor, settings.MaxShards,
+                handOffStopMessage: StopEntity.Instance)
             .WithGridRegion<TopicPartitionRegion>(context, RoleName, PartitionTypeName,
-                id => TopicPartitionEntity.PropsFor(id, settings), settings.MaxShards)
+                id => TopicPartitionEntity.PropsFor(id, settings), settings.MaxShards, handOffStopMessage: StopEntity.Instance)
             .WithGridRegion<ConsumerGroupRegion>(context, RoleName, GroupTypeName,
-                id => ConsumerGroupEntity.PropsFor(id, settings), settings.MaxShards);
+                id => ConsumerGroupEntity.PropsFor(id, settings), settings.MaxShards, handOffStopMessage: StopEntity.Instance);
     }
 
     /// <inheritdoc />

@@ -60,7 +60,7 @@ public sealed class BrokerClient(HttpClient http)
     }
 
     /// <summary>Appends one text record.</summary>
-    public async Task<RecordPosition> ProduceAsync(string topic, string? key, string value, CancellationToken cancellationToken = default) =>
+    public async Task<RecordPosition> ProduceTextAsync(string topic, string? key, string value, CancellationToken cancellationToken = default) =>
         (await ProduceAsync(topic, [ProducerRecord.Text(key, value)], cancellationToken: cancellationToken))[0];
 
     /// <summary>

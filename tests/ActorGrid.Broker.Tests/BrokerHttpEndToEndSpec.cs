@@ -13,35 +13,11 @@ namespace ActorGrid.Broker.Tests;
 /// The broker's HTTP API against two real <c>ActorGrid.Node</c> processes sharing one SQLite journal: the exact JSON
 /// of SPEC §5, long polls, the Server-Sent Events stream and its flow control.
 /// </summary>
-public sealed class BrokerHttpEndToEndSpec(ITestOutputHelper output) : IAsyncLifetime
+public sealed class BrokerHttpEndToEndSpec(TwoNodeProcesses nodes, ITestOutputHelper output) : IClassFixture<TwoNodeProcesses>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private readonly string _data = Directory.CreateTempSubdirectory("actorgrid-broker-e2e-").FullName;
-    private NodeProcess _a = null!;
-    private NodeProcess _b = null!;
-
-    public async Task InitializeAsync()
-    {
-        _a = NodeProcess.Start(new NodeProcessOptions { Name = "node-a", DataDir = _data });
-        await _a.WaitUntilReadyAsync(Deadline);
-        _b = NodeProcess.Start(new NodeProcessOptions { Name = "node-b", DataDir = _data, Seeds = [_a.SeedAddress] });
-        await _b.WaitUntilReadyAsync(Deadline);
-        await Task.WhenAll(_a.WaitForMembersAsync([_a, _b], Deadline), _b.WaitForMembersAsync([_a, _b], Deadline));
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in new[] { _b, _a })
-        {
-            if (node is not null)
-            {
-                output.WriteLine(node.Diagnostics(20));
-                await node.DisposeAsync();
-            }
-        }
-
-        NodeProcess.TryDelete(_data);
-    }
+    private readonly NodeProcess _a = nodes.A;
+    private readonly NodeProcess _b = nodes.B;
 
     [Fact]
     public async Task Topics_produce_fetch_long_poll_groups_and_the_event_stream_over_http()
@@ -76,7 +52,7 @@ public sealed class BrokerHttpEndToEndSpec(ITestOutputHelper output) : IAsyncLif
 
         // A long poll at the end of the partition (on B) is answered by a record produced on A.
         var waiting = _b.Client.Broker.FetchAsync("orders", partition, 2, waitMs: 20_000);
-        await _a.Client.Broker.ProduceAsync("orders", "k", "late");
+        await _a.Client.Broker.ProduceTextAsync("orders", "k", "late");
         Assert.Equal("late", Assert.Single((await waiting).Records).Value);
 
         // Bad input: clear 4xx, never 500.
@@ -290,5 +266,40 @@ public sealed class BrokerHttpEndToEndSpec(ITestOutputHelper output) : IAsyncLif
             response.Dispose();
             http.Dispose();
         }
+    }
+}
+
+/// <summary>Two real node processes on one journal folder, shared by the specs of a class.</summary>
+public sealed class TwoNodeProcesses : IAsyncLifetime
+{
+    private static readonly TimeSpan Formation = TimeSpan.FromSeconds(90);
+    private readonly string _data = Directory.CreateTempSubdirectory("actorgrid-broker-e2e-").FullName;
+
+    /// <summary>The first node (the seed).</summary>
+    public NodeProcess A { get; private set; } = null!;
+
+    /// <summary>The second node.</summary>
+    public NodeProcess B { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        A = NodeProcess.Start(new NodeProcessOptions { Name = "node-a", DataDir = _data });
+        await A.WaitUntilReadyAsync(Formation);
+        B = NodeProcess.Start(new NodeProcessOptions { Name = "node-b", DataDir = _data, Seeds = [A.SeedAddress] });
+        await B.WaitUntilReadyAsync(Formation);
+        await Task.WhenAll(A.WaitForMembersAsync([A, B], Formation), B.WaitForMembersAsync([A, B], Formation));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in new[] { B, A })
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+        }
+
+        NodeProcess.TryDelete(_data);
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ActorGrid.Broker;
+using ActorGrid.Client;
 using ActorGrid.KeyValue;
+using ActorGrid.MapReduce;
 using ActorGrid.TestKit;
 using ActorGrid.TestKit.Histories;
 using ActorGrid.TestKit.Load;
@@ -9,8 +11,9 @@ using Xunit.Abstractions;
 namespace ActorGrid.FaultSpecs;
 
 /// <summary>
-/// Jepsen-style fault specs for the stateful roles: KV writers and idempotent broker producers run over HTTP
-/// against a 3-node in-process cluster while a fault is injected; afterwards the recorded histories are checked.
+/// Jepsen-style fault specs for every role: KV writers and idempotent broker producers run over HTTP against a
+/// 3-node in-process cluster, and a MapReduce word count job runs, while a fault is injected; afterwards the
+/// recorded histories are checked and the job's result is compared with the reference.
 /// Each spec prints what it injected and what it checked.
 /// </summary>
 public sealed class FaultSpec(ITestOutputHelper output) : IAsyncLifetime
@@ -21,10 +24,18 @@ public sealed class FaultSpec(ITestOutputHelper output) : IAsyncLifetime
     private BrokerProduceLoad _broker = null!;
     private readonly CancellationTokenSource _stop = new();
     private Task _load = Task.CompletedTask;
+    private string _jobId = "";
+
+    /// <summary>2 000 lines whose word count is known by construction: 4 words 2 000 times, 50 numbers 40 times each.</summary>
+    private static readonly string JobText = string.Join('\n', Enumerable.Range(0, 2000).Select(i => $"The quick brown fox {i % 50}"));
+
+    private static readonly Dictionary<string, string> JobReference = new[] { "the", "quick", "brown", "fox" }
+        .Select(w => (w, "2000")).Concat(Enumerable.Range(0, 50).Select(n => (n.ToString(System.Globalization.CultureInfo.InvariantCulture), "40")))
+        .ToDictionary(p => p.Item1, p => p.Item2);
 
     public async Task InitializeAsync()
     {
-        _cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue().WithBroker(), new GridTestClusterOptions
+        _cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue().WithBroker().WithMapReduce(), new GridTestClusterOptions
         {
             Log = output.WriteLine,
             Configure = (_, options) => options with { Kv = options.Kv with { Partitions = 12 } },
@@ -34,6 +45,7 @@ public sealed class FaultSpec(ITestOutputHelper output) : IAsyncLifetime
         _kv = new KvWriteLoad(() => _cluster.Running.Select(n => n.Http).ToList(), writers: 3, keysPerWriter: 6);
         _broker = new BrokerProduceLoad(() => _cluster.Running.Select(n => n.Http).ToList(), topic, producers: 2);
         _load = Task.WhenAll(_kv.RunAsync(_stop.Token), _broker.RunAsync(_stop.Token));
+        _jobId = await _cluster[2].Client.Jobs.SubmitAsync(new JobRequest("wordcount", new JobInput(Text: JobText), Reducers: 4));
         await AwaitProgressAsync();
     }
 
@@ -87,7 +99,7 @@ public sealed class FaultSpec(ITestOutputHelper output) : IAsyncLifetime
         await _cluster.BreakJournalAsync();
         var brokenAt = Stopwatch.GetTimestamp();
         // Give every writer time to hit the failure, then count what was acknowledged while it lasted.
-        await Eventually.AwaitAsync(() => _kv.Operations.Count(o => o.Invoked > brokenAt && o.Outcome != Outcome.Ok) >= 6 ? null : "writers have not hit the failure yet",
+        await Eventually.AwaitAsync(() => _kv.Operations.Count(o => o.Invoked > brokenAt && o.Outcome != Outcome.Ok) >= 3 ? null : "writers have not hit the failure yet",
             TimeSpan.FromSeconds(30), "writes to fail");
         await _cluster.RepairJournalAsync();
         var repairedAt = Stopwatch.GetTimestamp();
@@ -120,8 +132,23 @@ public sealed class FaultSpec(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"checked: {_kv.Operations.Count} KV calls, {_kv.Acknowledged} acknowledged, {_kv.Operations.Count(o => o.Outcome == Outcome.Unknown)} unanswered");
         output.WriteLine(writes.ToString());
         output.WriteLine(log.ToString());
+
+        var jobs = _cluster.Running[0].Client.Jobs;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var job = await jobs.WaitAsync(_jobId, cancellationToken: deadline.Token);
+        var result = new Dictionary<string, string>();
+        await foreach (var item in jobs.ReadResultAsync(_jobId, cancellationToken: deadline.Token))
+        {
+            result[item.Key] = item.Value;
+        }
+
+        var mapReduce = ResultChecker.Compare(JobReference, result);
+        output.WriteLine($"checked: word count job {job.State}, counters {string.Join(", ", job.Counters.Select(c => $"{c.Key}={c.Value}"))}");
+        output.WriteLine(mapReduce.ToString());
         writes.AssertValid();
         log.AssertValid();
+        Assert.Equal("Completed", job.State);
+        mapReduce.AssertValid();
     }
 
     public async Task DisposeAsync()

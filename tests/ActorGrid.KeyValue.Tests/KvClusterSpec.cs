@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using ActorGrid.Client;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.TestKit;
 using Akka.Actor;
@@ -14,8 +15,11 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
 {
     private const int Partitions = 16;
 
-    private GridTestClusterOptions Kit => new()
+    private GridTestClusterOptions Kit => KitFor(PersistenceProvider.Sqlite);
+
+    private GridTestClusterOptions KitFor(PersistenceProvider provider) => new()
     {
+        Provider = provider,
         Log = output.WriteLine,
         Configure = (_, o) => o with { Kv = o.Kv with { Partitions = Partitions } },
     };
@@ -80,16 +84,9 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
     {
         await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), Kit);
 
-        // Wake every partition so that shards are spread over the three nodes before the crash.
-        for (var i = 0; i < 64; i++)
-        {
-            await cluster[0].Client.Kv.PutAsync($"warm/{i}", "w");
-        }
-
         var victim = cluster[2].Address.ToString();
-        var shards = (await cluster[0].Client.Cluster.GetShardsAsync()).Regions.Single(r => r.Role == "kv").Shards;
-        var victimShards = shards.Where(s => s.Node == victim).Select(s => s.ShardId).ToHashSet();
-        Assert.NotEmpty(victimShards);
+        var owners = await SpreadShardsAsync(cluster, cluster[2]);
+        var victimShards = owners.Where(o => o.Value == victim).Select(o => o.Key).ToHashSet();
 
         var extractor = new GridMessageExtractor(Partitions);
         bool OnVictim(string key) => victimShards.Contains(extractor.ShardId(KvKeys.EntityIdFor(key, Partitions), null)!);
@@ -119,7 +116,7 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
             }
         })).ToList();
 
-        await Eventually.AwaitAsync(() => acked.Keys.Count(OnVictim) >= 40 ? null : $"{acked.Count} acknowledged", TimeSpan.FromSeconds(30), "writes to the victim's partitions before the crash");
+        await Eventually.AwaitAsync(() => acked.Keys.Count(OnVictim) >= 40 ? null : $"{acked.Count} acknowledged", TimeSpan.FromSeconds(60), "writes to the victim's partitions before the crash");
         await cluster.CrashAsync(2);
         Volatile.Write(ref crashed, true);
         await Eventually.AwaitAsync(
@@ -168,23 +165,18 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
     public async Task A_graceful_leave_under_load_answers_every_write_and_applies_each_exactly_once()
     {
         await using var cluster = await GridTestCluster.StartAsync(2, grid => grid.WithKeyValue(), Kit);
-        for (var i = 0; i < 64; i++)
-        {
-            await cluster[0].Client.Kv.PutAsync($"warm/{i}", "w");
-        }
-
         var leaving = cluster[1].Address.ToString();
-        var owners = (await cluster[0].Client.Cluster.GetShardsAsync()).Regions.Single(r => r.Role == "kv").Shards.ToDictionary(s => s.ShardId, s => s.Node);
+        var owners = await SpreadShardsAsync(cluster, cluster[1]);
         var extractor = new GridMessageExtractor(Partitions);
         var keys = Enumerable.Range(0, 500).Select(i => $"leave/{i}")
             .Where(k => owners.GetValueOrDefault(extractor.ShardId(KvKeys.EntityIdFor(k, Partitions), null)!) == leaving)
             .Take(20).ToArray();
         Assert.NotEmpty(keys);
 
-        // 3000 writes in flight through node 0 to partitions on node 1 while node 1 leaves: the partitions finish
+        // 1000 writes in flight through node 0 to partitions on node 1 while node 1 leaves: the partitions finish
         // their journal writes before handing off, and sharding buffers the rest for the new owner.
         var region = Akka.Hosting.ActorRegistry.For(cluster[0].System).Get<KvPartitionRegion>();
-        var writes = Enumerable.Range(0, 3000).Select(i => keys[i % keys.Length]).ToList();
+        var writes = Enumerable.Range(0, 1000).Select(i => keys[i % keys.Length]).ToList();
         var asks = writes.Select(k => region.Ask<KvProtocol.WriteResult>(
             new KvProtocol.Put(KvKeys.EntityIdFor(k, Partitions), k, [1], KvProtocol.Precondition.None, null), TimeSpan.FromSeconds(30))).ToList();
         await cluster.LeaveAsync(1);
@@ -200,9 +192,15 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Concurrent_cas_increments_from_several_nodes_never_lose_an_update_and_the_hot_key_leads_the_load_view()
+    public Task Concurrent_cas_increments_from_several_nodes_never_lose_an_update_and_the_hot_key_leads_the_load_view() =>
+        ConcurrentCasIncrements(PersistenceProvider.Sqlite);
+
+    [PostgresFact]
+    public Task Concurrent_cas_increments_never_lose_an_update_on_postgresql() => ConcurrentCasIncrements(PersistenceProvider.PostgreSql);
+
+    private async Task ConcurrentCasIncrements(PersistenceProvider provider)
     {
-        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), Kit);
+        await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), KitFor(provider));
         const string key = "counters/cas";
         await cluster[0].Client.Kv.PutAsync(key, "0", new KvPutOptions(IfAbsent: true));
 
@@ -250,14 +248,10 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
     public async Task Strong_operations_stay_linearizable_per_key_while_a_node_hands_its_partitions_off()
     {
         await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), Kit);
-        for (var i = 0; i < 64; i++)
-        {
-            await cluster[0].Client.Kv.PutAsync($"warm/{i}", "w");
-        }
 
         // Mostly keys whose partitions live on the node that will leave, so their operations cross the handoff.
         var leaving = cluster[2].Address.ToString();
-        var owners = (await cluster[0].Client.Cluster.GetShardsAsync()).Regions.Single(r => r.Role == "kv").Shards.ToDictionary(s => s.ShardId, s => s.Node);
+        var owners = await SpreadShardsAsync(cluster, cluster[2]);
         var extractor = new GridMessageExtractor(Partitions);
         bool OnLeaving(string k) => owners.GetValueOrDefault(extractor.ShardId(KvKeys.EntityIdFor(k, Partitions), null)!) == leaving;
         var candidates = Enumerable.Range(0, 500).Select(i => $"lin/{i}").ToList();
@@ -329,6 +323,39 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
                          $"{operations.Count(o => o.Reply is { PreconditionFailed: true })} precondition failures");
         Assert.All(operations.Where(o => o.Process == 99), o => Assert.Equal(Outcome.Ok, o.Outcome));
         KvHistoryChecker.CheckLinearizable(operations).AssertValid();
+    }
+
+    /// <summary>
+    /// Wakes every partition, then waits until the shards are balanced (a node that joined last gets shards from
+    /// the coordinator's rebalancing, every couple of seconds), <paramref name="node"/> owns at least two, and the
+    /// placement has not changed for a rebalance round: a fault injected while a shard is being handed off would
+    /// hold that shard until sharding's handoff-timeout. Returns shard → owner.
+    /// </summary>
+    private static async Task<Dictionary<string, string>> SpreadShardsAsync(GridTestCluster cluster, GridTestNode node)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            await cluster[0].Client.Kv.PutAsync($"warm/{i}", "w");
+        }
+
+        var owners = new Dictionary<string, string>();
+        var stableSince = DateTime.UtcNow;
+        await Eventually.AwaitAsync(async () =>
+        {
+            var current = (await cluster[0].Client.Cluster.GetShardsAsync()).Regions.Single(r => r.Role == "kv").Shards.ToDictionary(s => s.ShardId, s => s.Node);
+            if (current.Count != owners.Count || current.Any(c => owners.GetValueOrDefault(c.Key) != c.Value))
+            {
+                owners = current;
+                stableSince = DateTime.UtcNow;
+            }
+
+            var perNode = cluster.Running.Select(n => owners.Values.Count(o => o == n.Address.ToString())).ToList();
+            var owned = owners.Values.Count(n => n == node.Address.ToString());
+            return owned >= 2 && perNode.Max() - perNode.Min() <= 1 && DateTime.UtcNow - stableSince >= TimeSpan.FromSeconds(3)
+                ? null
+                : $"node{node.Index} owns {owned} of {owners.Count} shards; per node {string.Join("/", perNode)}";
+        }, TimeSpan.FromSeconds(40), $"shards balanced and node{node.Index} owning some");
+        return owners;
     }
 
     /// <summary>A client call as a history entry: a 412 is an observed outcome, a 503 an unknown one.</summary>

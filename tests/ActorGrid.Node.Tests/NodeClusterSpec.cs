@@ -14,34 +14,6 @@ public sealed class NodeClusterSpec(ITestOutputHelper output) : IAsyncLifetime
     private readonly List<NodeProcess> _nodes = [];
 
     [Fact]
-    public async Task Three_processes_on_one_data_folder_form_one_cluster_and_the_survivors_remove_a_killed_node()
-    {
-        var nodes = await StartClusterAsync(3);
-        var leaders = new HashSet<string?>();
-        foreach (var node in nodes)
-        {
-            var status = await node.Client.Cluster.GetStatusAsync();
-            Assert.Equal(node.ClusterAddress, status.Self);
-            leaders.Add(status.Leader);
-        }
-
-        Assert.Contains(Assert.Single(leaders), nodes.Select(n => n.ClusterAddress));
-
-        var clock = Stopwatch.StartNew();
-        await nodes[2].KillAsync();
-        Assert.Equal(137, nodes[2].ExitCode);
-
-        var survivors = nodes[..2];
-        await Task.WhenAll(survivors.Select(s => s.WaitForMembersAsync(survivors, Removal)));
-        output.WriteLine($"SIGKILLed node removed by the split-brain resolver after {clock.Elapsed.TotalSeconds:0.0}s");
-
-        foreach (var survivor in survivors)
-        {
-            Assert.True(await survivor.Client.Cluster.IsReadyAsync(), $"{survivor} is not ready after the crash");
-        }
-    }
-
-    [Fact]
     public async Task Sigterm_makes_a_node_leave_gracefully_and_exit_0()
     {
         var nodes = await StartClusterAsync(3);

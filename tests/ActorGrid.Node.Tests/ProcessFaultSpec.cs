@@ -28,12 +28,21 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
     public async Task Sigkill_of_a_node_under_load_loses_no_acknowledged_write_or_record()
     {
         await StartPodsAsync();
+        foreach (var pod in _pods)
+        {
+            var status = await pod!.Client.Cluster.GetStatusAsync();
+            Assert.Equal(pod.ClusterAddress, status.Self);
+            Assert.Contains(status.Leader, _pods.Select(p => p!.ClusterAddress));
+        }
+
+        output.WriteLine("checked: three node processes sharing one data folder formed one cluster, every one sees 3 Up");
         var (kv, broker, stop, load) = await StartLoadAsync("crash");
 
         await AwaitProgressAsync(kv, broker);
         output.WriteLine($"injected: SIGKILL {_pods[1]!.Name} with {kv.Acknowledged} writes and {broker.Acknowledged.Count} records acknowledged");
         var clock = Stopwatch.StartNew();
         await _pods[1]!.KillAsync();
+        Assert.Equal(137, _pods[1]!.ExitCode);
         await Task.WhenAll(Running.Select(p => p.WaitForMembersAsync(Running, Convergence)));
         output.WriteLine($"survivors converged {clock.Elapsed.TotalSeconds:0.0}s after the kill");
         await AwaitProgressAsync(kv, broker);
@@ -61,7 +70,9 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
             var exit = await _pods[ordinal]!.StopAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(0, exit);
             output.WriteLine($"injected: SIGTERM actorgrid-{ordinal} (exit {exit}) at {clock.Elapsed.TotalSeconds:0.0}s");
-            await _pods[ordinal]!.DisposeAsync();
+            var stopped = _pods[ordinal]!;
+            _pods[ordinal] = null;
+            await stopped.DisposeAsync();
             _pods[ordinal] = StartPod(ordinal);
             await _pods[ordinal]!.WaitUntilReadyAsync(Convergence);
             await Task.WhenAll(Running.Select(p => p.WaitForMembersAsync(Running, Convergence)));

@@ -109,6 +109,22 @@ public sealed class CheckerSpec
     }
 
     [Fact]
+    public void A_delete_is_the_last_write_only_when_it_came_after_the_last_put()
+    {
+        var putDeletePut = new[]
+        {
+            Op(1, Put("a"), KvReply.Written(1), 0, 10),
+            Op(1, new KvCall(KvCallKind.Delete, "k"), KvReply.Written(1), 20, 30),
+            Op(1, Put("b"), KvReply.Written(2), 40, 50),
+        };
+        var putDelete = putDeletePut[..2];
+
+        Assert.True(KvHistoryChecker.CheckAcknowledgedWritesReadable(putDeletePut, new Dictionary<string, KvReply> { ["k"] = KvReply.Read("b", 2) }).IsValid);
+        Assert.True(KvHistoryChecker.CheckAcknowledgedWritesReadable(putDelete, new Dictionary<string, KvReply> { ["k"] = KvReply.Absent }).IsValid);
+        Assert.False(KvHistoryChecker.CheckAcknowledgedWritesReadable(putDelete, new Dictionary<string, KvReply> { ["k"] = KvReply.Read("a", 1) }).IsValid);
+    }
+
+    [Fact]
     public void Broker_checker_reports_a_lost_a_duplicated_and_a_reordered_record()
     {
         var acknowledged = new[]

@@ -21,6 +21,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
     private readonly List<(object Command, IActorRef Sender)> _buffer = [];
     private ConsumerGroupState _state = ConsumerGroupState.Empty;
     private bool _writing;
+    private bool _stopping;
     private long _eventsSinceSnapshot;
 
     public ConsumerGroupEntity(string group, Settings settings)
@@ -64,6 +65,11 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
         Command<DescribeGroup>(_ => Sender.Tell(_state.Exists
             ? _state.Describe(_group, Now())
             : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets")));
+        Command<StopEntity>(_ =>
+        {
+            _stopping = true;
+            StopIfDrained();
+        });
         Command<SaveSnapshotSuccess>(success => DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failure => _log.Warning(failure.Cause, "Snapshot of {0} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -109,6 +115,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
         if (!_writing)
         {
             Flush();
+            StopIfDrained();
         }
     }
 
@@ -170,7 +177,16 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
             }
 
             Flush();
+            StopIfDrained();
         });
+    }
+
+    private void StopIfDrained()
+    {
+        if (_stopping && !_writing && _buffer.Count == 0)
+        {
+            Context.Stop(Self);
+        }
     }
 
     private static void SendReplies(List<(IActorRef Sender, object Reply)> replies)

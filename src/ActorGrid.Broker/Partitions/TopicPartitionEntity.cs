@@ -26,6 +26,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private readonly List<(AppendRecords Command, IActorRef Sender)> _buffer = [];
     private readonly Dictionary<long, Waiter> _waiters = [];
     private readonly Queue<PendingRead> _readQueue = new();
+    private readonly System.Diagnostics.Stopwatch _sinceSnapshot = System.Diagnostics.Stopwatch.StartNew();
     private TopicConfig? _config;
     private InFlightWrite? _inFlight;
     private long _nextWaiterId;
@@ -35,6 +36,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private long _deletedBelow;
     private bool _retentionMovedSinceSnapshot;
     private bool _flushScheduled;
+    private bool _stopping;
 
     public TopicPartitionEntity(string topic, int partition, Settings settings)
     {
@@ -110,10 +112,8 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             else
             {
                 _config = reply.Config;
-                if (_config.RetentionMessages is not null || _config.RetentionSeconds is not null)
-                {
-                    Timers.StartPeriodicTimer("retention", RetentionTick.Instance, _settings.RetentionCheckInterval);
-                }
+                // Retention, and snapshots held back by MinSnapshotInterval, also progress while no records arrive.
+                Timers.StartPeriodicTimer("maintenance", RetentionTick.Instance, _settings.RetentionCheckInterval);
 
                 Become(Ready);
             }
@@ -121,12 +121,15 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             Stash.UnstashAll();
         });
         Command<RequestConfig>(_ => _topics.Tell(new GetTopic(_topic)));
+        // Nothing accepted yet: what waits in the stash times out at the edge and is retried at the new home.
+        Command<StopEntity>(_ => Context.Stop(Self));
         CommandAny(_ => Stash.Stash());
     }
 
     private void TopicMissing()
     {
-        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        Context.Parent.Tell(new Passivate(StopEntity.Instance));
+        Command<StopEntity>(_ => Context.Stop(Self));
         CommandAny(_ => Sender.Tell(new BrokerError(BrokerErrorCode.TopicNotFound, $"topic '{_topic}' does not exist")));
     }
 
@@ -146,8 +149,14 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         {
             _flushScheduled = false;
             Flush();
+            StopIfDrained();
         });
         Command<FetchRecords>(fetch => Fetch(fetch, Sender));
+        Command<StopEntity>(_ =>
+        {
+            _stopping = true;
+            StopIfDrained();
+        });
         Command<GetPartitionInfo>(_ =>
         {
             EnforceRetention();
@@ -160,6 +169,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             _log.Warning(failed.Cause, "Catch-up read of {0} failed", PersistenceId);
             failed.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "reading the journal failed; retry"));
             StartQueuedReads();
+            StopIfDrained();
         });
         Command<WaitExpired>(expired =>
         {
@@ -171,7 +181,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         Command<RetentionTick>(_ =>
         {
             EnforceRetention();
-            if (_retentionMovedSinceSnapshot && _inFlight is null)
+            if ((_retentionMovedSinceSnapshot || _eventsSinceSnapshot >= _settings.SnapshotEvery) && _inFlight is null)
             {
                 TakeSnapshot();
             }
@@ -243,12 +253,33 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         _eventsSinceSnapshot += write.Events;
         EnforceRetention();
         WakeWaiters();
-        if (_eventsSinceSnapshot >= _settings.SnapshotEvery)
+        // At high rates a snapshot every SnapshotEvery records would be many writes a second competing with the
+        // log itself; at most one per MinSnapshotInterval keeps recovery short (≤ one interval of records) all the same.
+        if (_eventsSinceSnapshot >= _settings.SnapshotEvery && _sinceSnapshot.Elapsed >= _settings.MinSnapshotInterval)
         {
             TakeSnapshot();
         }
 
         Flush();
+        StopIfDrained();
+    }
+
+    /// <summary>After a hand-off or passivation asked it to stop: stops once no accepted work is left.</summary>
+    private void StopIfDrained()
+    {
+        if (!_stopping || _inFlight is not null || _buffer.Count > 0 || _journalReads > 0 || _readQueue.Count > 0)
+        {
+            return;
+        }
+
+        // Parked long polls get what there is now rather than waiting out their time on a stopped entity.
+        foreach (var waiter in _waiters.Values)
+        {
+            waiter.ReplyTo.Tell(_state.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
+        }
+
+        _waiters.Clear();
+        Context.Stop(Self);
     }
 
     private static void Reply(List<(AppendRecords Command, IActorRef Sender)> batch, IReadOnlyList<object> replies)
@@ -333,10 +364,20 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
         else
         {
+            // A journal page stops where the in-memory tail starts: fill the rest of the page from the tail.
+            var fetch = page.Read.Fetch;
+            var room = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) - records.Sum(r => (long)r.Value.Length);
+            var next = records[^1].Offset + 1;
+            if (records.Length < fetch.MaxRecords && room > 0 && next >= _state.TailStart && next < _state.NextOffset)
+            {
+                records = [.. records, .. _state.ReadTail(next, fetch.MaxRecords - records.Length, (int)room).Records];
+            }
+
             page.Read.ReplyTo.Tell(new FetchResult(records, records[^1].Offset + 1, _state.StartOffset, _state.NextOffset));
         }
 
         StartQueuedReads();
+        StopIfDrained();
     }
 
     private void WakeWaiters()
@@ -370,6 +411,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
 
         var snapshot = _state.ToSnapshot();
+        _sinceSnapshot.Restart();
         _snapshotStartOffset = snapshot.StartOffset;
         _eventsSinceSnapshot = 0;
         _retentionMovedSinceSnapshot = false;

@@ -43,6 +43,7 @@ internal sealed class TopicDirectoryEntity : ReceivePersistentActor
             });
         });
         Command<ListTopics>(_ => Sender.Tell(new TopicListReply([.. _topics])));
+        Command<StopEntity>(_ => Context.Stop(Self));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(_ => { });
     }

@@ -65,6 +65,7 @@ internal sealed class TopicEntity : ReceivePersistentActor, IWithTimers
         });
         Command<RegisterTopicResult>(_ => { });
         Command<RegistrationTimedOut>(_ => { });
+        Command<StopEntity>(_ => Context.Stop(Self));
     }
 
     private void Registering()

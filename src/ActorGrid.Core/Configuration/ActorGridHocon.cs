@@ -83,6 +83,8 @@ public static class ActorGridHocon
                   journal-plugin-id = {{Quote(ShardingJournalPluginId)}}
                   snapshot-plugin-id = {{Quote(ShardingSnapshotPluginId)}}
                   rebalance-interval = 2s
+                  # A node that dies while handing a shard off would otherwise hold that shard for 60 s.
+                  handoff-timeout = 10s
                   distributed-data.durable.keys = []
                 }
                 singleton.min-number-of-hand-over-retries = 5

@@ -95,7 +95,10 @@ public static class KvHistoryChecker
             }
 
             checkedCount++;
-            var last = acked.MaxBy(o => o.Call.Kind == KvCallKind.Delete ? o.Completed : o.Reply!.Version)!;
+            // The last write: the highest acknowledged version, unless a delete was invoked after it completed.
+            var lastPut = acked.Where(o => o.Call.Kind != KvCallKind.Delete).MaxBy(o => o.Reply!.Version);
+            var lastDelete = acked.Where(o => o.Call.Kind == KvCallKind.Delete).MaxBy(o => o.Completed);
+            var last = lastPut is null || (lastDelete is not null && lastDelete.Invoked > lastPut.Completed) ? lastDelete! : lastPut;
             if (!finalReads.TryGetValue(key.Key, out var final))
             {
                 violations.Add($"key '{key.Key}': acknowledged {last.Call} but the key was not read back");

@@ -137,7 +137,20 @@ public sealed class NodeProcess : IAsyncDisposable
     public ActorGridClient Client { get; }
 
     /// <summary>Whether the process has exited.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true; // disposed: load generators may still hold this node for a moment
+            }
+        }
+    }
 
     /// <summary>The exit code; only valid once <see cref="HasExited"/>.</summary>
     public int ExitCode => _process.ExitCode;
