@@ -26,6 +26,10 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private readonly MapReduceServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
+
+    // Attempts that computed their output and are delivering it (they hold no slot); not journaled.
+    private readonly HashSet<(int Task, int Attempt)> _delivering = [];
+
     // What decisions see: the journal plus the events decided but not yet written (group commit).
     private JobState _state;
 
@@ -33,7 +37,6 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private JobState _durable;
     private DateTimeOffset _liveSince = DateTimeOffset.UtcNow;
     private DateTimeOffset _lastReducePing = DateTimeOffset.MinValue;
-    private readonly HashSet<(int Task, int Attempt)> _delivering = [];
     private bool _planning;
     private int _planningFailures;
 
