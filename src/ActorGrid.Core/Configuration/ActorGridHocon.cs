@@ -40,7 +40,10 @@ public static class ActorGridHocon
         var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
         var roleList = string.Join(", ", roles.Select(Quote));
         // The same database for every SQL plugin; sharding's own state only gets other table names.
-        var sql = $"connection-string = {Quote(connectionString)}, provider-name = {Quote(provider)}, auto-initialize = on, warn-on-auto-init-fail = off";
+        // On SQLite, a write transaction takes the file's write lock when it begins (BEGIN IMMEDIATE, waiting through
+        // SqliteBusyTimeout) instead of upgrading a read midway, which fails at once when another writer got there first.
+        var writeIsolation = options.Persistence.Provider == PersistenceProvider.Sqlite ? ", write-isolation-level = serializable" : "";
+        var sql = $"connection-string = {Quote(connectionString)}, provider-name = {Quote(provider)}, auto-initialize = on, warn-on-auto-init-fail = off{writeIsolation}";
         var hocon = $$"""
             akka {
               loglevel = INFO

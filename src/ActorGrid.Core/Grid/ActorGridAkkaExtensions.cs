@@ -4,6 +4,7 @@ using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using Akka.Persistence.Sql.Config;
 
 namespace ActorGrid.Grid;
 
@@ -21,6 +22,11 @@ public static class ActorGridAkkaExtensions
         akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
             .ConfigureLoggers(loggers => loggers.AddLoggerFactory());
+        if (options.Persistence.Provider == PersistenceProvider.Sqlite)
+        {
+            var (_, connectionString) = ActorGridHocon.ResolveJournal(options);
+            akka.AddSetup(new DataOptionsSetup(SqliteBusyTimeout.DataOptionsFor(connectionString, SqliteJournalFile.LockTimeout)));
+        }
 
         foreach (var role in grid.Roles)
         {

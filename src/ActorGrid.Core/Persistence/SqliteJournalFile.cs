@@ -9,6 +9,9 @@ public static class SqliteJournalFile
     /// <summary>The journal's file name inside the data folder.</summary>
     public const string FileName = "actorgrid.db";
 
+    /// <summary>How long a write waits for another writer's lock on the file before it fails.</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Connection string for the journal file under <paramref name="dataDir"/>. The default timeout doubles as
     /// SQLite's busy timeout, so writers from several node processes wait for each other instead of failing.
@@ -17,7 +20,7 @@ public static class SqliteJournalFile
         new SqliteConnectionStringBuilder
         {
             DataSource = Path.GetFullPath(Path.Combine(dataDir, FileName)),
-            DefaultTimeout = 30,
+            DefaultTimeout = (int)LockTimeout.TotalSeconds,
             Pooling = true,
         }.ToString();
 
