@@ -29,6 +29,11 @@ public static class ActorGridHocon
     /// <summary>Read journal used for paged catch-up reads.</summary>
     public const string QueryPluginId = "akka.persistence.query.journal.sql";
 
+    // Akka.Persistence.Sql stamps every event with one writer id per node's journal (not per entity incarnation), so
+    // the default filter (repair-by-discard-old) takes an entity that moves A → B → A for a stale writer and drops the
+    // events written after the move back when it next recovers. One writer per entity is cluster sharding's job.
+    private const string ReplayFilterOff = "replay-filter.mode = off";
+
     /// <summary>
     /// Builds the node's Akka.NET configuration (with the sharding, singleton, distributed data and
     /// Akka.Persistence.Sql defaults as fallback) for a node hosting <paramref name="roles"/>.
@@ -100,11 +105,11 @@ public static class ActorGridHocon
                 journal.plugin = {{Quote(JournalPluginId)}}
                 snapshot-store.plugin = {{Quote(SnapshotPluginId)}}
                 journal {
-                  sql { {{sql}} }
+                  sql { {{sql}}, {{ReplayFilterOff}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
                     plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
-                    {{sql}}
+                    {{sql}}, {{ReplayFilterOff}}
                     default {
                       journal.table-name = sharding_journal
                       metadata.table-name = sharding_journal_metadata
