@@ -13,8 +13,10 @@ public static class SqliteJournalFile
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Connection string for the journal file under <paramref name="dataDir"/>. The default timeout doubles as
-    /// SQLite's busy timeout, so writers from several node processes wait for each other instead of failing.
+    /// Connection string for the journal file under <paramref name="dataDir"/>. Its default timeout bounds
+    /// Microsoft.Data.Sqlite's retries of a locked statement; the journals also give SQLite itself the same bound
+    /// (<see cref="SqliteBusyTimeout"/>), so writers from several plugins and node processes wait for each other
+    /// instead of failing.
     /// </summary>
     public static string ConnectionStringFor(string dataDir) =>
         new SqliteConnectionStringBuilder
