@@ -25,7 +25,7 @@ public sealed class SqliteJournalSpec : IDisposable
         SqliteJournalFile.EnsureWriteAheadLog(connectionString);
 
         // Without SQLite's own busy timeout, Microsoft.Data.Sqlite retries a locked write only every 150 ms.
-        using var connection = new DataConnection(SqliteBusyTimeout.DataOptionsFor(connectionString, TimeSpan.FromSeconds(7)));
+        using var connection = new DataConnection(SqliteJournalFile.DataOptionsFor(connectionString, TimeSpan.FromSeconds(7)));
         Assert.Equal(7000L, connection.Execute<long>("PRAGMA busy_timeout"));
     }
 
@@ -45,6 +45,7 @@ public sealed class SqliteJournalSpec : IDisposable
         foreach (var plugin in new[] { ActorGridHocon.JournalPluginId, ActorGridHocon.SnapshotPluginId, ActorGridHocon.ShardingJournalPluginId, ActorGridHocon.ShardingSnapshotPluginId })
         {
             Assert.Equal(serializable, config.GetString(plugin + ".write-isolation-level") == "serializable");
+            Assert.Equal(serializable, ActorGridHocon.JournalSetup(options) is Akka.Persistence.Sql.Config.MultiDataOptionsSetup setup && setup.TryGetDataOptionsFor(plugin, out _));
         }
     }
 }

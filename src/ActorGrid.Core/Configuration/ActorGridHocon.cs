@@ -2,9 +2,11 @@
 using System.Globalization;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.DistributedData;
 using Akka.Persistence.Sql;
+using Akka.Persistence.Sql.Config;
 
 namespace ActorGrid.Configuration;
 
@@ -46,7 +48,7 @@ public static class ActorGridHocon
         var roleList = string.Join(", ", roles.Select(Quote));
         // The same database for every SQL plugin; sharding's own state only gets other table names.
         // On SQLite, a write transaction takes the file's write lock when it begins (BEGIN IMMEDIATE, waiting through
-        // SqliteBusyTimeout) instead of upgrading a read midway, which fails at once when another writer got there first.
+        // the busy timeout of JournalSetup) instead of upgrading a read midway, which fails at once when another writer got there first.
         var writeIsolation = options.Persistence.Provider == PersistenceProvider.Sqlite ? ", write-isolation-level = serializable" : "";
         var sql = $"connection-string = {Quote(connectionString)}, provider-name = {Quote(provider)}, auto-initialize = on, warn-on-auto-init-fail = off{writeIsolation}";
         var hocon = $$"""
@@ -108,6 +110,7 @@ public static class ActorGridHocon
                   sql { {{sql}}, {{ReplayFilterOff}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+                    plugin-id = {{Quote(ShardingJournalPluginId)}}
                     plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
                     {{sql}}, {{ReplayFilterOff}}
                     default {
@@ -121,6 +124,7 @@ public static class ActorGridHocon
                   sql { {{sql}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
+                    plugin-id = {{Quote(ShardingSnapshotPluginId)}}
                     plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
                     {{sql}}
                     default.snapshot.table-name = sharding_snapshot
@@ -148,6 +152,27 @@ public static class ActorGridHocon
             PersistenceProvider.PostgreSql => ("PostgreSQL.15", options.Persistence.ConnectionString!),
             _ => ("SQLite.MS", options.Persistence.ConnectionString ?? SqliteJournalFile.ConnectionStringFor(options.DataDir)),
         };
+
+    /// <summary>
+    /// The linq2db options of ActorGrid's own SQL plugins (none of an embedding service's), or null when the
+    /// HOCON connection settings suffice: on SQLite, <see cref="SqliteJournalFile.DataOptionsFor"/>.
+    /// </summary>
+    public static Setup? JournalSetup(ActorGridOptions options)
+    {
+        if (options.Persistence.Provider != PersistenceProvider.Sqlite)
+        {
+            return null;
+        }
+
+        var dataOptions = SqliteJournalFile.DataOptionsFor(ResolveJournal(options).ConnectionString, SqliteJournalFile.LockTimeout);
+        var setup = new MultiDataOptionsSetup();
+        foreach (var plugin in new[] { JournalPluginId, SnapshotPluginId, ShardingJournalPluginId, ShardingSnapshotPluginId, QueryPluginId })
+        {
+            setup.AddDataOptions(plugin, dataOptions);
+        }
+
+        return setup;
+    }
 
     private static string Quote(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

@@ -4,7 +4,6 @@ using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
-using Akka.Persistence.Sql.Config;
 
 namespace ActorGrid.Grid;
 
@@ -22,10 +21,9 @@ public static class ActorGridAkkaExtensions
         akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
             .ConfigureLoggers(loggers => loggers.AddLoggerFactory());
-        if (options.Persistence.Provider == PersistenceProvider.Sqlite)
+        if (ActorGridHocon.JournalSetup(options) is { } journals)
         {
-            var (_, connectionString) = ActorGridHocon.ResolveJournal(options);
-            akka.AddSetup(new DataOptionsSetup(SqliteBusyTimeout.DataOptionsFor(connectionString, SqliteJournalFile.LockTimeout)));
+            akka.AddSetup(journals);
         }
 
         foreach (var role in grid.Roles)
