@@ -57,8 +57,6 @@ public static class ActorGridHocon
               loglevel = INFO
               stdout-loglevel = WARNING
               actor.provider = cluster
-              # Akka's Newtonsoft serializer resolves type names from the payload; it never sees a byte (SPEC §11).
-              {{UnboundTypeSerializer.Hocon}}
               remote {
                 log-remote-lifecycle-events = off
                 dot-netty.tcp {
@@ -142,6 +140,8 @@ public static class ActorGridHocon
                 }
               }
             }
+            # Akka's Newtonsoft serializer resolves type names from the payload; it never sees a byte (SPEC §11).
+            {{UnboundTypeSerializer.Hocon}}
             """;
         return ConfigurationFactory.ParseString(hocon)
             .WithFallback(ClusterSharding.DefaultConfig())

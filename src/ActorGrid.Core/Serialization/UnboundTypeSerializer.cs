@@ -19,17 +19,19 @@ public sealed class UnboundTypeSerializer : SerializerWithStringManifest
     /// <summary>The id Akka gives its Newtonsoft serializer; kept so that such payloads reach this refusal.</summary>
     public const int NewtonsoftSerializerId = 1;
 
-    private readonly ILoggingAdapter _log;
+    // Serializers are made before the actor system's logging has started: take the logger on first use.
+    private readonly Lazy<ILoggingAdapter> _log;
 
     /// <summary>Created by Akka for the <c>json</c> entry of <c>akka.actor.serializers</c>.</summary>
-    public UnboundTypeSerializer(ExtendedActorSystem system) : base(system) => _log = Logging.GetLogger(system, typeof(UnboundTypeSerializer));
+    public UnboundTypeSerializer(ExtendedActorSystem system) : base(system) =>
+        _log = new Lazy<ILoggingAdapter>(() => Logging.GetLogger(system, typeof(UnboundTypeSerializer)));
 
     /// <summary>Created by Akka when <c>akka.actor.serialization-settings.json</c> exists; the settings are ignored.</summary>
     public UnboundTypeSerializer(ExtendedActorSystem system, Config config) : this(system)
     {
     }
 
-    /// <summary>HOCON that puts this serializer in place of Akka's Newtonsoft one.</summary>
+    /// <summary>HOCON (at the root) that puts this serializer in place of Akka's Newtonsoft one.</summary>
     public static string Hocon => $"akka.actor.serializers.json = \"{typeof(UnboundTypeSerializer).AssemblyQualifiedName}\"";
 
     /// <inheritdoc />
@@ -47,7 +49,7 @@ public sealed class UnboundTypeSerializer : SerializerWithStringManifest
     /// </remarks>
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        _log.Warning("Dropped a {Bytes}-byte payload for serializer id {SerializerId} (Newtonsoft JSON with type names, naming {Manifest}): not accepted from the wire",
+        _log.Value.Warning("Dropped a {Bytes}-byte payload for serializer id {SerializerId} (Newtonsoft JSON with type names; manifest '{Manifest}'): not accepted from the wire",
             bytes.Length, NewtonsoftSerializerId, manifest);
         throw new SerializationException($"serializer id {NewtonsoftSerializerId} (Newtonsoft JSON with type names) is not accepted; payload dropped");
     }
