@@ -1,6 +1,7 @@
 #nullable enable
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Hosting.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -38,6 +39,7 @@ public static class ActorGridServiceCollectionExtensions
         services.AddHostedService<JournalPreparationService>();
         services.AddAkka(options.ClusterName, akka => akka.WithActorGrid(options, grid));
         services.AddHostedService<StopWhenActorSystemTerminates>();
+        services.AddActorGridObservability(options);
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;
     }

@@ -1,6 +1,8 @@
 #nullable enable
 using System.Text.Json;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.Http;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
@@ -21,10 +23,11 @@ public static class ActorGridWebApplicationExtensions
     {
         app.UseExceptionHandler(errors => errors.Run(WriteProblem));
         app.UseStatusCodePages();
+        app.UseActorGridObservability(app.Services.GetRequiredService<ActorGridOptions>());
         app.MapClusterEndpoints();
         foreach (var role in app.Services.GetRequiredService<ActorGridBuilder>().Roles)
         {
-            role.MapEndpoints(app);
+            role.MapEndpoints(app.MapGroup("").WithMetadata(new GridRoleMetadata(role.Name)));
         }
 
         return app;

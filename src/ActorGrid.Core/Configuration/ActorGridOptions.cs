@@ -46,6 +46,9 @@ public sealed record ActorGridOptions
     /// <summary>Kubernetes StatefulSet peer discovery (optional).</summary>
     public StatefulSetOptions? StatefulSet { get; init; }
 
+    /// <summary>Metrics, traces and the dashboard (SPEC §14).</summary>
+    public ObservabilityOptions Observability { get; init; } = new();
+
     /// <summary>The host name advertised to peers.</summary>
     public string AdvertisedHostname => string.IsNullOrWhiteSpace(PublicHostname) ? Hostname : PublicHostname;
 }
@@ -120,4 +123,14 @@ public sealed record StatefulSetOptions
 
     /// <summary>How many of the first pods act as seeds (at most <see cref="Replicas"/>).</summary>
     public int SeedCount { get; init; } = 3;
+}
+
+/// <summary>Telemetry settings (SPEC §14). Traces are exported when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+public sealed record ObservabilityOptions
+{
+    /// <summary>Export the ActorGrid, ASP.NET Core and runtime meters (<c>GET /metrics</c>, and OTLP when configured).</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>Serve the live dashboard at <c>GET /dashboard</c>.</summary>
+    public bool Dashboard { get; init; } = true;
 }

@@ -1,0 +1,94 @@
+#nullable enable
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ActorGrid.Observability;
+
+/// <summary>
+/// Journal writes (meter <c>ActorGrid.Journal</c>): how many, how many events each carried (the group-commit batch)
+/// and how long each took, by entity kind. Each write is also a span, child of the request that caused it.
+/// </summary>
+public sealed class JournalMetrics
+{
+    private readonly Counter<long> _writes;
+    private readonly Counter<long> _events;
+    private readonly Histogram<long> _eventsPerWrite;
+    private readonly Histogram<double> _duration;
+
+    internal JournalMetrics(Meter meter)
+    {
+        _writes = meter.CreateCounter<long>("actorgrid.journal.writes", "{write}", "Atomic journal writes completed");
+        _events = meter.CreateCounter<long>("actorgrid.journal.events", "{event}", "Events written to the journal");
+        _eventsPerWrite = meter.CreateHistogram<long>("actorgrid.journal.write.events", "{event}", "Events per journal write (group-commit batch size)",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
+        _duration = meter.CreateHistogram<double>("actorgrid.journal.write.duration", "s", "Duration of a journal write",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+    }
+
+    /// <summary>
+    /// Starts timing a write of <paramref name="events"/> events by an entity of kind <paramref name="entity"/>
+    /// (<c>kv.partition</c>, <c>broker.partition</c>, ...); call <see cref="JournalWrite.Complete"/> once it is durable.
+    /// </summary>
+    public JournalWrite Begin(string entity, string persistenceId, int events)
+    {
+        var activity = Activity.Current is null
+            ? null
+            : GridTelemetry.Source.StartActivity("journal write", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag("actorgrid.entity", entity);
+            activity.SetTag("actorgrid.persistence_id", persistenceId);
+            activity.SetTag("actorgrid.journal.events", events);
+
+            // The write completes on another message: it must not stay the current activity of this thread.
+            Activity.Current = activity.Parent;
+        }
+
+        return new JournalWrite(this, entity, events, Stopwatch.GetTimestamp(), activity);
+    }
+
+    /// <summary>Records one completed write of <paramref name="events"/> events that took <paramref name="elapsed"/>.</summary>
+    public void RecordWrite(string entity, int events, TimeSpan elapsed, bool succeeded = true)
+    {
+        var tags = new TagList { { "actorgrid.entity", entity }, { "actorgrid.outcome", succeeded ? "ok" : "failed" } };
+        _writes.Add(1, tags);
+        if (!succeeded)
+        {
+            return;
+        }
+
+        _events.Add(events, tags);
+        _eventsPerWrite.Record(events, tags);
+        _duration.Record(elapsed.TotalSeconds, tags);
+    }
+}
+
+/// <summary>A journal write in flight (see <see cref="JournalMetrics.Begin"/>).</summary>
+public readonly struct JournalWrite
+{
+    private readonly JournalMetrics? _metrics;
+    private readonly string _entity;
+    private readonly int _events;
+    private readonly long _started;
+    private readonly Activity? _activity;
+
+    internal JournalWrite(JournalMetrics metrics, string entity, int events, long started, Activity? activity) =>
+        (_metrics, _entity, _events, _started, _activity) = (metrics, entity, events, started, activity);
+
+    /// <summary>Records the write as done (or failed) and ends its span.</summary>
+    public void Complete(bool succeeded = true)
+    {
+        _metrics?.RecordWrite(_entity, _events, Stopwatch.GetElapsedTime(_started), succeeded);
+        if (_activity is not null)
+        {
+            if (!succeeded)
+            {
+                _activity.SetStatus(ActivityStatusCode.Error);
+            }
+
+            var current = Activity.Current;
+            _activity.Stop();
+            Activity.Current = current;
+        }
+    }
+}
