@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -30,6 +31,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     private readonly Dictionary<IActorRef, long> _followers = [];
     private readonly LoadMeter _load;
     private readonly ActorSelection _loadReporter;
+    private readonly JournalMetrics _journal = NodeTelemetry.For(Context.System).Journal;
 
     private KvPartitionState _state = KvPartitionState.Empty;
     private long _committedSeq;
@@ -87,6 +89,9 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
+            case TracedMessage traced:
+                traced.Handle("kv.partition", PersistenceId, OnCommand);
+                break;
             case Put or Delete:
                 RecordLoad();
                 _pending.Add((message, Sender));
@@ -131,12 +136,12 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
                 DeleteMessages(saved.Metadata.SequenceNr);
                 break;
             case SaveSnapshotFailure failed:
-                _log.Warning(failed.Cause, "KV partition {0}: snapshot at {1} failed; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr);
+                _log.Warning(failed.Cause, "KV partition {PersistenceId}: snapshot at {SequenceNr} failed; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr);
                 break;
             case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
                 break;
             case DeleteMessagesFailure or DeleteSnapshotsFailure:
-                _log.Warning("KV partition {0}: cleanup after snapshot failed: {1}", PersistenceId, message);
+                _log.Warning("KV partition {PersistenceId}: cleanup after snapshot failed: {Failure}", PersistenceId, message);
                 break;
             default:
                 Unhandled(message);
@@ -158,6 +163,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         if (_batch is { } batch)
         {
             // The journal refused the whole atomic write: nothing of it is stored, so every writer hears so.
+            batch.Write.Complete(succeeded: false);
             _batch = null;
             foreach (var (reply, sender) in batch.Replies)
             {
@@ -224,7 +230,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
                 continue;
             }
 
-            var batch = new Batch(events, working, replies);
+            var batch = new Batch(events, working, replies, _journal.Begin("kv.partition", PersistenceId, events.Count));
             _batch = batch;
             var remaining = events.Count;
             PersistAllAsync(events, _ =>
@@ -239,6 +245,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
 
     private void Commit(Batch batch)
     {
+        batch.Write.Complete();
         _batch = null;
         _state = batch.State;
 
@@ -377,7 +384,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private sealed record Batch(IReadOnlyList<object> Events, KvPartitionState State, IReadOnlyList<(WriteResult Reply, IActorRef Sender)> Replies);
+    private sealed record Batch(IReadOnlyList<object> Events, KvPartitionState State, IReadOnlyList<(WriteResult Reply, IActorRef Sender)> Replies, JournalWrite Write);
 
     private sealed class FlushPending
     {

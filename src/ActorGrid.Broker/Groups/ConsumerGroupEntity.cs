@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -71,7 +72,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
             StopIfDrained();
         });
         Command<SaveSnapshotSuccess>(success => DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(failure => _log.Warning(failure.Cause, "Snapshot of {0} failed", PersistenceId));
+        Command<SaveSnapshotFailure>(failure => _log.Warning(failure.Cause, "Snapshot of {PersistenceId} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
     }
@@ -159,6 +160,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
 
         _writing = true;
         var remaining = events.Count;
+        var write = NodeTelemetry.For(Context.System).Journal.Begin("broker.group", PersistenceId, events.Count);
         PersistAllAsync(events, e =>
         {
             _state = _state.Apply(e, Now());
@@ -167,6 +169,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
                 return;
             }
 
+            write.Complete();
             _writing = false;
             SendReplies(replies);
             _eventsSinceSnapshot += events.Count;

@@ -1,4 +1,6 @@
 #nullable enable
+using ActorGrid.Broker.Observability;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -23,6 +25,8 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _topics;
     private readonly PartitionState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly JournalMetrics _journal = NodeTelemetry.For(Context.System).Journal;
+    private readonly BrokerMetrics _metrics = BrokerMetrics.For(Context.System);
     private readonly List<(AppendRecords Command, IActorRef Sender)> _buffer = [];
     private readonly Dictionary<long, Waiter> _waiters = [];
     private readonly Queue<PendingRead> _readQueue = new();
@@ -135,6 +139,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
 
     private void Ready()
     {
+        Command<TracedMessage>(traced => traced.Handle("broker.partition", PersistenceId, m => ReceiveCommand(m)));
         Command<AppendRecords>(append =>
         {
             _buffer.Add((append, Sender));
@@ -166,7 +171,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         Command<JournalPageFailed>(failed =>
         {
             _journalReads--;
-            _log.Warning(failed.Cause, "Catch-up read of {0} failed", PersistenceId);
+            _log.Warning(failed.Cause, "Catch-up read of {PersistenceId} failed", PersistenceId);
             failed.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "reading the journal failed; retry"));
             StartQueuedReads();
             StopIfDrained();
@@ -204,12 +209,12 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotFailure>(failure =>
         {
             _snapshotStartOffset = null;
-            _log.Warning(failure.Cause, "Snapshot of {0} failed", PersistenceId);
+            _log.Warning(failure.Cause, "Snapshot of {PersistenceId} failed", PersistenceId);
         });
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failure => _log.Warning(failure.Cause, "Retention delete in {0} failed", PersistenceId));
+        Command<DeleteMessagesFailure>(failure => _log.Warning(failure.Cause, "Retention delete in {PersistenceId} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failure => _log.Warning(failure.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
+        Command<DeleteSnapshotsFailure>(failure => _log.Warning(failure.Cause, "Deleting old snapshots of {PersistenceId} failed", PersistenceId));
     }
 
     private void Flush()
@@ -233,7 +238,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
                 continue;
             }
 
-            var write = new InFlightWrite(batch, plan.Replies, plan.Events.Count);
+            var write = new InFlightWrite(batch, plan.Replies, plan.Events.Count, _journal.Begin("broker.partition", PersistenceId, plan.Events.Count));
             _inFlight = write;
             PersistAllAsync(plan.Events, e =>
             {
@@ -248,6 +253,8 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
 
     private void OnWritten(InFlightWrite write)
     {
+        write.Journal.Complete();
+        _metrics.Produced(_topic, write.Events);
         _inFlight = null;
         Reply(write.Batch, write.Replies);
         _eventsSinceSnapshot += write.Events;
@@ -293,6 +300,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private void FailPendingAppends(string detail)
     {
         var error = new BrokerError(BrokerErrorCode.Unavailable, detail);
+        _inFlight?.Journal.Complete(succeeded: false);
         foreach (var (_, sender) in _inFlight?.Batch ?? [])
         {
             sender.Tell(error);
@@ -359,7 +367,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         }
         else if (records.Length == 0)
         {
-            _log.Error("Offsets {0}..{1} of {2} are missing from the journal", page.Read.From, page.Read.ToExclusive - 1, PersistenceId);
+            _log.Error("Offsets {FromOffset}..{ToOffset} of {PersistenceId} are missing from the journal", page.Read.From, page.Read.ToExclusive - 1, PersistenceId);
             page.Read.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "the records at this offset could not be read from the journal; retry"));
         }
         else
@@ -418,8 +426,10 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         SaveSnapshot(snapshot);
     }
 
-    private sealed class InFlightWrite(List<(AppendRecords Command, IActorRef Sender)> batch, IReadOnlyList<object> replies, int events)
+    private sealed class InFlightWrite(List<(AppendRecords Command, IActorRef Sender)> batch, IReadOnlyList<object> replies, int events, JournalWrite journal)
     {
+        public JournalWrite Journal { get; } = journal;
+
         public List<(AppendRecords Command, IActorRef Sender)> Batch { get; } = batch;
 
         public IReadOnlyList<object> Replies { get; } = replies;

@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Persistence;
 
@@ -17,6 +18,7 @@ public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
 {
     private readonly IEntityBehavior<TState, TCommand, TEvent> _behavior;
     private readonly int _snapshotEvery;
+    private readonly string _entityKind;
     private readonly List<(TCommand Command, IActorRef Sender)> _waiting = [];
     private TState _state;
     private bool _writing;
@@ -26,6 +28,7 @@ public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
     public GridEntity(string persistencePrefix, string entityId, IEntityBehavior<TState, TCommand, TEvent> behavior, int snapshotEvery)
     {
         PersistenceId = $"{persistencePrefix}-{entityId}";
+        _entityKind = persistencePrefix;
         _behavior = behavior;
         _snapshotEvery = snapshotEvery;
         _state = behavior.Initial(entityId);
@@ -57,6 +60,9 @@ public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
     {
         switch (message)
         {
+            case TracedMessage traced:
+                traced.Handle(_entityKind, PersistenceId, OnCommand);
+                break;
             case TCommand command:
                 _waiting.Add((command, Sender));
                 if (!_writing)
@@ -103,6 +109,7 @@ public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
 
         _writing = true;
         var remaining = events.Count;
+        var write = NodeTelemetry.For(Context.System).Journal.Begin(_entityKind, PersistenceId, events.Count);
         PersistAll(events, e =>
         {
             _state = _behavior.Apply(_state, e);
@@ -112,6 +119,7 @@ public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
                 return;
             }
 
+            write.Complete();
             SendReplies(replies);
             if (_eventsSinceSnapshot >= _snapshotEvery)
             {
