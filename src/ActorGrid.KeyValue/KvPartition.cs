@@ -90,7 +90,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case TracedMessage traced:
-                traced.Handle("kv.partition", PersistenceId, OnCommand);
+                traced.Handle(Context, "kv.partition", PersistenceId, OnCommand);
                 break;
             case Put or Delete:
                 RecordLoad();

@@ -139,7 +139,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
 
     private void Ready()
     {
-        Command<TracedMessage>(traced => traced.Handle("broker.partition", PersistenceId, m => ReceiveCommand(m)));
+        Command<TracedMessage>(traced => traced.Handle(Context, "broker.partition", PersistenceId, m => ReceiveCommand(m)));
         Command<AppendRecords>(append =>
         {
             _buffer.Add((append, Sender));

@@ -61,7 +61,7 @@ public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
         switch (message)
         {
             case TracedMessage traced:
-                traced.Handle(_entityKind, PersistenceId, OnCommand);
+                traced.Handle(Context, _entityKind, PersistenceId, OnCommand);
                 break;
             case TCommand command:
                 _waiting.Add((command, Sender));

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
+using Akka.Actor;
 
 namespace ActorGrid.Observability;
 
@@ -29,12 +30,17 @@ public sealed record TracedMessage(IWithEntityId Message, string TraceParent, st
     /// Handles the wrapped message with <paramref name="handle"/> inside a span of <paramref name="entity"/>
     /// (<c>kv.partition</c>, ...) continuing the sender's trace; work started synchronously (a journal write) is its child.
     /// </summary>
-    public void Handle(string entity, string persistenceId, Action<object> handle)
+    public void Handle(IActorContext context, string entity, string persistenceId, Action<object> handle)
     {
         ActivityContext.TryParse(TraceParent, TraceState, isRemote: true, out var parent);
         using var activity = GridTelemetry.Source.StartActivity($"{entity} {Message.GetType().Name}", ActivityKind.Server, parent);
-        activity?.SetTag("actorgrid.entity", entity);
-        activity?.SetTag("actorgrid.persistence_id", persistenceId);
+        if (activity is not null)
+        {
+            activity.SetTag("actorgrid.entity", entity);
+            activity.SetTag("actorgrid.persistence_id", persistenceId);
+            activity.SetTag("actorgrid.node", Akka.Cluster.Cluster.Get(context.System).SelfAddress.ToString());
+        }
+
         handle(Message);
     }
 }
