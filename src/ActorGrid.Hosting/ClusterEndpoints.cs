@@ -36,24 +36,22 @@ public static class ClusterEndpoints
         endpoints.MapGet("/cluster/shards", async (ActorSystem system, ActorGridBuilder grid, CancellationToken cancellationToken) =>
         {
             var sharding = ClusterSharding.Get(system);
-            var regions = new List<RegionView>();
-            foreach (var role in grid.Roles)
+
+            // All regions at once: with a member unreachable each waits out the stats timeout, so in turn they would add up.
+            var regions = await Task.WhenAll(grid.Roles.SelectMany(role => role.ShardTypeNames.Select(async typeName =>
             {
-                foreach (var typeName in role.ShardTypeNames)
-                {
-                    var stats = await sharding.ShardRegion(typeName)
-                        .Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5), cancellationToken);
-                    var load = role is IReportsShardLoad reporter
-                        ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
-                        : new Dictionary<string, double>();
-                    var shards = stats.Regions
-                        .SelectMany(r => r.Value.Stats.Select(s => new ShardView(
-                            s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null)))
-                        .OrderBy(s => s.ShardId, StringComparer.Ordinal)
-                        .ToList();
-                    regions.Add(new RegionView(role.Name, typeName, shards));
-                }
-            }
+                var stats = await sharding.ShardRegion(typeName)
+                    .Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5), cancellationToken);
+                var load = role is IReportsShardLoad reporter
+                    ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
+                    : new Dictionary<string, double>();
+                var shards = stats.Regions
+                    .SelectMany(r => r.Value.Stats.Select(s => new ShardView(
+                        s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null)))
+                    .OrderBy(s => s.ShardId, StringComparer.Ordinal)
+                    .ToList();
+                return new RegionView(role.Name, typeName, shards);
+            })));
 
             return Results.Ok(new { regions });
         });

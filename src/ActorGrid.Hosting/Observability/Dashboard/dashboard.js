@@ -40,7 +40,7 @@ function heat(load, max) {
 function renderShards(data) {
   const root = $("#shards");
   if (!data) { root.innerHTML = '<p class="muted">unavailable</p>'; return; }
-  const cell = 18, gap = 3, label = 210;
+  const cell = 18, gap = 3, label = 150;
   root.innerHTML = data.regions.filter((r) => r.shards.length > 0).map((region) => {
     const max = Math.max(0, ...region.shards.map((s) => s.load ?? 0));
     const byNode = new Map();
@@ -56,7 +56,7 @@ function renderShards(data) {
       const cells = byNode.get(node).map((s, i) =>
         `<rect class="shard" data-shard="${esc(s.shardId)}" data-load="${s.load ?? 0}" x="${label + i * (cell + gap)}" y="${y}" width="${cell}" height="${cell}" rx="3" fill="${heat(s.load, max)}">` +
         `<title>shard ${esc(s.shardId)} on ${esc(node)}: ${s.entities} entities, ${(s.load ?? 0).toFixed(1)} ops/s</title></rect>`).join("");
-      return `<text x="0" y="${y + cell - 5}" font-size="12">${esc(node.replace(/^akka\.tcp:\/\//, ""))} (${byNode.get(node).length})</text>${cells}`;
+      return `<text x="0" y="${y + cell - 5}" font-size="12">${esc(node.replace(/^.*@/, ""))} (${byNode.get(node).length})</text>${cells}`;
     }).join("");
     return `<div class="region" data-type="${esc(region.typeName)}"><h3>${esc(region.role)} · ${esc(region.typeName)} ` +
       `<span class="muted">${region.shards.length} shards, hottest ${max.toFixed(1)} ops/s</span></h3>` +
@@ -93,20 +93,20 @@ async function renderJobs(list) {
   }).join("") || '<p class="muted">no jobs</p>';
 }
 
-async function refresh() {
-  const [cluster, shards, topics, groups, jobs] = await Promise.all(
-    ["/cluster", "/cluster/shards", "/topics", "/groups", "/jobs"].map(json));
-  renderMembers(cluster);
-  renderShards(shards);
-  renderTopics(topics, groups);
-  await renderJobs(jobs);
-  $("#updated").textContent = "updated " + new Date().toLocaleTimeString();
-  document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed ?? 0) + 1);
+// Each view polls its own endpoints: a slow answer (a region waiting for a crashed node) delays only its own view.
+function poll(paths, render) {
+  const tick = async () => {
+    try {
+      await render(...await Promise.all(paths.map(json)));
+      $("#updated").textContent = "updated " + new Date().toLocaleTimeString();
+    } finally {
+      setTimeout(tick, 1000);
+    }
+  };
+  tick();
 }
 
-async function loop() {
-  await refresh();
-  setTimeout(loop, 1000);
-}
-
-loop();
+poll(["/cluster"], renderMembers);
+poll(["/cluster/shards"], renderShards);
+poll(["/topics", "/groups"], renderTopics);
+poll(["/jobs"], renderJobs);
