@@ -300,7 +300,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private void FailPendingAppends(string detail)
     {
         var error = new BrokerError(BrokerErrorCode.Unavailable, detail);
-        _inFlight?.Journal.Complete(succeeded: false);
+        _inFlight?.Journal.Complete(ActorGrid.Entities.JournalWriteOutcome.Failed);
         foreach (var (_, sender) in _inFlight?.Batch ?? [])
         {
             sender.Tell(error);

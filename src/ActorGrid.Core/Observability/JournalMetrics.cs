@@ -1,6 +1,7 @@
 #nullable enable
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ActorGrid.Entities;
 
 namespace ActorGrid.Observability;
 
@@ -29,11 +30,13 @@ public sealed class JournalMetrics
     /// Starts timing a write of <paramref name="events"/> events by an entity of kind <paramref name="entity"/>
     /// (<c>kv.partition</c>, <c>broker.partition</c>, ...); call <see cref="JournalWrite.Complete"/> once it is durable.
     /// </summary>
-    public JournalWrite Begin(string entity, string persistenceId, int events)
+    /// <remarks>
+    /// The write's span is a child of the current span, or else of the first traced command it carries
+    /// (<paramref name="causes"/>), linked to the others: one write serves many requests.
+    /// </remarks>
+    public JournalWrite Begin(string entity, string persistenceId, int events, IReadOnlyList<ActivityContext>? causes = null)
     {
-        var activity = Activity.Current is null
-            ? null
-            : GridTelemetry.Source.StartActivity("journal write", ActivityKind.Client);
+        var activity = StartSpan(causes);
         if (activity is not null)
         {
             activity.SetTag("actorgrid.entity", entity);
@@ -47,12 +50,51 @@ public sealed class JournalMetrics
         return new JournalWrite(this, entity, events, Stopwatch.GetTimestamp(), activity);
     }
 
-    /// <summary>Records one completed write of <paramref name="events"/> events that took <paramref name="elapsed"/>.</summary>
-    public void RecordWrite(string entity, int events, TimeSpan elapsed, bool succeeded = true)
+    private static Activity? StartSpan(IReadOnlyList<ActivityContext>? causes)
     {
-        var tags = new TagList { { "actorgrid.entity", entity }, { "actorgrid.outcome", succeeded ? "ok" : "failed" } };
+        if (Activity.Current is not null)
+        {
+            return GridTelemetry.Source.StartActivity("journal write", ActivityKind.Client);
+        }
+
+        if (causes is null || !GridTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext parent = default;
+        List<ActivityLink>? links = null;
+        foreach (var cause in causes)
+        {
+            if (cause == default)
+            {
+                continue;
+            }
+
+            if (parent == default)
+            {
+                parent = cause;
+            }
+            else
+            {
+                (links ??= []).Add(new ActivityLink(cause));
+            }
+        }
+
+        return parent == default ? null : GridTelemetry.Source.StartActivity("journal write", ActivityKind.Client, parent, links: links);
+    }
+
+    /// <summary>Records one completed write of <paramref name="events"/> events that took <paramref name="elapsed"/>.</summary>
+    public void RecordWrite(string entity, int events, TimeSpan elapsed, JournalWriteOutcome outcome = JournalWriteOutcome.Persisted)
+    {
+        var tags = new TagList { { "actorgrid.entity", entity }, { "actorgrid.outcome", outcome switch
+        {
+            JournalWriteOutcome.Persisted => "ok",
+            JournalWriteOutcome.Rejected => "rejected",
+            _ => "failed",
+        } } };
         _writes.Add(1, tags);
-        if (!succeeded)
+        if (outcome != JournalWriteOutcome.Persisted)
         {
             return;
         }
@@ -75,15 +117,15 @@ public readonly struct JournalWrite
     internal JournalWrite(JournalMetrics metrics, string entity, int events, long started, Activity? activity) =>
         (_metrics, _entity, _events, _started, _activity) = (metrics, entity, events, started, activity);
 
-    /// <summary>Records the write as done (or failed) and ends its span.</summary>
-    public void Complete(bool succeeded = true)
+    /// <summary>Records the write as done (or refused, or failed) and ends its span.</summary>
+    public void Complete(JournalWriteOutcome outcome = JournalWriteOutcome.Persisted)
     {
-        _metrics?.RecordWrite(_entity, _events, Stopwatch.GetElapsedTime(_started), succeeded);
+        _metrics?.RecordWrite(_entity, _events, Stopwatch.GetElapsedTime(_started), outcome);
         if (_activity is not null)
         {
-            if (!succeeded)
+            if (outcome != JournalWriteOutcome.Persisted)
             {
-                _activity.SetStatus(ActivityStatusCode.Error);
+                _activity.SetStatus(ActivityStatusCode.Error, outcome.ToString());
             }
 
             var current = Activity.Current;
