@@ -1,6 +1,8 @@
 #nullable enable
 using System.Text.Json;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.Http;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
@@ -27,10 +29,11 @@ public static class ActorGridWebApplicationExtensions
         app.MapHealthEndpoints();
         // Everything but /health/* needs a token when the node has a tokens file (SPEC §11); endpoints check scopes.
         var api = app.MapGroup("").RequireAuthorization(GridBearerAuthentication.PolicyName);
+        app.UseActorGridObservability(app.Services.GetRequiredService<ActorGridOptions>(), api);
         api.MapClusterEndpoints();
         foreach (var role in app.Services.GetRequiredService<ActorGridBuilder>().Roles)
         {
-            role.MapEndpoints(api);
+            role.MapEndpoints(api.MapGroup("").WithMetadata(new GridRoleMetadata(role.Name)));
         }
 
         return app;

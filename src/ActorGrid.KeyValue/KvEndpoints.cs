@@ -1,7 +1,9 @@
 #nullable enable
 using System.Globalization;
+using ActorGrid.Grid;
 using ActorGrid.Http;
 using ActorGrid.Security;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -185,7 +187,8 @@ public static class KvEndpoints
     {
         try
         {
-            return await target.Ask<object>(message, settings.AskTimeout, cancellationToken);
+            // The request's span travels with the message to the partition that owns the key.
+            return await target.Ask<object>(message is IWithEntityId addressed ? TracedMessage.Wrap(addressed) : message, settings.AskTimeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {
