@@ -1,5 +1,6 @@
 #nullable enable
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using static ActorGrid.Broker.BrokerProtocol;
@@ -22,6 +23,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
     private ConsumerGroupState _state = ConsumerGroupState.Empty;
     private bool _writing;
     private bool _stopping;
+    private bool _passivating;
     private long _eventsSinceSnapshot;
 
     public ConsumerGroupEntity(string group, Settings settings)
@@ -55,16 +57,22 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
             var (state, reply) = _state.Poll(command, Now());
             _state = state;
             Sender.Tell(reply);
+            PassivateIfAbsent();
         });
         Command<AdvancePositions>(command =>
         {
             var (state, reply) = _state.Advance(command, Now());
             _state = state;
             Sender.Tell(reply);
+            PassivateIfAbsent();
         });
-        Command<DescribeGroup>(_ => Sender.Tell(_state.Exists
-            ? _state.Describe(_group, Now())
-            : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets")));
+        Command<DescribeGroup>(_ =>
+        {
+            Sender.Tell(_state.Exists
+                ? _state.Describe(_group, Now())
+                : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets"));
+            PassivateIfAbsent();
+        });
         Command<StopEntity>(_ =>
         {
             _stopping = true;
@@ -136,7 +144,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
         {
             var decision = command switch
             {
-                JoinGroup join => provisional.Decide(join, NewMemberId()),
+                JoinGroup join => provisional.Decide(join, NewMemberId(), _settings.MaxMembersPerGroup),
                 LeaveGroup leave => provisional.Decide(leave),
                 CommitOffsets commit => provisional.Decide(commit),
                 _ => provisional.DecideExpiry(now),
@@ -154,6 +162,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
         {
             _state = provisional;
             SendReplies(replies);
+            PassivateIfAbsent();
             return;
         }
 
@@ -179,6 +188,19 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
             Flush();
             StopIfDrained();
         });
+    }
+
+    /// <summary>
+    /// A group that does not exist (a read or a refused command for an unknown name) leaves at once, so asking about
+    /// many names never keeps many entities and their timers alive.
+    /// </summary>
+    private void PassivateIfAbsent()
+    {
+        if (!_state.Exists && !_writing && _buffer.Count == 0 && !_passivating)
+        {
+            _passivating = true;
+            Context.Parent.Tell(new Passivate(StopEntity.Instance));
+        }
     }
 
     private void StopIfDrained()
