@@ -47,6 +47,9 @@ public static class ActorGridWebApplicationExtensions
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e => GridResults.TooLarge(e.Message),
             BadHttpRequestException e => GridResults.BadRequest(e.InnerException is JsonException j ? j.Message : e.Message),
             JsonException e => GridResults.BadRequest(e.Message),
+            // What System.Text.Json throws reading an escaped lone surrogate ("\ud800") as a string: bad input.
+            InvalidOperationException { Source: { } source } e when source.StartsWith("System.Text.Json", StringComparison.Ordinal) =>
+                GridResults.BadRequest(e.Message),
             AskTimeoutException or TaskCanceledException when !http.RequestAborted.IsCancellationRequested =>
                 GridResults.Unavailable("the owner of this data did not answer in time; retry"),
             _ => GridResults.Problem(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; see the node's log"),

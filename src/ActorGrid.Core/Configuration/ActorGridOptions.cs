@@ -86,6 +86,9 @@ public sealed record KvOptions
 
     /// <summary>Largest value accepted, in bytes.</summary>
     public int MaxValueBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>How long tombstones and expired values are kept before compaction purges them.</summary>
+    public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Broker role settings.</summary>
