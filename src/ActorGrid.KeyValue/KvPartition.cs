@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Coordination;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -30,6 +31,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     private readonly Dictionary<IActorRef, long> _followers = [];
     private readonly LoadMeter _load;
     private readonly ActorSelection _loadReporter;
+    private readonly OwnershipFence _fence;
 
     private KvPartitionState _state = KvPartitionState.Empty;
     private long _committedSeq;
@@ -49,6 +51,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         _clock = clock ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         _load = new LoadMeter(settings.LoadWindow);
         _loadReporter = Context.ActorSelection("/user/" + KvLoadReporter.ActorName);
+        _fence = OwnershipFence.For(Context);
         JournalPluginId = ActorGridHocon.JournalPluginId;
         SnapshotPluginId = ActorGridHocon.SnapshotPluginId;
     }
@@ -87,6 +90,10 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
+            // Fence: nothing is answered from the state, or taken to be written, once this node's lease has lapsed.
+            case Put or Delete or Get or Scan when !_fence.IsValid:
+                Sender.Tell(new OwnershipLapsed(PersistenceId));
+                break;
             case Put or Delete:
                 RecordLoad();
                 _pending.Add((message, Sender));
@@ -180,6 +187,18 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
 
     private void Flush()
     {
+        if (!_fence.IsValid)
+        {
+            // Fence: decided against a state another owner may have moved past.
+            foreach (var (_, sender) in _pending)
+            {
+                sender.Tell(new OwnershipLapsed(PersistenceId));
+            }
+
+            _pending.Clear();
+            return;
+        }
+
         while (_pending.Count > 0 && _batch is null)
         {
             var now = _clock();
@@ -250,9 +269,11 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         _events += batch.Events.Count;
 
         // Replies only now: refusals in the batch may have been decided against writes of the same batch.
+        // Fence: a write stored after this node's lease lapsed is never acknowledged (its outcome is unknown).
+        var owned = _fence.IsValid;
         foreach (var (reply, sender) in batch.Replies)
         {
-            sender.Tell(reply);
+            sender.Tell(owned ? reply : new OwnershipLapsed(PersistenceId));
         }
 
         PublishToFollowers(from, batch.Events);

@@ -218,8 +218,17 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
             return response.IsSuccessStatusCode ? null : $"PUT answered {(int)response.StatusCode}";
         }, Convergence, $"PUT {key}={value} to be acknowledged");
 
-    private static async Task<(int Status, string Body)> RawGetAsync(NodeProcess node, string key) =>
-        await ReadRawResponseAsync(await SendRawGetAsync(node, key));
+    private static async Task<(int Status, string Body)> RawGetAsync(NodeProcess node, string key)
+    {
+        try
+        {
+            return await ReadRawResponseAsync(await SendRawGetAsync(node, key));
+        }
+        catch (SocketException e)
+        {
+            return (0, e.SocketErrorCode.ToString());
+        }
+    }
 
     /// <summary>A strong GET written to a fresh connection; returns once the request is in the socket's buffers.</summary>
     private static async Task<Socket> SendRawGetAsync(NodeProcess node, string key)
