@@ -93,6 +93,7 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
         }
 
         owner.Resume();
+        var woken = clock.Elapsed;
         output.WriteLine($"injected: SIGCONT {owner.Name} at {clock.Elapsed.TotalSeconds:0.0}s with {queued.Count} strong reads queued at its socket");
         var answers = await Task.WhenAll(queued.Select(ReadRawResponseAsync));
         // And fresh ones right after waking, racing whatever the node learns first.
@@ -106,7 +107,7 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine("checked: no answer was the overwritten value");
 
         await owner.WaitForExitAsync(Convergence);
-        output.WriteLine($"checked: the woken, downed node exited (code {owner.ExitCode}) at {clock.Elapsed.TotalSeconds:0.0}s");
+        output.WriteLine($"checked: the woken, downed node exited (code {owner.ExitCode}) {(clock.Elapsed - woken).TotalSeconds:0.0}s after waking");
         Assert.Equal((200, "new"), await RawGetAsync(survivors[1], key));
     }
 

@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Coordination;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
@@ -36,7 +37,11 @@ public static class ActorGridAkkaExtensions
             customise(akka);
         }
 
-        return akka.AddStartup((system, _) => JoinClusterAsync(system, options));
+        return akka.AddStartup((system, _) =>
+        {
+            DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
+            return JoinClusterAsync(system, options);
+        });
     }
 
     /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>
