@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Coordination;
+using Akka.Dispatch;
 using Akka.Event;
 
 namespace ActorGrid.Coordination;
@@ -112,6 +113,7 @@ public sealed class SqlLease : Lease
         private readonly ConcurrentDictionary<string, SqlLease> _held = new(StringComparer.Ordinal);
         private readonly ILoggingAdapter _log;
         private readonly TimeSpan _interval;
+        private readonly MessageDispatcher _dispatcher;
 
         private LeaseRenewer(ExtendedActorSystem system, LeaseSettings settings)
         {
@@ -126,6 +128,7 @@ public sealed class SqlLease : Lease
                 config.GetString("connection-string"),
                 settings.TimeoutSettings.OperationTimeout);
             _log = Logging.GetLogger(system, typeof(SqlLease));
+            _dispatcher = system.Dispatchers.DefaultGlobalDispatcher;
             var cancel = new CancellationTokenSource();
             system.WhenTerminated.ContinueWith(_ => cancel.Cancel(), TaskScheduler.Default);
             _ = Task.Run(() => RenewLoopAsync(cancel.Token));
@@ -151,6 +154,11 @@ public sealed class SqlLease : Lease
             {
                 if (!_held.IsEmpty)
                 {
+                    // Renewed only while the node's actors run: a node whose dispatcher is stopped (or starved) must
+                    // not keep leases alive for entities that cannot act on them.
+                    var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _dispatcher.Schedule(() => running.TrySetResult());
+                    await running.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
                     await RenewAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
