@@ -254,6 +254,7 @@ public static class KvEndpoints
     private static IResult Unavailable(object reply) => reply switch
     {
         KvReplica.ReplicaUnavailable u => GridResults.Unavailable(u.Reason),
+        Coordination.OwnershipLapsed => GridResults.Unavailable("the node owning this key's partition lost its lease (it is moving to another node); retry"),
         _ => GridResults.Unavailable("the partition owning this key did not answer in time (it may be moving to another node); retry"),
     };
 
