@@ -48,11 +48,11 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     public void RegisterManifests(ManifestRegistry manifests) => BrokerProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context)
+    public void AddServices(IServiceCollection services)
     {
-        var settings = SettingsFor(context.Options);
         // The actor system is resolved on first use, once the host has started it.
-        services.AddSingleton(sp => new BrokerGateway(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton(sp => new BrokerGateway(
+            sp.GetRequiredService<ActorSystem>(), SettingsFor(sp.GetRequiredService<Configuration.ActorGridOptions>())));
         services.AddSingleton<ITopicReader>(sp => new BrokerTopicReader(sp.GetRequiredService<BrokerGateway>()));
         services.AddSingleton<ITopicWriter>(sp => new BrokerTopicWriter(sp.GetRequiredService<BrokerGateway>()));
     }

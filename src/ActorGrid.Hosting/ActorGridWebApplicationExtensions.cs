@@ -4,9 +4,10 @@ using ActorGrid.Grid;
 using ActorGrid.Http;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ActorGrid.Hosting;
 
@@ -14,34 +15,49 @@ namespace ActorGrid.Hosting;
 public static class ActorGridWebApplicationExtensions
 {
     /// <summary>
-    /// Turns errors into <c>application/problem+json</c> (bad input 400, oversize 413, an unreachable owner 503 with
-    /// Retry-After) and maps the cluster endpoints and the endpoints of every role.
+    /// Maps the cluster endpoints and the endpoints of every role under <paramref name="prefix"/> (default: the root),
+    /// as one route group whose failures become <c>application/problem+json</c> (bad input 400, oversize 413, an owner
+    /// that did not answer 503 with Retry-After). Nothing is installed app-wide: the rest of the application keeps its
+    /// own middleware, and the returned group takes conventions (authorization, rate limits, OpenAPI tags).
     /// </summary>
-    public static WebApplication MapActorGrid(this WebApplication app)
+    public static RouteGroupBuilder MapActorGrid(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
-        app.UseExceptionHandler(errors => errors.Run(WriteProblem));
-        app.UseStatusCodePages();
-        app.MapClusterEndpoints();
-        foreach (var role in app.Services.GetRequiredService<ActorGridBuilder>().Roles)
+        var group = endpoints.MapGroup(prefix);
+        group.AddEndpointFilter(async (context, next) =>
         {
-            role.MapEndpoints(app);
+            try
+            {
+                return await next(context);
+            }
+            catch (Exception e) when (!context.HttpContext.Response.HasStarted && Problem(e, context.HttpContext) is { } problem)
+            {
+                return problem;
+            }
+        });
+        group.MapClusterEndpoints();
+        foreach (var role in endpoints.ServiceProvider.GetRequiredService<ActorGridBuilder>().Roles)
+        {
+            role.MapEndpoints(group);
         }
 
-        return app;
+        return group;
     }
 
-    private static Task WriteProblem(HttpContext http)
+    /// <summary>The problem answer for an exception thrown by an endpoint, or null to let it propagate (the client went away).</summary>
+    private static IResult? Problem(Exception error, HttpContext http) => error switch
     {
-        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var result = error switch
-        {
-            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e => GridResults.TooLarge(e.Message),
-            BadHttpRequestException e => GridResults.BadRequest(e.InnerException is JsonException j ? j.Message : e.Message),
-            JsonException e => GridResults.BadRequest(e.Message),
-            AskTimeoutException or TaskCanceledException when !http.RequestAborted.IsCancellationRequested =>
-                GridResults.Unavailable("the owner of this data did not answer in time; retry"),
-            _ => GridResults.Problem(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; see the node's log"),
-        };
-        return result.ExecuteAsync(http);
+        _ when http.RequestAborted.IsCancellationRequested => null,
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e => GridResults.TooLarge(e.Message),
+        BadHttpRequestException e => GridResults.BadRequest(e.InnerException is JsonException j ? j.Message : e.Message),
+        JsonException e => GridResults.BadRequest(e.Message),
+        AskTimeoutException or TaskCanceledException => GridResults.Unavailable("the owner of this data did not answer in time; retry"),
+        _ => InternalError(error, http),
+    };
+
+    private static IResult InternalError(Exception error, HttpContext http)
+    {
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ActorGrid.Hosting")
+            .LogError(error, "Unexpected error serving {Method} {Path}", http.Request.Method, http.Request.Path);
+        return GridResults.Problem(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; see the node's log");
     }
 }

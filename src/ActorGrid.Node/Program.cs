@@ -11,6 +11,8 @@ try
     builder.Services.AddActorGrid(builder.Configuration, grid => grid.WithBuiltInRoles());
 
     var app = builder.Build();
+    // The node is its own application: bare status codes (unknown routes, wrong methods) become problem+json too.
+    app.UseStatusCodePages();
     app.MapActorGrid();
     await app.RunAsync();
     return 0;

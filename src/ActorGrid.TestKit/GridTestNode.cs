@@ -86,6 +86,7 @@ public sealed class GridTestNode : IAsyncDisposable
                 ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]\nakka.stdout-loglevel = OFF"), HoconAddMode.Prepend));
         });
         var app = builder.Build();
+        app.UseStatusCodePages();
         app.MapActorGrid();
         await app.StartAsync();
         return new GridTestNode(index, app, options);

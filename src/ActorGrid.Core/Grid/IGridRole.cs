@@ -23,9 +23,11 @@ public interface IGridRole
 
     /// <summary>
     /// Registers the role's services (for example its implementation of a contract in <c>ActorGrid.Contracts</c>,
-    /// through which other roles and embedding services use it).
+    /// through which other roles and embedding services use it). The node's <see cref="GridContext"/> and
+    /// <see cref="Configuration.ActorGridOptions"/> are services too: resolve them in the factories, since options are
+    /// bound and validated when the host starts, not when services are registered.
     /// </summary>
-    void AddServices(IServiceCollection services, GridContext context) { }
+    void AddServices(IServiceCollection services) { }
 
     /// <summary>Starts the role's shard regions (or proxies) and actors.</summary>
     void Configure(AkkaConfigurationBuilder akka, GridContext context);
