@@ -40,6 +40,15 @@ public sealed class ActorGridClient : IActorGridClient
     {
     }
 
+    /// <summary>
+    /// Creates a client for the secured node at <paramref name="node"/>, sending <paramref name="connection"/>'s
+    /// bearer token and trusting its CA for HTTPS.
+    /// </summary>
+    public ActorGridClient(Uri node, ActorGridConnection connection)
+        : this(connection.CreateHttpClient(node, TimeSpan.FromSeconds(30)))
+    {
+    }
+
     /// <summary>Combines the four typed clients (as registered by <c>AddActorGridClient</c>).</summary>
     public ActorGridClient(IClusterClient cluster, IKvClient kv, IBrokerClient broker, IJobsClient jobs)
     {

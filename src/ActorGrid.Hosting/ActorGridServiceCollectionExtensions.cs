@@ -1,6 +1,10 @@
 #nullable enable
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -65,9 +69,9 @@ public static class ActorGridServiceCollectionExtensions
             role.AddServices(services);
         }
 
-        // Journal checks must fail the start before the node joins: ahead of Akka's hosted service even when the
-        // service called AddAkka first.
-        var journal = ServiceDescriptor.Singleton<IHostedService, JournalPreparationService>();
+        // Journal and tokens-file checks must fail the start before the node joins: ahead of Akka's hosted service
+        // even when the service called AddAkka first.
+        var journal = ServiceDescriptor.Singleton<IHostedService, StartupChecks>();
         var akka = services.ToList().FindIndex(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(AkkaHostedService));
         if (akka >= 0)
         {
@@ -79,8 +83,26 @@ public static class ActorGridServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StopWhenActorSystemTerminates>());
+        services.AddActorGridSecurity();
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;
+    }
+
+    /// <summary>Bearer tokens on the HTTP API and, with <c>Security:Https</c>, TLS on every Kestrel endpoint (SPEC §11).</summary>
+    private static void AddActorGridSecurity(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => TokenStore.For(sp.GetRequiredService<ActorGridOptions>()));
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, GridBearerAuthentication>(GridIdentity.SchemeName, null);
+        services.AddAuthorization(authorization => authorization.AddPolicy(GridBearerAuthentication.PolicyName, policy =>
+            policy.AddAuthenticationSchemes(GridIdentity.SchemeName).RequireAuthenticatedUser()));
+        services.AddOptions<KestrelServerOptions>().Configure<ActorGridOptions>((kestrel, options) =>
+        {
+            if (options.Security.Https is { Certificate: { } certificate } https)
+            {
+                var serverCertificate = RemotingTls.LoadCertificate(certificate, https.PrivateKey, https.Password, "Https");
+                kestrel.ConfigureEndpointDefaults(listen => listen.UseHttps(serverCertificate));
+            }
+        });
     }
 
     /// <summary>
@@ -92,9 +114,15 @@ public static class ActorGridServiceCollectionExtensions
         public ActorGridOptions Create(string name) => bind();
     }
 
-    private sealed class JournalPreparationService(ActorGridOptions options) : IHostedService
+    /// <summary>What must fail the start rather than the first request: the tokens file, then the journal.</summary>
+    private sealed class StartupChecks(ActorGridOptions options, IServiceProvider services) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => JournalPreparation.PrepareAsync(options, cancellationToken);
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            // Creating the token store reads the tokens file.
+            services.GetRequiredService<TokenStore>();
+            return JournalPreparation.PrepareAsync(options, cancellationToken);
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

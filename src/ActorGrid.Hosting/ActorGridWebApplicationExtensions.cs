@@ -15,10 +15,11 @@ namespace ActorGrid.Hosting;
 public static class ActorGridWebApplicationExtensions
 {
     /// <summary>
-    /// Maps the cluster endpoints and the endpoints of every role under <paramref name="prefix"/> (default: the root),
-    /// as one route group whose failures become <c>application/problem+json</c> (bad input 400, oversize 413, an owner
-    /// that did not answer 503 with Retry-After). Nothing is installed app-wide: the rest of the application keeps its
-    /// own middleware, and the returned group takes conventions (authorization, rate limits, OpenAPI tags).
+    /// Maps the health endpoints, then the cluster endpoints and the endpoints of every role behind bearer-token
+    /// authentication, under <paramref name="prefix"/> (default: the root), as one route group whose failures become
+    /// <c>application/problem+json</c> (bad input 400, oversize 413, an owner that did not answer 503 with Retry-After).
+    /// Nothing is installed app-wide (ASP.NET Core adds its authentication and authorization middleware itself): the rest
+    /// of the application keeps its own middleware, and the returned group takes conventions (rate limits, tags).
     /// </summary>
     public static RouteGroupBuilder MapActorGrid(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
@@ -34,10 +35,13 @@ public static class ActorGridWebApplicationExtensions
                 return problem;
             }
         });
-        group.MapClusterEndpoints();
+        group.MapHealthEndpoints();
+        // Everything but /health/* needs a token when the node has a tokens file (SPEC §11); endpoints check scopes.
+        var api = group.MapGroup("").RequireAuthorization(GridBearerAuthentication.PolicyName);
+        api.MapClusterEndpoints();
         foreach (var role in endpoints.ServiceProvider.GetRequiredService<ActorGridBuilder>().Roles)
         {
-            role.MapEndpoints(group);
+            role.MapEndpoints(api);
         }
 
         return group;

@@ -6,7 +6,7 @@ namespace ActorGrid.Hosting;
 
 /// <summary>
 /// The node's flags (<c>--port</c>, <c>--http</c>, <c>--seed</c> (repeatable), <c>--data</c>, <c>--hostname</c>,
-/// <c>--roles</c>, <c>--postgres</c>, and <c>--Key:Path=value</c> for any other key), parsed with System.CommandLine
+/// <c>--roles</c>, <c>--postgres</c>, <c>--insecure</c>, and <c>--Key:Path=value</c> for any other key), parsed with System.CommandLine
 /// (so <c>--help</c> lists them) and translated to configuration keys that layer over appsettings.json and
 /// environment variables like any other configuration source. A flag given twice takes its last value.
 /// </summary>
@@ -27,6 +27,11 @@ public static class NodeCommandLine
             [(P + "Persistence:Provider", nameof(PersistenceProvider.PostgreSql)), (P + "Persistence:ConnectionString", v[^1])]),
     ];
 
+    private static readonly Option<bool> Insecure = new("--insecure")
+    {
+        Description = "Run on a non-loopback hostname without remoting TLS and tokens (ActorGrid:Security:Insecure)",
+    };
+
     /// <summary>The node's root command: its flags and <c>--help</c>; other tokens are left for <see cref="ToConfiguration(ParseResult)"/>.</summary>
     public static RootCommand Create(string description = "ActorGrid node: one cluster member serving the HTTP API")
     {
@@ -38,6 +43,8 @@ public static class NodeCommandLine
         {
             root.Options.Add(flag.Option);
         }
+
+        root.Options.Add(Insecure);
 
         return root;
     }
@@ -67,13 +74,18 @@ public static class NodeCommandLine
             }
         }
 
+        if (parse.GetValue(Insecure))
+        {
+            values[P + "Security:Insecure"] = "true";
+        }
+
         foreach (var token in parse.UnmatchedTokens)
         {
             var eq = token.IndexOf('=', StringComparison.Ordinal);
             if (!token.StartsWith("--", StringComparison.Ordinal) || eq < 3)
             {
                 throw new ActorGridConfigurationException(
-                    $"Invalid command line: unknown flag '{token}' (known: {string.Join(' ', Flags.Select(f => f.Option.Name))}, or --Key:Path=value; see --help)");
+                    $"Invalid command line: unknown flag '{token}' (known: {string.Join(' ', Flags.Select(f => f.Option.Name))} {Insecure.Name}, or --Key:Path=value; see --help)");
             }
 
             // Standard .NET form (--ActorGrid:Kv:Partitions=16) passes through untouched.

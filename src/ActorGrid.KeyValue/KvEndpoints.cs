@@ -1,6 +1,7 @@
 #nullable enable
 using System.Globalization;
 using ActorGrid.Http;
+using ActorGrid.Security;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -43,6 +44,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Write, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParsePrecondition(Header(request, "If-Match"), Header(request, "If-None-Match"), allowIfNoneMatch: true, out var precondition) is { } preconditionError)
         {
             return GridResults.BadRequest(preconditionError);
@@ -82,6 +88,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Read, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParseConsistency(Query(request, "consistency"), out var replica) is { } consistencyError)
         {
             return GridResults.BadRequest(consistencyError);
@@ -119,6 +130,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Write, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParsePrecondition(Header(request, "If-Match"), Header(request, "If-None-Match"), allowIfNoneMatch: false, out var precondition) is { } preconditionError)
         {
             return GridResults.BadRequest(preconditionError);
@@ -143,6 +159,12 @@ public static class KvEndpoints
         if (error is not null)
         {
             return GridResults.BadRequest(error);
+        }
+
+        // A scan reads every key under its prefix: the caller's scope must cover the whole prefix.
+        if (http.Deny(GridAccess.Read, GridResource.Kv, prefix) is { } denied)
+        {
+            return denied;
         }
 
         var region = Region(system);
@@ -222,6 +244,7 @@ public static class KvEndpoints
         WriteStatus.PreconditionFailed => GridResults.PreconditionFailed(result.Error ?? "the precondition did not hold"),
         WriteStatus.NotFound => GridResults.NotFound(result.Error ?? "the key does not exist"),
         WriteStatus.TooLarge => GridResults.TooLarge(result.Error ?? "the value is too large"),
+        WriteStatus.Unavailable => GridResults.Unavailable(result.Error ?? "the partition could not complete the write; retry"),
         _ => GridResults.BadRequest(result.Error ?? "the request is invalid"),
     };
 
