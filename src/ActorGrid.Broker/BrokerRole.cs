@@ -72,6 +72,9 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     }
 
     /// <inheritdoc />
+    public void DescribeApi(ActorGrid.Http.HttpApiDescription api) => api.DescribeBroker();
+
+    /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapBrokerEndpoints();
 }
 

@@ -84,6 +84,8 @@ public static class ActorGridServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StopWhenActorSystemTerminates>());
         services.AddActorGridSecurity();
+        // A document of its own, so that the grid's API and the service's own are described apart.
+        services.AddOpenApi(ActorGridWebApplicationExtensions.ApiDocumentName);
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;
     }

@@ -14,6 +14,9 @@ namespace ActorGrid.Hosting;
 /// <summary>Serves the ActorGrid HTTP API from an ASP.NET Core application.</summary>
 public static class ActorGridWebApplicationExtensions
 {
+    /// <summary>The name of the grid's OpenAPI document: <c>{prefix}/openapi/actorgrid.json</c>.</summary>
+    public const string ApiDocumentName = "actorgrid";
+
     /// <summary>
     /// Maps the health endpoints, then the cluster endpoints and the endpoints of every role behind bearer-token
     /// authentication, under <paramref name="prefix"/> (default: the root), as one route group whose failures become
@@ -35,11 +38,23 @@ public static class ActorGridWebApplicationExtensions
                 return problem;
             }
         });
+        var roles = endpoints.ServiceProvider.GetRequiredService<ActorGridBuilder>().Roles;
+        var description = new HttpApiDescription().DescribeCluster();
+        foreach (var role in roles)
+        {
+            role.DescribeApi(description);
+        }
+
+        // The API description (OpenAPI 3 JSON) and a page to browse it, served by the node itself: no external assets.
+        group.WithGroupName(ApiDocumentName);
+        ((IEndpointConventionBuilder)group).Add(endpoint => description.Apply(endpoint, prefix));
+        group.MapOpenApi("/openapi/{documentName}.json");
+        group.MapGet("/docs", () => Results.Content(ApiReferencePage.Html(prefix), "text/html")).ExcludeFromDescription();
         group.MapHealthEndpoints();
         // Everything but /health/* needs a token when the node has a tokens file (SPEC §11); endpoints check scopes.
         var api = group.MapGroup("").RequireAuthorization(GridBearerAuthentication.PolicyName);
         api.MapClusterEndpoints();
-        foreach (var role in endpoints.ServiceProvider.GetRequiredService<ActorGridBuilder>().Roles)
+        foreach (var role in roles)
         {
             role.MapEndpoints(api);
         }

@@ -98,11 +98,11 @@ public static class ClusterEndpoints
         return missing.Count == 0 ? (true, "") : (false, "shard regions not started: " + string.Join(", ", missing));
     }
 
-    private sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
+    internal sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
 
-    private sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
+    internal sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
 
-    private sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
+    internal sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
 
-    private sealed record ShardView(string ShardId, string Node, int Entities, double? Load);
+    internal sealed record ShardView(string ShardId, string Node, int Entities, double? Load);
 }

@@ -69,6 +69,9 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
     }
 
     /// <inheritdoc />
+    public void DescribeApi(Http.HttpApiDescription api) => api.DescribeKv();
+
+    /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
         endpoints.MapKvEndpoints(Settings.Create(endpoints.ServiceProvider.GetRequiredService<ActorGridOptions>()));
 

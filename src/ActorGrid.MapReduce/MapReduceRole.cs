@@ -76,6 +76,9 @@ public sealed class MapReduceRole(MapReduceJobs jobs, Settings? settings = null)
     }
 
     /// <inheritdoc />
+    public void DescribeApi(Http.HttpApiDescription api) => api.DescribeMapReduce();
+
+    /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapMapReduceEndpoints();
 }
 

@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Http;
 using ActorGrid.Serialization;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -31,6 +32,9 @@ public interface IGridRole
 
     /// <summary>Starts the role's shard regions (or proxies) and actors.</summary>
     void Configure(AkkaConfigurationBuilder akka, GridContext context);
+
+    /// <summary>Describes the request and response bodies of the role's endpoints for the OpenAPI document.</summary>
+    void DescribeApi(HttpApiDescription api) { }
 
     /// <summary>Maps the role's HTTP endpoints (every node serves every role's API).</summary>
     void MapEndpoints(IEndpointRouteBuilder endpoints) { }
