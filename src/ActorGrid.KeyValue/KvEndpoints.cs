@@ -271,11 +271,11 @@ public static class KvEndpoints
     private static string? Query(HttpRequest request, string name) =>
         request.Query.TryGetValue(name, out var values) && values.Count > 0 ? values[^1] : null;
 
-    private sealed record WriteBody(string Key, long Version);
+    internal sealed record WriteBody(string Key, long Version);
 
-    private sealed record ScanItemBody(string Key, long Version, byte[] Value);
+    internal sealed record ScanItemBody(string Key, long Version, byte[] Value);
 
-    private sealed record ScanPageBody(IReadOnlyList<ScanItemBody> Items, string? Next);
+    internal sealed record ScanPageBody(IReadOnlyList<ScanItemBody> Items, string? Next);
 
     private sealed class AskTimedOut
     {
