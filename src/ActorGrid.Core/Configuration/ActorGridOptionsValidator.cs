@@ -89,6 +89,16 @@ public static class ActorGridOptionsValidator
             yield return $"{p}Persistence:SnapshotEvery must be at least 1 (got {options.Persistence.SnapshotEvery})";
         }
 
+        if (options.Persistence.WriteParallelism is < 1 or > 64)
+        {
+            yield return $"{p}Persistence:WriteParallelism must be between 1 and 64 (got {options.Persistence.WriteParallelism})";
+        }
+
+        if (options.Persistence.WriteBatchSize is < 1 or > 100_000)
+        {
+            yield return $"{p}Persistence:WriteBatchSize must be between 1 and 100000 (got {options.Persistence.WriteBatchSize})";
+        }
+
         if (options.Kv.Partitions is < 1 or > 65536)
         {
             yield return $"{p}Kv:Partitions must be between 1 and 65536 (got {options.Kv.Partitions})";
