@@ -244,6 +244,7 @@ public static class KvEndpoints
         WriteStatus.PreconditionFailed => GridResults.PreconditionFailed(result.Error ?? "the precondition did not hold"),
         WriteStatus.NotFound => GridResults.NotFound(result.Error ?? "the key does not exist"),
         WriteStatus.TooLarge => GridResults.TooLarge(result.Error ?? "the value is too large"),
+        WriteStatus.Unavailable => GridResults.Unavailable(result.Error ?? "the partition could not complete the write; retry"),
         _ => GridResults.BadRequest(result.Error ?? "the request is invalid"),
     };
 
