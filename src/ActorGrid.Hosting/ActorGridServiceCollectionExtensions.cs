@@ -40,6 +40,7 @@ public static class ActorGridServiceCollectionExtensions
 
         // Registered before Akka's hosted service so that journal checks fail the start before the node joins.
         services.AddHostedService<JournalPreparationService>();
+        services.AddHostedService<SecurityPreparationService>();
         services.AddAkka(options.ClusterName, akka => akka.WithActorGrid(options, grid));
         services.AddHostedService<StopWhenActorSystemTerminates>();
         services.AddActorGridSecurity(options);
@@ -50,15 +51,37 @@ public static class ActorGridServiceCollectionExtensions
     /// <summary>Bearer tokens on the HTTP API and, with <c>Security:Https</c>, TLS on every Kestrel endpoint (SPEC §11).</summary>
     private static void AddActorGridSecurity(this IServiceCollection services, ActorGridOptions options)
     {
-        services.AddSingleton(TokenStore.For(options));
+        // Files are read when the node starts (a mounted Secret exists in the pod, not where the service is composed).
+        services.AddSingleton(_ => TokenStore.For(options));
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, GridBearerAuthentication>(GridIdentity.SchemeName, null);
         services.AddAuthorization(authorization => authorization.AddPolicy(GridBearerAuthentication.PolicyName, policy =>
             policy.AddAuthenticationSchemes(GridIdentity.SchemeName).RequireAuthenticatedUser()));
         if (options.Security.Https is { Certificate: { } certificate } https)
         {
-            var serverCertificate = RemotingTls.LoadCertificate(certificate, https.PrivateKey, https.Password, "Https");
-            services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHttps(serverCertificate)));
+            services.Configure<KestrelServerOptions>(kestrel =>
+            {
+                var serverCertificate = RemotingTls.LoadCertificate(certificate, https.PrivateKey, https.Password, "Https");
+                kestrel.ConfigureEndpointDefaults(listen => listen.UseHttps(serverCertificate));
+            });
         }
+    }
+
+    /// <summary>Reads the tokens file and the remoting certificates before the node joins: a bad file fails the start with one line.</summary>
+    /// <remarks>Taking the <see cref="TokenStore"/> reads the tokens file.</remarks>
+    private sealed class SecurityPreparationService(ActorGridOptions options, TokenStore tokens) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            GC.KeepAlive(tokens);
+            if (options.Security.Tls is { } tls)
+            {
+                RemotingTls.Setup(tls);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class JournalPreparationService(ActorGridOptions options) : IHostedService
