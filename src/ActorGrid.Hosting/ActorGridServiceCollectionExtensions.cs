@@ -5,6 +5,7 @@ using ActorGrid.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ActorGrid.Hosting.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -44,6 +45,7 @@ public static class ActorGridServiceCollectionExtensions
         services.AddAkka(options.ClusterName, akka => akka.WithActorGrid(options, grid));
         services.AddHostedService<StopWhenActorSystemTerminates>();
         services.AddActorGridSecurity(options);
+        services.AddActorGridObservability(options);
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;
     }

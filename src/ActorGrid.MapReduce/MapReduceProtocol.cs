@@ -438,6 +438,9 @@ public static class MapReduceProtocol
         /// <summary>Largest page of <c>GET /jobs/{id}/result</c>.</summary>
         public const int MaxResultLimit = 1000;
 
+        /// <summary>Most jobs pending or running at once; a submission beyond it is refused with 503 and Retry-After.</summary>
+        public int MaxActiveJobs { get; init; } = 100;
+
         /// <summary>Page size of <c>GET /jobs/{id}/result</c> without <c>limit</c>.</summary>
         public const int DefaultResultLimit = 100;
 

@@ -1,5 +1,6 @@
 using ActorGrid.Broker.Groups;
 using static ActorGrid.Broker.BrokerProtocol;
+using GroupDecision = ActorGrid.Entities.Decision<ActorGrid.Broker.Groups.ConsumerGroupState, ActorGrid.Broker.BrokerProtocol.IGroupEvent>;
 
 namespace ActorGrid.Broker.Tests;
 
@@ -44,6 +45,15 @@ public sealed class ConsumerGroupStateSpec
 
         Assert.Empty(decision.Events);
         Assert.Equal(1, Assert.IsType<JoinGroupResult>(decision.Reply(state)).Generation);
+    }
+
+    [Fact]
+    public void A_full_group_refuses_a_new_member_but_lets_its_members_rejoin()
+    {
+        var state = Run(Run(ConsumerGroupState.Empty, Join(), "a").State, Join(), "b").State;
+
+        Assert.Equal(BrokerErrorCode.LimitReached, Refusal(state.Decide(Join(), "c", maxMembers: 2)));
+        Assert.IsType<JoinGroupResult>(state.Decide(Join() with { MemberId = "a" }, "ignored", maxMembers: 2).Reply(state));
     }
 
     [Fact]
@@ -164,7 +174,7 @@ public sealed class ConsumerGroupStateSpec
     {
         var decision = state.Decide(join, newId);
         var after = Apply(state, decision);
-        return (after, decision.Reply(after));
+        return (after, decision.Reply(after)!);
     }
 
     private static ConsumerGroupState Apply(ConsumerGroupState state, GroupDecision decision) =>

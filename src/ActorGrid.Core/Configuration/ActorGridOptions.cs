@@ -48,6 +48,8 @@ public sealed record ActorGridOptions
 
     /// <summary>Mutual TLS between nodes, bearer tokens and HTTPS on the front doors, protected mode (SPEC §11).</summary>
     public SecurityOptions Security { get; init; } = new();
+    /// <summary>Metrics, traces and the dashboard (SPEC §14).</summary>
+    public ObservabilityOptions Observability { get; init; } = new();
 
     /// <summary>The host name advertised to peers.</summary>
     public string AdvertisedHostname => string.IsNullOrWhiteSpace(PublicHostname) ? Hostname : PublicHostname;
@@ -84,6 +86,9 @@ public sealed record KvOptions
 
     /// <summary>Largest value accepted, in bytes.</summary>
     public int MaxValueBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>How long tombstones and expired values are kept before compaction purges them.</summary>
+    public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Broker role settings.</summary>
@@ -172,4 +177,14 @@ public sealed record HttpsOptions
 
     /// <summary>Password of a PFX <see cref="Certificate"/>, if it has one.</summary>
     public string? Password { get; init; }
+}
+
+/// <summary>Telemetry settings (SPEC §14). Traces are exported when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+public sealed record ObservabilityOptions
+{
+    /// <summary>Export the ActorGrid, ASP.NET Core and runtime meters (<c>GET /metrics</c>, and OTLP when configured).</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>Serve the live dashboard at <c>GET /dashboard</c>.</summary>
+    public bool Dashboard { get; init; } = true;
 }

@@ -1,6 +1,8 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Coordination;
 using ActorGrid.Security;
+using ActorGrid.Observability;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
@@ -42,7 +44,12 @@ public static class ActorGridAkkaExtensions
             customise(akka);
         }
 
-        return akka.AddStartup((system, _) => JoinClusterAsync(system, options));
+        return akka.AddStartup((system, _) =>
+            {
+                DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
+                return JoinClusterAsync(system, options);
+            })
+            .AddStartup((system, _) => ClusterMetrics.Start(system, TimeSpan.FromSeconds(2)));
     }
 
     /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>
