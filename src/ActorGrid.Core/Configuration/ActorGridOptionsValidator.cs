@@ -181,41 +181,24 @@ public static class ActorGridOptionsValidator
     {
         const string p = ActorGridOptions.SectionName + ":Security:";
         var security = options.Security;
+        // Files are read (and their problems reported, naming the key) when the node starts: a Kubernetes Secret is
+        // mounted in the pod, not where the manifests are checked.
         if (security.Tls is { } tls)
         {
-            foreach (var (name, path) in new[] { ("Tls:Certificate", tls.Certificate), ("Tls:CaCertificate", tls.CaCertificate) })
+            if (string.IsNullOrWhiteSpace(tls.Certificate))
             {
-                if (string.IsNullOrWhiteSpace(path))
-                {
-                    yield return $"{p}{name} is required when {p}Tls is set";
-                }
-                else if (!File.Exists(path))
-                {
-                    yield return $"{p}{name} file '{path}' does not exist";
-                }
+                yield return $"{p}Tls:Certificate is required when {p}Tls is set";
             }
 
-            if (!string.IsNullOrWhiteSpace(tls.PrivateKey) && !File.Exists(tls.PrivateKey))
+            if (string.IsNullOrWhiteSpace(tls.CaCertificate))
             {
-                yield return $"{p}Tls:PrivateKey file '{tls.PrivateKey}' does not exist";
+                yield return $"{p}Tls:CaCertificate is required when {p}Tls is set";
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(security.TokensFile) && !File.Exists(security.TokensFile))
+        if (security.Https is { } https && string.IsNullOrWhiteSpace(https.Certificate))
         {
-            yield return $"{p}TokensFile '{security.TokensFile}' does not exist";
-        }
-
-        if (security.Https is { } https)
-        {
-            if (string.IsNullOrWhiteSpace(https.Certificate))
-            {
-                yield return $"{p}Https:Certificate is required when {p}Https is set";
-            }
-            else if (!File.Exists(https.Certificate))
-            {
-                yield return $"{p}Https:Certificate file '{https.Certificate}' does not exist";
-            }
+            yield return $"{p}Https:Certificate is required when {p}Https is set";
         }
 
         // Protected mode (SPEC §11), as Redis does it: reachable from the network means closed unless the operator says otherwise.
