@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Grid;
+using ActorGrid.Security;
 using ActorGrid.Hosting.Observability;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
@@ -13,8 +14,8 @@ namespace ActorGrid.Hosting;
 /// <summary>The cluster part of the HTTP API: health, membership and shard placement.</summary>
 public static class ClusterEndpoints
 {
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/cluster</c> and <c>/cluster/shards</c>.</summary>
-    public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder endpoints)
+    /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c>, open to probes without a token.</summary>
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // Liveness must not depend on cluster reachability: a partitioned node is alive, just not ready.
         endpoints.MapGet("/health/live", (HealthCheckService health, HttpContext http) =>
@@ -22,6 +23,12 @@ public static class ClusterEndpoints
         endpoints.MapGet("/health/ready", (HealthCheckService health, HttpContext http) =>
             HealthAsync(health, http, ObservabilityExtensions.ReadyTag, "ready", "Not ready"));
 
+        return endpoints;
+    }
+
+    /// <summary>Maps <c>/cluster</c> and <c>/cluster/shards</c> (read access to the cluster).</summary>
+    public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder endpoints)
+    {
         endpoints.MapGet("/cluster", (ActorSystem system) =>
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
@@ -31,7 +38,7 @@ public static class ClusterEndpoints
                 state.Leader?.ToString(),
                 state.Members.Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), [.. m.Roles])).ToList(),
                 state.Unreachable.Select(m => m.Address.ToString()).ToList()));
-        });
+        }).RequireGridAccess(GridAccess.Read, GridResource.Cluster);
 
         endpoints.MapGet("/cluster/shards", async (ActorSystem system, ActorGridBuilder grid, CancellationToken cancellationToken) =>
         {
@@ -54,7 +61,7 @@ public static class ClusterEndpoints
             })));
 
             return Results.Ok(new { regions });
-        });
+        }).RequireGridAccess(GridAccess.Read, GridResource.Cluster);
 
         return endpoints;
     }

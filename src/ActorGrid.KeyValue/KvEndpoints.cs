@@ -2,6 +2,7 @@
 using System.Globalization;
 using ActorGrid.Grid;
 using ActorGrid.Http;
+using ActorGrid.Security;
 using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
@@ -45,6 +46,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Write, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParsePrecondition(Header(request, "If-Match"), Header(request, "If-None-Match"), allowIfNoneMatch: true, out var precondition) is { } preconditionError)
         {
             return GridResults.BadRequest(preconditionError);
@@ -84,6 +90,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Read, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParseConsistency(Query(request, "consistency"), out var replica) is { } consistencyError)
         {
             return GridResults.BadRequest(consistencyError);
@@ -121,6 +132,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Write, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParsePrecondition(Header(request, "If-Match"), Header(request, "If-None-Match"), allowIfNoneMatch: false, out var precondition) is { } preconditionError)
         {
             return GridResults.BadRequest(preconditionError);
@@ -145,6 +161,12 @@ public static class KvEndpoints
         if (error is not null)
         {
             return GridResults.BadRequest(error);
+        }
+
+        // A scan reads every key under its prefix: the caller's scope must cover the whole prefix.
+        if (http.Deny(GridAccess.Read, GridResource.Kv, prefix) is { } denied)
+        {
+            return denied;
         }
 
         var region = Region(system);

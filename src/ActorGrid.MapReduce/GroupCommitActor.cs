@@ -71,6 +71,15 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
         }
     }
 
+    /// <inheritdoc />
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        // The state already holds the refused events and the write would never complete: restart from the journal
+        // (the next message recovers the durable state) rather than go on from a state the journal does not have.
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Stop(Self);
+    }
+
     /// <summary>Notes the sequence number a recovered snapshot was taken at.</summary>
     protected void SnapshotRecovered(long sequenceNr) => _snapshotAt = sequenceNr;
 

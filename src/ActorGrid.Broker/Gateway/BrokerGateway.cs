@@ -1,7 +1,9 @@
 #nullable enable
 using System.Collections.Concurrent;
-using ActorGrid.Broker.Observability;
+using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Topics;
+using ActorGrid.Security;
+using ActorGrid.Broker.Observability;
 using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
@@ -180,14 +182,24 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
 
     // ---------------------------------------------------------------- consumer groups
 
-    /// <summary>Joins <paramref name="group"/> (or refreshes <paramref name="memberId"/>) subscribed to <paramref name="topics"/>.</summary>
+    /// <summary>
+    /// Joins <paramref name="group"/> subscribed to <paramref name="topics"/> as a new member whose id the server makes
+    /// and binds to <paramref name="caller"/>, or refreshes <paramref name="memberId"/>, which must be a current member
+    /// issued to <paramref name="caller"/> (403 for another's, 404 for one that is gone: join without it).
+    /// </summary>
     public async Task<JoinGroupResult> JoinAsync(
-        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, CancellationToken cancellationToken)
+        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, GridPrincipal caller, CancellationToken cancellationToken)
     {
         RequireName("group", group);
         if (memberId is not null)
         {
-            RequireName("member", memberId);
+            RequireMember(memberId, caller);
+            var current = await AskAsync<GroupDescription>(Region<ConsumerGroupRegion>(), new DescribeGroup(group), Settings.AskTimeout, cancellationToken);
+            if (current.Members.All(m => m.MemberId != memberId))
+            {
+                throw new BrokerRequestException(StatusCodes.Status404NotFound, "Not found",
+                    $"member '{memberId}' is not in group '{group}'; join without a memberId to get a new one", BrokerErrorCode.UnknownMember);
+            }
         }
 
         if (topics.Count == 0)
@@ -203,7 +215,7 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         }
 
         var configs = await Task.WhenAll(topics.Distinct(StringComparer.Ordinal).Select(t => GetTopicAsync(t, cancellationToken)));
-        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId);
+        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId ?? GroupMemberIds.New(caller));
         return await AskAsync<JoinGroupResult>(Region<ConsumerGroupRegion>(), join, Settings.AskTimeout, cancellationToken);
     }
 
@@ -212,10 +224,10 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     /// after a rebalance, the start when none), at most <paramref name="max"/> and about <paramref name="maxBytes"/>,
     /// waiting up to <paramref name="waitMs"/> when there are none. Also the member's heartbeat.
     /// </summary>
-    public async Task<GroupPollResult> PollAsync(string group, string memberId, int max, int waitMs, int maxBytes, CancellationToken cancellationToken)
+    public async Task<GroupPollResult> PollAsync(string group, string memberId, GridPrincipal caller, int max, int waitMs, int maxBytes, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireName("member", memberId);
+        RequireMember(memberId, caller);
         max = ClampMax(max);
         waitMs = ClampWait(waitMs);
         maxBytes = Math.Clamp(maxBytes, 1, Settings.MaxMessageBytes);
@@ -265,18 +277,18 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     }
 
     /// <summary>Commits offsets (next offset to read) of partitions the member owns.</summary>
-    public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
+    public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, GridPrincipal caller, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireName("member", memberId);
+        RequireMember(memberId, caller);
         return AskAsync<CommitOffsetsResult>(Region<ConsumerGroupRegion>(), new CommitOffsets(group, memberId, generation, [.. offsets]), Settings.AskTimeout, cancellationToken);
     }
 
     /// <summary>Leaves the group.</summary>
-    public Task<LeaveGroupResult> LeaveAsync(string group, string memberId, CancellationToken cancellationToken)
+    public Task<LeaveGroupResult> LeaveAsync(string group, string memberId, GridPrincipal caller, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireName("member", memberId);
+        RequireMember(memberId, caller);
         return AskAsync<LeaveGroupResult>(Region<ConsumerGroupRegion>(), new LeaveGroup(group, memberId), Settings.AskTimeout, cancellationToken);
     }
 
@@ -494,6 +506,15 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         if (partition < 0 || partition >= config.Partitions)
         {
             throw BrokerRequestException.NotFound($"topic '{config.Name}' has partitions 0..{config.Partitions - 1} (got {partition})");
+        }
+    }
+
+    private static void RequireMember(string memberId, GridPrincipal caller)
+    {
+        RequireName("member", memberId);
+        if (!GroupMemberIds.IsOwnedBy(memberId, caller))
+        {
+            throw BrokerRequestException.Forbidden($"member '{memberId}' was not issued to this caller; join to get a member id of your own");
         }
     }
 

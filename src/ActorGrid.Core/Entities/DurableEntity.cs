@@ -225,6 +225,14 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         return false;
     }
 
+    /// <summary>Answers every queued command (not the write in flight) with <see cref="ErrorReply"/> and drops them.</summary>
+    protected void FailQueued(EntityFailure failure, string detail)
+    {
+        Answer(_pendingCommands, _pendingReplyTo, failure, detail);
+        _pendingCommands.Clear();
+        _pendingReplyTo.Clear();
+    }
+
     /// <summary>Stops once the write in flight and the queued ones are answered and <see cref="HasUnfinishedWork"/> is false.</summary>
     protected void StopWhenDrained()
     {
@@ -349,8 +357,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             Answer(write.Commands, write.ReplyTo, EntityFailure.WriteFailed, detail);
         }
 
-        Answer(_pendingCommands, _pendingReplyTo, EntityFailure.WriteFailed, "the journal failed; retry");
-        ClearPending();
+        FailQueued(EntityFailure.WriteFailed, "the journal failed; retry");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
@@ -360,8 +367,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         {
             if (!MayServe())
             {
-                Answer(_pendingCommands, _pendingReplyTo, EntityFailure.NotServing, "this node may no longer serve the entity; retry");
-                ClearPending();
+                FailQueued(EntityFailure.NotServing, "this node may no longer serve the entity; retry");
                 return;
             }
 

@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Security;
 using ActorGrid.Observability;
 using ActorGrid.Serialization;
 using Akka.Actor;
@@ -25,6 +26,11 @@ public static class ActorGridAkkaExtensions
         if (ActorGridHocon.JournalSetup(options) is { } journals)
         {
             akka.AddSetup(journals);
+        }
+
+        if (options.Security.Tls is { } tls)
+        {
+            akka.AddSetup(RemotingTls.Setup(tls));
         }
 
         foreach (var role in grid.Roles)

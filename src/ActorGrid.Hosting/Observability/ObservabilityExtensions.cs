@@ -4,6 +4,7 @@ using ActorGrid.Configuration;
 using ActorGrid.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -84,19 +85,19 @@ public static class ObservabilityExtensions
 
     /// <summary>
     /// Measures and traces every role request (<see cref="RequestTelemetryMiddleware"/>), and maps <c>/metrics</c>
-    /// and <c>/dashboard</c> as configured.
+    /// and <c>/dashboard</c> on <paramref name="endpoints"/> (behind the API's token check) as configured.
     /// </summary>
-    public static WebApplication UseActorGridObservability(this WebApplication app, ActorGridOptions options)
+    public static WebApplication UseActorGridObservability(this WebApplication app, ActorGridOptions options, IEndpointRouteBuilder endpoints)
     {
         app.UseMiddleware<RequestTelemetryMiddleware>();
         if (options.Observability.Metrics)
         {
-            app.MapPrometheusScrapingEndpoint(MetricsPath);
+            endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
         }
 
         if (options.Observability.Dashboard)
         {
-            app.MapDashboard();
+            endpoints.MapDashboard();
         }
 
         return app;
