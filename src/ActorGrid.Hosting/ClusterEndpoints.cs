@@ -1,4 +1,5 @@
 #nullable enable
+using System.Text.Json.Serialization;
 using ActorGrid.Grid;
 using ActorGrid.Security;
 using ActorGrid.Hosting.Observability;
@@ -52,9 +53,16 @@ public static class ClusterEndpoints
                 var load = role is IReportsShardLoad reporter
                     ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
                     : new Dictionary<string, double>();
+                var running = stats.Regions.SelectMany(r => r.Value.Stats).Where(s => s.Value > 0).Select(s => s.Key).ToList();
+                var storage = role is IReportsShardStorage storing
+                    ? await storing.GetShardStorageAsync(system, typeName, running, cancellationToken)
+                    : new Dictionary<string, ShardStorage>();
                 var shards = stats.Regions
-                    .SelectMany(r => r.Value.Stats.Select(s => new ShardView(
-                        s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null)))
+                    .SelectMany(r => r.Value.Stats.Select(s =>
+                    {
+                        var held = storage.GetValueOrDefault(s.Key);
+                        return new ShardView(s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null, held?.Keys, held?.Tombstones, held?.Bytes);
+                    }))
                     .OrderBy(s => s.ShardId, StringComparer.Ordinal)
                     .ToList();
                 return new RegionView(role.Name, typeName, shards);
@@ -87,11 +95,18 @@ public static class ClusterEndpoints
         return Results.Problem(statusCode: 503, title: title, detail: string.Join("; ", failed));
     }
 
-    private sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
+    internal sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
 
-    private sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
+    internal sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
 
-    private sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
+    internal sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
 
-    private sealed record ShardView(string ShardId, string Node, int Entities, double? Load);
+    private sealed record ShardView(
+        string ShardId,
+        string Node,
+        int Entities,
+        double? Load,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Keys,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tombstones,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Bytes);
 }
