@@ -31,6 +31,9 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <inheritdoc />
+    protected override string EntityKind => "broker.group";
+
     /// <summary>Props for the group <paramref name="group"/>.</summary>
     public static Props PropsFor(string group, Settings settings) => Props.Create(() => new ConsumerGroupEntity(group, settings));
 

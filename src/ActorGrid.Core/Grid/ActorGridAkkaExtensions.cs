@@ -23,7 +23,7 @@ public static class ActorGridAkkaExtensions
         var manifests = grid.BuildManifests();
         akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
-            .ConfigureLoggers(loggers => loggers.AddLoggerFactory());
+            .ConfigureLoggers(loggers => loggers.AddLogger<GridLogger>());
         if (ActorGridHocon.JournalSetup(options) is { } journals)
         {
             akka.AddSetup(journals);
