@@ -91,6 +91,9 @@ public static class BrokerProtocol
 
         /// <summary>The entity cannot serve now (journal failure, overload); retry.</summary>
         Unavailable,
+
+        /// <summary>A documented limit (members per group, topics) is reached: nothing was changed.</summary>
+        LimitReached,
     }
 
     /// <summary>A refusal with a detail meant for the user.</summary>
@@ -434,6 +437,18 @@ public static class BrokerProtocol
         /// <summary>Memory bound of the in-memory tail, in bytes.</summary>
         public long TailMaxBytes { get; init; } = 16L * 1024 * 1024;
 
+        /// <summary>Most topics a consumer group member may subscribe to in one join.</summary>
+        public int MaxJoinTopics { get; init; } = 100;
+
+        /// <summary>Most offsets in one commit.</summary>
+        public int MaxCommitOffsets { get; init; } = 10_000;
+
+        /// <summary>Most members of one consumer group.</summary>
+        public int MaxMembersPerGroup { get; init; } = 1000;
+
+        /// <summary>Most topics in the grid.</summary>
+        public int MaxTopics { get; init; } = 10_000;
+
         /// <summary>How many recent batches per producer a partition remembers for deduplication.</summary>
         public int ProducerWindowBatches { get; init; } = 16;
 
@@ -479,10 +494,31 @@ public static class BrokerProtocol
         /// <summary>Shards per broker entity type.</summary>
         public int MaxShards { get; init; } = 100;
 
-        /// <summary>Settings from the node options.</summary>
+        /// <summary>Settings from the node options (<c>ActorGrid:Broker</c>, one key per setting).</summary>
         public static Settings Create(ActorGridOptions options) => new()
         {
             MaxMessageBytes = options.Broker.MaxMessageBytes,
+            MaxKeyBytes = options.Broker.MaxKeyBytes,
+            MaxPartitions = options.Broker.MaxPartitions,
+            MaxRecordsPerRequest = options.Broker.MaxRecordsPerRequest,
+            MaxFetchRecords = options.Broker.MaxFetchRecords,
+            MaxWriteBatchRecords = options.Broker.MaxWriteBatchRecords,
+            TailMaxRecords = options.Broker.TailMaxRecords,
+            TailMaxBytes = options.Broker.TailMaxBytes,
+            ProducerWindowBatches = options.Broker.ProducerWindowBatches,
+            MaxProducersPerPartition = options.Broker.MaxProducersPerPartition,
+            TimeIndexInterval = options.Broker.TimeIndexInterval,
+            MaxTimeIndexEntries = options.Broker.MaxTimeIndexEntries,
+            MaxConcurrentJournalReads = options.Broker.MaxConcurrentJournalReads,
+            MaxWaitingFetches = options.Broker.MaxWaitingFetches,
+            RetentionCheckInterval = options.Broker.RetentionCheckInterval,
+            DefaultSessionTimeout = options.Broker.DefaultSessionTimeout,
+            MinSessionTimeout = options.Broker.MinSessionTimeout,
+            MaxSessionTimeout = options.Broker.MaxSessionTimeout,
+            MaxWait = options.Broker.MaxWait,
+            AskTimeout = options.Broker.AskTimeout,
+            MinSnapshotInterval = options.Broker.MinSnapshotInterval,
+            MaxShards = options.Broker.MaxShards,
             SnapshotEvery = options.Persistence.SnapshotEvery,
         };
     }

@@ -2,6 +2,7 @@
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Http;
+using ActorGrid.Broker.Observability;
 using ActorGrid.Broker.Partitions;
 using ActorGrid.Broker.Topics;
 using ActorGrid.Contracts;
@@ -48,11 +49,11 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     public void RegisterManifests(ManifestRegistry manifests) => BrokerProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context)
+    public void AddServices(IServiceCollection services)
     {
-        var settings = SettingsFor(context.Options);
         // The actor system is resolved on first use, once the host has started it.
-        services.AddSingleton(sp => new BrokerGateway(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton(sp => new BrokerGateway(
+            sp.GetRequiredService<ActorSystem>(), SettingsFor(sp.GetRequiredService<Configuration.ActorGridOptions>())));
         services.AddSingleton<ITopicReader>(sp => new BrokerTopicReader(sp.GetRequiredService<BrokerGateway>()));
         services.AddSingleton<ITopicWriter>(sp => new BrokerTopicWriter(sp.GetRequiredService<BrokerGateway>()));
     }
@@ -69,7 +70,14 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
                 id => TopicPartitionEntity.PropsFor(id, settings), settings.MaxShards, handOffStopMessage: StopEntity.Instance)
             .WithGridRegion<ConsumerGroupRegion>(context, RoleName, GroupTypeName,
                 id => ConsumerGroupEntity.PropsFor(id, settings), settings.MaxShards, handOffStopMessage: StopEntity.Instance);
+        if (context.Hosts(RoleName))
+        {
+            akka.WithActors((system, _) => system.ActorOf(ConsumerLagSampler.PropsFor(settings), ConsumerLagSampler.ActorName));
+        }
     }
+
+    /// <inheritdoc />
+    public void DescribeApi(ActorGrid.Http.HttpApiDescription api) => api.DescribeBroker();
 
     /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapBrokerEndpoints();

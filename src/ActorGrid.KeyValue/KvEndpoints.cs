@@ -1,7 +1,9 @@
 #nullable enable
 using System.Globalization;
+using ActorGrid.Grid;
 using ActorGrid.Http;
 using ActorGrid.Security;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -185,7 +187,8 @@ public static class KvEndpoints
     {
         try
         {
-            return await target.Ask<object>(message, settings.AskTimeout, cancellationToken);
+            // The request's span travels with the message to the partition that owns the key.
+            return await target.Ask<object>(message is IWithEntityId addressed ? TracedMessage.Wrap(addressed) : message, settings.AskTimeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {
@@ -268,11 +271,11 @@ public static class KvEndpoints
     private static string? Query(HttpRequest request, string name) =>
         request.Query.TryGetValue(name, out var values) && values.Count > 0 ? values[^1] : null;
 
-    private sealed record WriteBody(string Key, long Version);
+    internal sealed record WriteBody(string Key, long Version);
 
-    private sealed record ScanItemBody(string Key, long Version, byte[] Value);
+    internal sealed record ScanItemBody(string Key, long Version, byte[] Value);
 
-    private sealed record ScanPageBody(IReadOnlyList<ScanItemBody> Items, string? Next);
+    internal sealed record ScanPageBody(IReadOnlyList<ScanItemBody> Items, string? Next);
 
     private sealed class AskTimedOut
     {

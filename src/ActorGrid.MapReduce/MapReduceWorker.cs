@@ -20,6 +20,7 @@ internal sealed class MapReduceWorker : ReceiveActor
     private readonly Dictionary<(string Job, int Task, int Attempt), IActorRef> _running = [];
     private readonly HashSet<IActorRef> _computing = [];
     private readonly LinkedList<RunMapTask> _queue = new();
+    private long _started;
 
     public MapReduceWorker(MapReduceServices services)
     {
@@ -84,7 +85,9 @@ internal sealed class MapReduceWorker : ReceiveActor
         {
             _queue.RemoveFirst();
             var task = next.Value;
-            var runner = Context.ActorOf(MapAttemptRunner.Props(task, services, node), $"{task.JobId}-{task.Task}-{task.Attempt}");
+            // Named by a counter, never by the job id: a name Akka refuses would throw here and restart the worker,
+            // stopping every attempt it runs.
+            var runner = Context.ActorOf(MapAttemptRunner.Props(task, services, node), $"map-{++_started}");
             Context.Watch(runner);
             _running[(task.JobId, task.Task, task.Attempt)] = runner;
             _computing.Add(runner);
@@ -169,6 +172,8 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
     public static Props Props(RunMapTask task, MapReduceServices services, string node) =>
         Akka.Actor.Props.Create(() => new MapAttemptRunner(task, services, node));
 
+    private static readonly TimeSpan MapSlice = TimeSpan.FromMilliseconds(20);
+
     protected override void PreStart()
     {
         var (task, services, node, token) = (_task, _services, _node, _cancellation.Token);
@@ -186,11 +191,20 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
 
         // Only for the counters: asked alongside the reading, never delaying it.
         var local = input.IsLocalAsync(task.Split, node, cancellationToken);
+        var slice = System.Diagnostics.Stopwatch.StartNew();
         await foreach (var batch in input.ReadAsync(task, cancellationToken))
         {
             foreach (var record in batch)
             {
                 runner.Map(record);
+                if (slice.Elapsed >= MapSlice)
+                {
+                    // Long map work gives its thread back now and then, so work queued behind it on the pool (the
+                    // actors carrying cluster heartbeats among it) is never starved; a stopped attempt stops here.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await Task.Yield();
+                    slice.Restart();
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -207,6 +221,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
     private void Deliver(MapComputed computed)
     {
         var chunks = computed.Output.ChunksPerReducer;
+        MapReduceMetrics.For(Context.System).Shuffled(chunks.Sum(r => r.Sum(c => (long)c.Length)));
         for (var r = 0; r < chunks.Length; r++)
         {
             for (var c = 0; c < chunks[r].Length; c++)
@@ -264,7 +279,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
 
     private void Report(MapTaskFailed failure)
     {
-        _log.Warning("Map attempt {0}/{1}/{2} failed: {3}", _task.JobId, _task.Task, _task.Attempt, failure.Error);
+        _log.Warning("Map attempt {JobId}/{Task}/{Attempt} failed: {Error}", _task.JobId, _task.Task, _task.Attempt, failure.Error);
         _unsent.Clear();
         _inFlight.Clear();
         _report = failure;

@@ -3,6 +3,7 @@ using ActorGrid.Client;
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.Hosting;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.TestKit.Faults;
 using Akka.Actor;
 using Akka.Cluster;
@@ -92,6 +93,8 @@ public sealed class GridTestNode : IAsyncDisposable
                 HoconAddMode.Prepend));
         });
         var app = builder.Build();
+        app.UseStatusCodePages();
+        app.UseActorGridTelemetry();
         app.MapActorGrid();
         await app.StartAsync();
         return new GridTestNode(index, app, options, gate);

@@ -2,6 +2,7 @@
 using ActorGrid.Configuration;
 using ActorGrid.Coordination;
 using ActorGrid.Security;
+using ActorGrid.Observability;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
@@ -44,10 +45,11 @@ public static class ActorGridAkkaExtensions
         }
 
         return akka.AddStartup((system, _) =>
-        {
-            DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
-            return JoinClusterAsync(system, options);
-        });
+            {
+                DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
+                return JoinClusterAsync(system, options);
+            })
+            .AddStartup((system, _) => ClusterMetrics.Start(system, TimeSpan.FromSeconds(2)));
     }
 
     /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>
