@@ -53,6 +53,9 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <inheritdoc />
+    protected override string EntityKind => "kv.partition";
+
+    /// <inheritdoc />
     protected override void HandleCommand(object message)
     {
         switch (message)

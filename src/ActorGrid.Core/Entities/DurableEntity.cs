@@ -1,8 +1,10 @@
 #nullable enable
+using System.Diagnostics;
+using ActorGrid.Configuration;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using ActorGrid.Configuration;
 
 namespace ActorGrid.Entities;
 
@@ -32,6 +34,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 {
     private readonly List<TCommand> _pendingCommands = [];
     private readonly List<IActorRef> _pendingReplyTo = [];
+    private readonly List<ActivityContext> _pendingTraces = [];
     private Write? _inFlight;
     private bool _flushQueued;
     private bool _stopping;
@@ -67,6 +70,9 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// read positions); such changes must not be anything a reply promises is durable.
     /// </summary>
     protected TState State { get; set; }
+
+    /// <summary>The entity kind its journal writes and spans are named by (<c>kv.partition</c>, ...).</summary>
+    protected virtual string EntityKind => GetType().Name;
 
     /// <summary>Sequence number of the last durable event.</summary>
     protected long CommittedSequenceNr { get; private set; }
@@ -194,6 +200,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     {
         _pendingCommands.Add(command);
         _pendingReplyTo.Add(replyTo);
+        _pendingTraces.Add(Activity.Current?.Context ?? default);
         if (_inFlight is null && !_flushQueued)
         {
             // Decided once the commands already in the mailbox have joined the queue, so they share the write.
@@ -216,6 +223,14 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 
         replyTo.Tell(new Status.Failure(new EntityFailureException(PersistenceId, EntityFailure.NotServing, "this node may no longer serve the entity; retry")));
         return false;
+    }
+
+    /// <summary>Answers every queued command (not the write in flight) with <see cref="ErrorReply"/> and drops them.</summary>
+    protected void FailQueued(EntityFailure failure, string detail)
+    {
+        Answer(_pendingCommands, _pendingReplyTo, failure, detail);
+        _pendingCommands.Clear();
+        _pendingReplyTo.Clear();
     }
 
     /// <summary>Stops once the write in flight and the queued ones are answered and <see cref="HasUnfinishedWork"/> is false.</summary>
@@ -280,6 +295,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     {
         switch (message)
         {
+            case TracedMessage traced:
+                // A front door's request: handled in a span that continues its trace (the journal write is its child).
+                traced.Handle(Context, EntityKind, PersistenceId, OnCommand);
+                break;
             case FlushPending:
                 _flushQueued = false;
                 Flush();
@@ -338,9 +357,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             Answer(write.Commands, write.ReplyTo, EntityFailure.WriteFailed, detail);
         }
 
-        Answer(_pendingCommands, _pendingReplyTo, EntityFailure.WriteFailed, "the journal failed; retry");
-        _pendingCommands.Clear();
-        _pendingReplyTo.Clear();
+        FailQueued(EntityFailure.WriteFailed, "the journal failed; retry");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
@@ -350,9 +367,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         {
             if (!MayServe())
             {
-                Answer(_pendingCommands, _pendingReplyTo, EntityFailure.NotServing, "this node may no longer serve the entity; retry");
-                _pendingCommands.Clear();
-                _pendingReplyTo.Clear();
+                FailQueued(EntityFailure.NotServing, "this node may no longer serve the entity; retry");
                 return;
             }
 
@@ -360,8 +375,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             var taken = Math.Clamp(plan.Taken, 1, _pendingCommands.Count);
             var commands = _pendingCommands.GetRange(0, taken);
             var replyTo = _pendingReplyTo.GetRange(0, taken);
+            var traces = _pendingTraces.GetRange(0, taken);
             _pendingCommands.RemoveRange(0, taken);
             _pendingReplyTo.RemoveRange(0, taken);
+            _pendingTraces.RemoveRange(0, taken);
             if (plan.Events.Count == 0)
             {
                 // Only refusals and answers, decided against durable state: nothing to wait for.
@@ -369,7 +386,8 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 continue;
             }
 
-            var write = new Write(commands, replyTo, plan.Events, plan.Replies, Time.GetTimestamp());
+            var journal = NodeTelemetry.For(Context.System).Journal.Begin(EntityKind, PersistenceId, plan.Events.Count, traces);
+            var write = new Write(commands, replyTo, plan.Events, plan.Replies, Time.GetTimestamp(), journal);
             _inFlight = write;
             PersistAllAsync(plan.Events, _ =>
             {
@@ -440,8 +458,18 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         StopIfDrained();
     }
 
-    private void Report(Write write, JournalWriteOutcome outcome) =>
+    private void Report(Write write, JournalWriteOutcome outcome)
+    {
+        write.Journal.Complete(outcome);
         OnJournalWriteCompleted(new JournalWriteCompleted(PersistenceId, write.Events.Count, write.Commands.Count, Time.GetElapsedTime(write.StartedAt), outcome));
+    }
+
+    private void ClearPending()
+    {
+        _pendingCommands.Clear();
+        _pendingReplyTo.Clear();
+        _pendingTraces.Clear();
+    }
 
     private void Answer(IReadOnlyList<TCommand> commands, IReadOnlyList<IActorRef> replyTo, EntityFailure failure, string detail)
     {
@@ -471,8 +499,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <param name="Replies">One reply per taken command (null: none), sent once the events are durable.</param>
     protected readonly record struct BatchPlan(int Taken, IReadOnlyList<TEvent> Events, IReadOnlyList<object?> Replies);
 
-    private sealed class Write(List<TCommand> commands, List<IActorRef> replyTo, IReadOnlyList<TEvent> events, IReadOnlyList<object?> replies, long startedAt)
+    private sealed class Write(List<TCommand> commands, List<IActorRef> replyTo, IReadOnlyList<TEvent> events, IReadOnlyList<object?> replies, long startedAt, JournalWrite journal)
     {
+        public JournalWrite Journal { get; } = journal;
+
         public List<TCommand> Commands { get; } = commands;
 
         public List<IActorRef> ReplyTo { get; } = replyTo;
