@@ -89,9 +89,6 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <summary>Sequence number of the snapshot recovery started from (0: none).</summary>
     protected long RecoveredFromSnapshotAt { get; private set; }
 
-    /// <summary>Whether a journal write is in flight.</summary>
-    protected bool IsWriting => _inFlight is not null;
-
     // ---- What a subclass implements ------------------------------------------------------------------------------
 
     /// <summary>The state after <paramref name="event"/> (recovery and commit).</summary>

@@ -235,10 +235,20 @@ public static class KvRedisBenchmark
             int i;
             while ((i = Interlocked.Increment(ref next)) < keys)
             {
-                using var response = await http.PutAsync(KeyPath(i), new ByteArrayContent(value));
-                if (response.StatusCode != HttpStatusCode.OK)
+                // A partition's first write waits for its shard to be allocated and the partition to recover; on a
+                // busy machine that can outlast the node's ask timeout (503 with Retry-After): setup, so try again.
+                for (var attempt = 1; ; attempt++)
                 {
-                    throw new InvalidOperationException($"prefill PUT {KeyPath(i)} answered {(int)response.StatusCode}");
+                    using var response = await http.PutAsync(KeyPath(i), new ByteArrayContent(value));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        break;
+                    }
+
+                    if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 10)
+                    {
+                        throw new InvalidOperationException($"prefill PUT {KeyPath(i)} answered {(int)response.StatusCode}");
+                    }
                 }
             }
         }));
