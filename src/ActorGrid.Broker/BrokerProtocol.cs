@@ -505,10 +505,31 @@ public static class BrokerProtocol
         /// <summary>Shards per broker entity type.</summary>
         public int MaxShards { get; init; } = 100;
 
-        /// <summary>Settings from the node options.</summary>
+        /// <summary>Settings from the node options (<c>ActorGrid:Broker</c>, one key per setting).</summary>
         public static Settings Create(ActorGridOptions options) => new()
         {
             MaxMessageBytes = options.Broker.MaxMessageBytes,
+            MaxKeyBytes = options.Broker.MaxKeyBytes,
+            MaxPartitions = options.Broker.MaxPartitions,
+            MaxRecordsPerRequest = options.Broker.MaxRecordsPerRequest,
+            MaxFetchRecords = options.Broker.MaxFetchRecords,
+            MaxWriteBatchRecords = options.Broker.MaxWriteBatchRecords,
+            TailMaxRecords = options.Broker.TailMaxRecords,
+            TailMaxBytes = options.Broker.TailMaxBytes,
+            ProducerWindowBatches = options.Broker.ProducerWindowBatches,
+            MaxProducersPerPartition = options.Broker.MaxProducersPerPartition,
+            TimeIndexInterval = options.Broker.TimeIndexInterval,
+            MaxTimeIndexEntries = options.Broker.MaxTimeIndexEntries,
+            MaxConcurrentJournalReads = options.Broker.MaxConcurrentJournalReads,
+            MaxWaitingFetches = options.Broker.MaxWaitingFetches,
+            RetentionCheckInterval = options.Broker.RetentionCheckInterval,
+            DefaultSessionTimeout = options.Broker.DefaultSessionTimeout,
+            MinSessionTimeout = options.Broker.MinSessionTimeout,
+            MaxSessionTimeout = options.Broker.MaxSessionTimeout,
+            MaxWait = options.Broker.MaxWait,
+            AskTimeout = options.Broker.AskTimeout,
+            MinSnapshotInterval = options.Broker.MinSnapshotInterval,
+            MaxShards = options.Broker.MaxShards,
             SnapshotEvery = options.Persistence.SnapshotEvery,
         };
     }

@@ -3,8 +3,18 @@ using System.Net.Http.Json;
 
 namespace ActorGrid.Client;
 
+/// <summary>Cluster membership, health and shard placement (<see cref="ClusterClient"/>).</summary>
+public interface IClusterClient
+{
+    Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    Task<ShardsStatus> GetShardsAsync(CancellationToken cancellationToken = default);
+
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+}
+
 /// <summary>Cluster membership, health and shard placement.</summary>
-public sealed class ClusterClient(HttpClient http)
+public sealed class ClusterClient(HttpClient http) : IClusterClient
 {
     /// <summary><c>GET /cluster</c>: this node, the leader, members and unreachable nodes.</summary>
     public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default)

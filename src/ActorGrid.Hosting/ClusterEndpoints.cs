@@ -95,13 +95,13 @@ public static class ClusterEndpoints
         return Results.Problem(statusCode: 503, title: title, detail: string.Join("; ", failed));
     }
 
-    private sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
+    internal sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
 
-    private sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
+    internal sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
 
-    private sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
+    internal sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
 
-    private sealed record ShardView(
+    internal sealed record ShardView(
         string ShardId,
         string Node,
         int Entities,

@@ -47,11 +47,8 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad, IReportsShardSt
     public void RegisterManifests(ManifestRegistry manifests) => KvProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context)
-    {
-        var settings = Settings.Create(context.Options);
-        services.AddSingleton<IKeyValueStore>(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), settings));
-    }
+    public void AddServices(IServiceCollection services) =>
+        services.AddSingleton<IKeyValueStore>(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), Settings.Create(sp.GetRequiredService<ActorGridOptions>())));
 
     /// <inheritdoc />
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)
@@ -70,6 +67,9 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad, IReportsShardSt
                 }
             });
     }
+
+    /// <inheritdoc />
+    public void DescribeApi(Http.HttpApiDescription api) => api.DescribeKv();
 
     /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>

@@ -295,12 +295,12 @@ public static class KvProtocol
             options.Kv.Partitions,
             options.Kv.MaxValueBytes,
             options.Persistence.SnapshotEvery,
-            AskTimeout: TimeSpan.FromSeconds(5),
-            MaxBatchEvents: 2000,
-            MaxBatchBytes: Math.Max(8 * 1024 * 1024, options.Kv.MaxValueBytes),
-            ReplicaRefreshInterval: TimeSpan.FromSeconds(1),
-            ReplicaIdleAfter: TimeSpan.FromMinutes(5),
-            LoadWindow: TimeSpan.FromSeconds(10))
+            options.Kv.AskTimeout,
+            options.Kv.MaxBatchEvents,
+            Math.Max(options.Kv.MaxBatchBytes, options.Kv.MaxValueBytes),
+            options.Kv.ReplicaRefreshInterval,
+            options.Kv.ReplicaIdleAfter,
+            options.Kv.LoadWindow)
         {
             TombstoneGracePeriod = options.Kv.TombstoneGracePeriod,
         };

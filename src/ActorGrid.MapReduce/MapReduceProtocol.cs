@@ -1,6 +1,7 @@
 #nullable enable
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
 
@@ -458,30 +459,38 @@ public static class MapReduceProtocol
         public const int ResultPageBytes = 256 * 1024;
 
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
-        public static Settings Default(int processors) => new(
-            MapSlotsPerNode: Math.Max(2, processors),
-            MapPrefetchPerNode: Math.Max(2, processors),
-            KvSplitsPerNode: 2 * Math.Max(2, processors),
-            WorkerConcurrency: Math.Max(2, processors),
-            MaxAttempts: 4,
-            RetryBackoff: TimeSpan.FromMilliseconds(500),
-            TaskTimeout: TimeSpan.FromMinutes(2),
-            SpeculativeAfterFactor: 2.0,
-            SpeculativeMinRuntime: TimeSpan.FromSeconds(5),
-            Tick: TimeSpan.FromMilliseconds(500),
-            ReducePingInterval: TimeSpan.FromSeconds(2),
-            ReportResendInterval: TimeSpan.FromSeconds(2),
-            TextSplitChars: 256 * 1024,
-            MaxTextChars: 1024 * 1024,
-            TopicSplitRecords: 50_000,
-            ShuffleChunkBytes: 512 * 1024,
-            DefaultReducers: 4,
-            MaxReducers: 256,
-            InputRetryDeadline: TimeSpan.FromSeconds(30),
-            OutputBatchEntries: 1000,
-            AskTimeout: TimeSpan.FromSeconds(10),
-            SnapshotEvery: 1000,
-            FinishedJobIdleAfter: TimeSpan.FromMinutes(2),
-            MaxListedJobs: 10_000);
+        public static Settings Default(int processors) => Create(new ActorGridOptions(), processors);
+
+        /// <summary>Settings from the node options (<c>ActorGrid:MapReduce</c>, one key per setting) on a machine with <paramref name="processors"/> cores.</summary>
+        public static Settings Create(ActorGridOptions options, int processors)
+        {
+            var mr = options.MapReduce;
+            var cores = Math.Max(2, processors);
+            return new(
+                MapSlotsPerNode: mr.MapSlotsPerNode ?? cores,
+                MapPrefetchPerNode: mr.MapPrefetchPerNode ?? cores,
+                KvSplitsPerNode: mr.KvSplitsPerNode ?? 2 * cores,
+                WorkerConcurrency: mr.WorkerConcurrency ?? cores,
+                MaxAttempts: mr.MaxAttempts,
+                RetryBackoff: mr.RetryBackoff,
+                TaskTimeout: mr.TaskTimeout,
+                SpeculativeAfterFactor: mr.SpeculativeAfterFactor,
+                SpeculativeMinRuntime: mr.SpeculativeMinRuntime,
+                Tick: mr.Tick,
+                ReducePingInterval: mr.ReducePingInterval,
+                ReportResendInterval: mr.ReportResendInterval,
+                TextSplitChars: mr.TextSplitChars,
+                MaxTextChars: mr.MaxTextChars,
+                TopicSplitRecords: mr.TopicSplitRecords,
+                ShuffleChunkBytes: mr.ShuffleChunkBytes,
+                DefaultReducers: mr.DefaultReducers,
+                MaxReducers: mr.MaxReducers,
+                InputRetryDeadline: mr.InputRetryDeadline,
+                OutputBatchEntries: mr.OutputBatchEntries,
+                AskTimeout: mr.AskTimeout,
+                SnapshotEvery: options.Persistence.SnapshotEvery,
+                FinishedJobIdleAfter: mr.FinishedJobIdleAfter,
+                MaxListedJobs: mr.MaxListedJobs);
+        }
     }
 }

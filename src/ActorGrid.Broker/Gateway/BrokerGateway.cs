@@ -437,6 +437,8 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         {
             T result => result,
             BrokerError error => throw BrokerRequestException.From(error),
+            Coordination.OwnershipLapsed => throw new BrokerRequestException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "the node owning this data lost its lease (it is moving to another node); retry"),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {message.GetType().Name}"),
         };
     }

@@ -104,6 +104,19 @@ public static class ActorGridOptionsValidator
             yield return $"{p}Broker:MaxMessageBytes must be between 1 and 67108864 (got {options.Broker.MaxMessageBytes})";
         }
 
+        // Every other role setting is a size, a count, a factor or a duration: zero or less is never meant.
+        foreach (var (section, settings) in new (string, object)[] { ("Kv", options.Kv), ("Broker", options.Broker), ("MapReduce", options.MapReduce) })
+        {
+            foreach (var property in settings.GetType().GetProperties())
+            {
+                var value = property.GetValue(settings);
+                if (value is int and < 1 or long and < 1 or double and <= 0 || value is TimeSpan t && t <= TimeSpan.Zero)
+                {
+                    yield return $"{p}{section}:{property.Name} must be positive (got {value})";
+                }
+            }
+        }
+
         var fd = options.FailureDetection;
         if (fd.HeartbeatInterval <= TimeSpan.Zero)
         {

@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Coordination;
 using ActorGrid.Security;
 using ActorGrid.Observability;
 using ActorGrid.Serialization;
@@ -43,7 +44,11 @@ public static class ActorGridAkkaExtensions
             customise(akka);
         }
 
-        return akka.AddStartup((system, _) => JoinClusterAsync(system, options))
+        return akka.AddStartup((system, _) =>
+            {
+                DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
+                return JoinClusterAsync(system, options);
+            })
             .AddStartup((system, _) => ClusterMetrics.Start(system, TimeSpan.FromSeconds(2)));
     }
 
