@@ -58,16 +58,6 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
             case LeaveGroup leave:
                 Submit(leave, Sender);
                 break;
-            case CheckSessions when !State.Exists && !IsWriting:
-                // A group that does not exist (asked about, or sent a refused command) leaves at once: asking about
-                // many names never keeps many entities and their timers alive. Queued commands drain first.
-                if (!_passivating)
-                {
-                    _passivating = true;
-                    Context.Parent.Tell(new Passivate(StopEntity.Instance));
-                }
-
-                break;
             case CheckSessions:
                 if (State.ExpiredMembers(NowUnixMs).Count > 0)
                 {
