@@ -19,6 +19,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<(object Command, IActorRef Sender)> _buffer = [];
+    private readonly Dictionary<(string MemberId, bool Join), IActorRef> _parked = [];
     private ConsumerGroupState _state = ConsumerGroupState.Empty;
     private bool _writing;
     private bool _stopping;
@@ -43,8 +44,19 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
         Command<JoinGroup>(command => Enqueue(command));
         Command<LeaveGroup>(command => Enqueue(command));
         Command<CommitOffsets>(command => Enqueue(command));
+        Command<CommitClassicOffsets>(command => Enqueue(command));
+        Command<JoinClassicGroup>(Classic);
+        Command<SyncClassicGroup>(Classic);
+        Command<ClassicHeartbeat>(Classic);
+        Command<LeaveClassicGroup>(Classic);
+        Command<DescribeClassicGroup>(_ => Sender.Tell(_state.DescribeClassic(_group)));
         Command<CheckSessions>(_ =>
         {
+            if (!_state.Classic.Members.IsEmpty)
+            {
+                Classic(CheckSessions.Instance);
+            }
+
             if (_state.ExpiredMembers(Now()).Count > 0)
             {
                 Enqueue(CheckSessions.Instance, ActorRefs.Nobody);
@@ -139,6 +151,7 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
                 JoinGroup join => provisional.Decide(join, NewMemberId()),
                 LeaveGroup leave => provisional.Decide(leave),
                 CommitOffsets commit => provisional.Decide(commit),
+                CommitClassicOffsets commit => provisional.Decide(commit),
                 _ => provisional.DecideExpiry(now),
             };
             foreach (var e in decision.Events)
@@ -196,6 +209,36 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
             if (!sender.IsNobody())
             {
                 sender.Tell(reply);
+            }
+        }
+    }
+
+    private void Classic(object command)
+    {
+        var newMemberId = NewMemberId();
+        var (state, outcome) = _state.DecideClassic(command, newMemberId, Now());
+        _state = state;
+        (string, bool)? park = command switch
+        {
+            JoinClassicGroup join => (join.MemberId.Length == 0 ? newMemberId : join.MemberId, true),
+            SyncClassicGroup sync => (sync.MemberId, false),
+            _ => null,
+        };
+        if (outcome.Reply is not null)
+        {
+            Sender.Tell(outcome.Reply);
+        }
+        else if (park is { } key)
+        {
+            // A member that asks again while parked replaces its earlier request (that one times out at the client).
+            _parked[key] = Sender;
+        }
+
+        foreach (var release in outcome.Released)
+        {
+            if (_parked.Remove((release.MemberId, release.Join), out var waiting))
+            {
+                waiting.Tell(release.Reply);
             }
         }
     }

@@ -162,6 +162,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             EnforceRetention();
             Sender.Tell(new PartitionInfoReply(_topic, _partition, _state.StartOffset, _state.NextOffset));
         });
+        Command<FindOffsetByTime>(find => Sender.Tell(_state.FindByTime(find.Timestamp)));
         Command<JournalPageRead>(OnJournalPageRead);
         Command<JournalPageFailed>(failed =>
         {
