@@ -2,6 +2,7 @@
 using ActorGrid.Grid;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Streams;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Broker.Gateway;
@@ -55,8 +56,8 @@ public sealed partial class BrokerGateway
         return AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
     }
 
-    /// <summary>The offset of the first record appended at or after <paramref name="timestamp"/> (Unix ms), or null when there is none.</summary>
-    public async Task<long?> OffsetForTimestampAsync(TopicConfig topic, int partition, long timestamp, CancellationToken cancellationToken)
+    /// <summary>The first record appended at or after <paramref name="timestamp"/> (Unix ms), or null when there is none.</summary>
+    public async Task<StoredRecord?> OffsetForTimestampAsync(TopicConfig topic, int partition, long timestamp, CancellationToken cancellationToken)
     {
         RequirePartition(topic, partition);
         var hint = await AskAsync<OffsetByTimeHint>(Region<TopicPartitionRegion>(), new FindOffsetByTime(topic.Name, partition, timestamp), Settings.AskTimeout, cancellationToken);
@@ -67,7 +68,7 @@ public sealed partial class BrokerGateway
             var page = await FetchAsync(topic, partition, offset, Settings.MaxFetchRecords, Settings.MaxMessageBytes, 0, cancellationToken);
             if (page.Records.FirstOrDefault(r => r.Timestamp >= timestamp) is { } found)
             {
-                return found.Offset;
+                return found;
             }
 
             if (page.Records.Length == 0)
@@ -151,6 +152,21 @@ public sealed partial class BrokerGateway
     {
         RequireName("group", group);
         return AskAsync<ClassicGroupView>(Region<ConsumerGroupRegion>(), new DescribeClassicGroup(group), Settings.AskTimeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every group that ever wrote to the journal (members joined over HTTP, or offsets committed), by name. Groups
+    /// of Kafka consumers that never committed are in memory only and not listed.
+    /// </summary>
+    public async Task<string[]> ListGroupsAsync(CancellationToken cancellationToken)
+    {
+        const string prefix = "broker/group/";
+        var query = Akka.Persistence.Query.PersistenceQuery.Get(system)
+            .ReadJournalFor<Akka.Persistence.Query.ICurrentPersistenceIdsQuery>(Configuration.ActorGridHocon.QueryPluginId);
+        var ids = await query.CurrentPersistenceIds()
+            .RunWith(Akka.Streams.Dsl.Sink.Seq<string>(), system.Materializer())
+            .WaitAsync(Settings.AskTimeout, cancellationToken);
+        return [.. ids.Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).Select(id => id[prefix.Length..]).Order(StringComparer.Ordinal)];
     }
 
     private async Task<IReadOnlyDictionary<string, Address>> AskPlacementAsync()

@@ -157,7 +157,7 @@ public sealed class KafkaReader(ReadOnlyMemory<byte> buffer)
 
     /// <summary>A nullable array (null when its length is -1).</summary>
     public List<T>? NullableArray<T>(bool flexible, Func<KafkaReader, T> element) =>
-        PeekNull(flexible) ? SkipNullArray(flexible) : Array(flexible, element);
+        PeekNull(flexible) ? SkipNullArray<T>(flexible) : Array(flexible, element);
 
     /// <summary>Skips the tagged fields that end a structure in flexible versions (none are understood here).</summary>
     public void TaggedFields(bool flexible)
