@@ -173,7 +173,15 @@ public static class BrokerProtocol
     /// in the journal. With <paramref name="ProducerId"/>, records whose sequences were already appended are not
     /// appended again; their original offsets are returned.
     /// </summary>
-    public sealed record AppendRecords(string Topic, int Partition, string? ProducerId, NewRecord[] Records) : IActorGridMessage, IWithEntityId
+    /// <param name="Topic">The topic.</param>
+    /// <param name="Partition">The partition.</param>
+    /// <param name="ProducerId">The idempotent producer, if any.</param>
+    /// <param name="Records">The records, in order.</param>
+    /// <param name="Contiguous">
+    /// With a producer id: a new batch must start right after the producer's last sequence in this partition (Kafka's
+    /// rule, which keeps a producer's retries in order); otherwise it is refused as a sequence conflict.
+    /// </param>
+    public sealed record AppendRecords(string Topic, int Partition, string? ProducerId, NewRecord[] Records, bool Contiguous = false) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
         [JsonIgnore]

@@ -19,7 +19,8 @@ public sealed partial class BrokerGateway
     /// <summary>
     /// Appends <paramref name="records"/> to one partition, in order, and returns once they are durable. With
     /// <paramref name="producerId"/>, record i has sequence <paramref name="firstSequence"/> + i and a retry appends
-    /// nothing twice (the original offsets come back). The append is sent before this method first yields, so calls
+    /// nothing twice (the original offsets come back), and a batch that does not follow the producer's last one is
+    /// refused (Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER), so retries cannot reorder a producer's records. The append is sent before this method first yields, so calls
     /// made one after another reach the partition in that order.
     /// </summary>
     public async Task<AppendResult> AppendAsync(
@@ -45,7 +46,7 @@ public sealed partial class BrokerGateway
         return new AppendResult([.. offsets], duplicates);
 
         AppendRecords Command(List<int> indexes) => new(topic.Name, partition, producerId,
-            [.. indexes.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : firstSequence + i))]);
+            [.. indexes.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : firstSequence + i))], Contiguous: true);
     }
 
     /// <summary>Reads one partition from <paramref name="offset"/>: at most <paramref name="maxRecords"/> and about <paramref name="maxBytes"/>, waiting up to <paramref name="waitMs"/> at its end.</summary>

@@ -193,7 +193,10 @@ internal sealed record ClassicGroup
 
         if (!Members.ContainsKey(memberId))
         {
-            return ClassicGroupError.UnknownMember;
+            // The entity restarted (its node crashed, or the group moved) and lost the membership it keeps in memory:
+            // like a Kafka coordinator that reloaded its group, it takes the commits of the members it had until one
+            // joins again, so a consumer's last records are not delivered twice after the rejoin.
+            return Members.IsEmpty && Generation == 0 ? ClassicGroupError.None : ClassicGroupError.UnknownMember;
         }
 
         if (generation != Generation)

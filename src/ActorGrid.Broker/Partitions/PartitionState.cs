@@ -77,7 +77,7 @@ internal sealed class PartitionState
             var producerId = command.ProducerId;
             var sequences = command.Records.Select(r => r.Sequence).ToArray();
             pending.TryGetValue(producerId, out var planned);
-            switch (_producers.Classify(producerId, sequences, planned))
+            switch (_producers.Classify(producerId, sequences, planned, command.Contiguous))
             {
                 case ProducerTable.Verdict.Duplicate duplicate:
                     replies.Add(new AppendResult(duplicate.Offsets, duplicate.Offsets.Length));
