@@ -3,7 +3,6 @@ using BrokerGateway = ActorGrid.Broker.Gateway.BrokerGateway;
 using ActorGrid.TestKit;
 using ActorGrid.TestKit.Histories;
 using Confluent.Kafka;
-using Confluent.Kafka.Admin;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -97,10 +96,7 @@ public sealed class ConfluentGroupSpec(ITestOutputHelper output)
     {
         await using var cluster = await KafkaGrid.StartAsync(3, output.WriteLine);
         var bootstrap = KafkaGrid.Bootstrap(cluster[0], cluster[1], cluster[2]);
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
-        {
-            await admin.CreateTopicsAsync([new TopicSpecification { Name = "payments", NumPartitions = 6, ReplicationFactor = 1 }]);
-        }
+        await KafkaGrid.CreateTopicAsync(bootstrap, "payments", 6);
 
         var acknowledged = new ConcurrentQueue<ProducedRecord>();
         var failed = new ConcurrentQueue<string>();
@@ -166,10 +162,7 @@ public sealed class ConfluentGroupSpec(ITestOutputHelper output)
     {
         await using var cluster = await KafkaGrid.StartAsync(2, output.WriteLine);
         var bootstrap = KafkaGrid.Bootstrap(cluster[0], cluster[1]);
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
-        {
-            await admin.CreateTopicsAsync([new TopicSpecification { Name = "orders", NumPartitions = 4, ReplicationFactor = 1 }]);
-        }
+        await KafkaGrid.CreateTopicAsync(bootstrap, "orders", 4);
 
         var acknowledged = new ConcurrentQueue<ProducedRecord>();
         using var producer = new ProducerBuilder<string, string>(KafkaGrid.Producer(bootstrap)).Build();

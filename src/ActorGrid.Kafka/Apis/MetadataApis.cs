@@ -2,6 +2,7 @@
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Topics;
 using ActorGrid.Kafka.Protocol;
+using Microsoft.Extensions.Logging;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Kafka;
@@ -30,7 +31,15 @@ internal sealed partial class KafkaApiHandler
         var topics = new List<(string Name, short Error, TopicConfig? Config)>();
         if (requested is null)
         {
-            topics.AddRange((await gateway.ListTopicsAsync(cancellationToken)).Select(t => (t.Config.Name, KafkaError.None, (TopicConfig?)t.Config)));
+            try
+            {
+                topics.AddRange((await gateway.ListTopicsAsync(cancellationToken)).Select(t => (t.Config.Name, KafkaError.None, (TopicConfig?)t.Config)));
+            }
+            catch (Exception e) when (e is BrokerRequestException or Akka.Actor.AskTimeoutException)
+            {
+                // Metadata has no error of its own: answer the brokers, the client asks again for the topics.
+                log.LogWarning("Listing topics for Kafka Metadata failed: {Reason}", e.Message);
+            }
         }
         else
         {
