@@ -1,5 +1,6 @@
 using ActorGrid.Benchmarks.Kv;
 using ActorGrid.Benchmarks.Broker;
+using ActorGrid.Benchmarks.Kafka;
 using ActorGrid.Benchmarks.MapReduce;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
@@ -8,6 +9,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
     ["kv"] = KvBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
+    ["kafka"] = KafkaBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
 };
 
