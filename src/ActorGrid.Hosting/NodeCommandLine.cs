@@ -5,7 +5,7 @@ namespace ActorGrid.Hosting;
 
 /// <summary>
 /// The node's short flags (<c>--port</c>, <c>--http</c>, <c>--seed</c> (repeatable), <c>--data</c>, <c>--roles</c>,
-/// <c>--postgres</c>, <c>--kafka</c>) translated to configuration keys, so they layer over appsettings.json and environment
+/// <c>--postgres</c>, <c>--insecure</c>, <c>--kafka</c>) translated to configuration keys, so they layer over appsettings.json and environment
 /// variables like any other configuration source.
 /// </summary>
 public static class NodeCommandLine
@@ -33,6 +33,7 @@ public static class NodeCommandLine
                 case "--data": values[P + "DataDir"] = Value(); break;
                 case "--kafka": values[P + "Kafka:Port"] = Value(); break;
                 case "--hostname": values[P + "Hostname"] = Value(); break;
+                case "--insecure": values[P + "Security:Insecure"] = "true"; break;
                 case "--roles":
                     var roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     for (var r = 0; r < roles.Length; r++)
@@ -55,7 +56,7 @@ public static class NodeCommandLine
                     }
 
                     throw new ActorGridConfigurationException(
-                        $"Invalid command line: unknown flag '{flag}' (known: --port --http --kafka --seed --data --hostname --roles --postgres, or --Key:Path=value)");
+                        $"Invalid command line: unknown flag '{flag}' (known: --port --http --kafka --seed --data --hostname --insecure --roles --postgres, or --Key:Path=value)");
             }
         }
 

@@ -7,6 +7,7 @@ using ActorGrid.Benchmarks.MapReduce;
 var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["kv"] = KvBenchmark.RunAsync,
+    ["kv-redis"] = KvRedisBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
     ["kafka"] = KafkaBenchmark.RunAsync,

@@ -75,10 +75,10 @@ public sealed class ClassicGroupSpec
         (s, _) = Run(s, new SyncClassicGroup("g", "m1", 1, []), 1);
         var stale = s.Decide(new CommitClassicOffsets("g", "m1", 0, [new PartitionOffset("t", 0, 5)]));
         Assert.Empty(stale.Events);
-        Assert.Equal(ClassicGroupError.IllegalGeneration, ((ClassicGroupReply)stale.Reply(s)).Error);
+        Assert.Equal(ClassicGroupError.IllegalGeneration, ((ClassicGroupReply)stale.Reply(s)!).Error);
         var ok = s.Decide(new CommitClassicOffsets("g", "m1", 1, [new PartitionOffset("t", 0, 5)]));
         Assert.IsType<OffsetsCommitted>(Assert.Single(ok.Events));
-        Assert.Equal(ClassicGroupError.UnknownMember, ((ClassicGroupReply)s.Decide(new CommitClassicOffsets("g", "zz", 1, [])).Reply(s)).Error);
+        Assert.Equal(ClassicGroupError.UnknownMember, ((ClassicGroupReply)s.Decide(new CommitClassicOffsets("g", "zz", 1, [])).Reply(s)!).Error);
 
         var (left, leave) = Run(s, new LeaveClassicGroup("g", ["m1"]), 2);
         Assert.Equal(ClassicGroupError.None, ((ClassicGroupReply)leave.Reply!).Error);
@@ -92,7 +92,7 @@ public sealed class ClassicGroupSpec
         var adopted = fresh.Decide(new CommitClassicOffsets("g", "old-member", 7, [new PartitionOffset("t", 0, 5)]));
         Assert.Single(adopted.Events);
         var (joined, _) = Run(fresh, Join(""), 0, "m1");
-        Assert.Equal(ClassicGroupError.UnknownMember, ((ClassicGroupReply)joined.Decide(new CommitClassicOffsets("g", "old-member", 7, [])).Reply(joined)).Error);
+        Assert.Equal(ClassicGroupError.UnknownMember, ((ClassicGroupReply)joined.Decide(new CommitClassicOffsets("g", "old-member", 7, [])).Reply(joined)!).Error);
     }
 
     [Fact]

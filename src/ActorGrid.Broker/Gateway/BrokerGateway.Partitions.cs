@@ -2,7 +2,6 @@
 using ActorGrid.Grid;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Streams;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Broker.Gateway;
@@ -153,21 +152,6 @@ public sealed partial class BrokerGateway
     {
         RequireName("group", group);
         return AskAsync<ClassicGroupView>(Region<ConsumerGroupRegion>(), new DescribeClassicGroup(group), Settings.AskTimeout, cancellationToken);
-    }
-
-    /// <summary>
-    /// Every group that ever wrote to the journal (members joined over HTTP, or offsets committed), by name. Groups
-    /// of Kafka consumers that never committed are in memory only and not listed.
-    /// </summary>
-    public async Task<string[]> ListGroupsAsync(CancellationToken cancellationToken)
-    {
-        const string prefix = "broker/group/";
-        var query = Akka.Persistence.Query.PersistenceQuery.Get(system)
-            .ReadJournalFor<Akka.Persistence.Query.ICurrentPersistenceIdsQuery>(Configuration.ActorGridHocon.QueryPluginId);
-        var ids = await query.CurrentPersistenceIds()
-            .RunWith(Akka.Streams.Dsl.Sink.Seq<string>(), system.Materializer())
-            .WaitAsync(Settings.AskTimeout, cancellationToken);
-        return [.. ids.Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).Select(id => id[prefix.Length..]).Order(StringComparer.Ordinal)];
     }
 
     private async Task<IReadOnlyDictionary<string, Address>> AskPlacementAsync()

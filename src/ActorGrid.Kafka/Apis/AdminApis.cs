@@ -29,7 +29,7 @@ internal sealed partial class KafkaApiHandler
         string[] groups = [];
         try
         {
-            groups = await gateway.ListGroupsAsync(cancellationToken);
+            groups = [.. (await gateway.ListGroupsAsync(cancellationToken)).Select(g => g.Description.Group)];
         }
         catch (Exception e)
         {
