@@ -16,7 +16,8 @@ namespace ActorGrid.Kafka;
 internal sealed partial class KafkaApiHandler(
     BrokerGateway gateway, KafkaBrokers brokers, ActorGridOptions options, ILogger<KafkaApiHandler> log, IServiceProvider services)
 {
-    private readonly IKafkaAuthenticator _authenticator = services.GetService<IKafkaAuthenticator>() ?? IKafkaAuthenticator.Open;
+    private readonly IKafkaAuthenticator _authenticator = services.GetService<IKafkaAuthenticator>()
+        ?? (services.GetService<ActorGrid.Security.TokenStore>() is { } tokens ? new TokenAuthenticator(tokens) : IKafkaAuthenticator.Open);
 
     /// <summary>
     /// Starts serving one request; the returned task is its response body (null: none, for acks=0). Runs
@@ -151,4 +152,15 @@ public interface IKafkaAuthenticator
         public ValueTask<string?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken) =>
             ValueTask.FromResult<string?>(user.Length == 0 ? "anonymous" : user);
     }
+}
+
+/// <summary>SASL/PLAIN against the node's token store (SPEC §11): the password is a token of <c>Security:TokensFile</c>.</summary>
+internal sealed class TokenAuthenticator(ActorGrid.Security.TokenStore tokens) : IKafkaAuthenticator
+{
+    /// <inheritdoc />
+    public bool Required => tokens.RequiresToken;
+
+    /// <inheritdoc />
+    public ValueTask<string?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(tokens.Authenticate(password) is null ? null : user.Length == 0 ? "token" : user);
 }
