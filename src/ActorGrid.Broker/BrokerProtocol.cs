@@ -176,7 +176,15 @@ public static class BrokerProtocol
     /// in the journal. With <paramref name="ProducerId"/>, records whose sequences were already appended are not
     /// appended again; their original offsets are returned.
     /// </summary>
-    public sealed record AppendRecords(string Topic, int Partition, string? ProducerId, NewRecord[] Records) : IActorGridMessage, IWithEntityId
+    /// <param name="Topic">The topic.</param>
+    /// <param name="Partition">The partition.</param>
+    /// <param name="ProducerId">The idempotent producer, if any.</param>
+    /// <param name="Records">The records, in order.</param>
+    /// <param name="Contiguous">
+    /// With a producer id: a new batch must start right after the producer's last sequence in this partition (Kafka's
+    /// rule, which keeps a producer's retries in order); otherwise it is refused as a sequence conflict.
+    /// </param>
+    public sealed record AppendRecords(string Topic, int Partition, string? ProducerId, NewRecord[] Records, bool Contiguous = false) : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
         [JsonIgnore]
@@ -369,6 +377,129 @@ public static class BrokerProtocol
     /// <summary>Snapshot of a consumer group.</summary>
     public sealed record GroupSnapshot(int Generation, GroupMemberSnapshot[] Members, PartitionOffset[] Committed) : IActorGridMessage;
 
+    // ------------------------------------------------------------------ classic (Kafka) group protocol
+
+    /// <summary>What a classic-protocol group request ran into (the Kafka door maps these to Kafka error codes).</summary>
+    public enum ClassicGroupError
+    {
+        /// <summary>Done.</summary>
+        None,
+
+        /// <summary>The member is not in the group: join again without a member id.</summary>
+        UnknownMember,
+
+        /// <summary>The request names another generation than the group's.</summary>
+        IllegalGeneration,
+
+        /// <summary>The group is rebalancing: join again.</summary>
+        RebalanceInProgress,
+
+        /// <summary>The member's protocol type or protocols do not match the group's (or the group is used over HTTP).</summary>
+        InconsistentProtocol,
+    }
+
+    /// <summary>A partition assignor a member supports, with its subscription metadata (opaque to the broker).</summary>
+    public sealed record ClassicProtocol(string Name, byte[] Metadata);
+
+    /// <summary>
+    /// Join a group with the classic protocol (Kafka's JoinGroup): the reply comes once every known member has
+    /// joined (or the rebalance timeout ran out), with the generation, the leader and, for the leader, every
+    /// member's metadata. <paramref name="MemberId"/> empty: a new member.
+    /// </summary>
+    public sealed record JoinClassicGroup(
+        string Group, string MemberId, string ClientId, string ClientHost, int SessionTimeoutMs, int RebalanceTimeoutMs,
+        string ProtocolType, ClassicProtocol[] Protocols) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>A member and its metadata for the chosen protocol (sent to the leader).</summary>
+    public sealed record ClassicMemberMetadata(string MemberId, byte[] Metadata);
+
+    /// <summary>Reply to <see cref="JoinClassicGroup"/>.</summary>
+    public sealed record ClassicJoinResult(
+        ClassicGroupError Error, int Generation, string ProtocolName, string LeaderId, string MemberId, ClassicMemberMetadata[] Members)
+        : IActorGridMessage;
+
+    /// <summary>A member's assignment as the leader computed it (opaque to the broker).</summary>
+    public sealed record ClassicAssignment(string MemberId, byte[] Assignment);
+
+    /// <summary>Kafka's SyncGroup: the leader sends every member's assignment; each member receives its own.</summary>
+    public sealed record SyncClassicGroup(string Group, string MemberId, int Generation, ClassicAssignment[] Assignments)
+        : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Reply to <see cref="SyncClassicGroup"/>.</summary>
+    public sealed record ClassicSyncResult(ClassicGroupError Error, byte[] Assignment) : IActorGridMessage;
+
+    /// <summary>Kafka's Heartbeat.</summary>
+    public sealed record ClassicHeartbeat(string Group, string MemberId, int Generation) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Kafka's LeaveGroup for <paramref name="MemberIds"/>.</summary>
+    public sealed record LeaveClassicGroup(string Group, string[] MemberIds) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>
+    /// Kafka's OffsetCommit: commit offsets for a member of the current generation (or, with an empty member id and
+    /// generation -1, for a group without members). Acknowledged once durable; the offsets are the same committed
+    /// offsets the HTTP API shows.
+    /// </summary>
+    public sealed record CommitClassicOffsets(string Group, string MemberId, int Generation, PartitionOffset[] Offsets)
+        : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Reply to heartbeats, leaves and commits of the classic protocol.</summary>
+    public sealed record ClassicGroupReply(ClassicGroupError Error, int Generation) : IActorGridMessage;
+
+    /// <summary>Describe the group as Kafka's DescribeGroups shows it.</summary>
+    public sealed record DescribeClassicGroup(string Group) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>A member as DescribeGroups shows it.</summary>
+    public sealed record ClassicMemberView(string MemberId, string ClientId, string ClientHost, byte[] Metadata, byte[] Assignment);
+
+    /// <summary>Reply to <see cref="DescribeClassicGroup"/>; <paramref name="State"/> is Kafka's state name (Empty, PreparingRebalance, CompletingRebalance, Stable, Dead).</summary>
+    public sealed record ClassicGroupView(
+        string Group, string State, string ProtocolType, string ProtocolName, int Generation, ClassicMemberView[] Members, PartitionOffset[] Committed)
+        : IActorGridMessage;
+
+    /// <summary>Find the offset of the first record appended at or after <paramref name="Timestamp"/> (Unix ms).</summary>
+    public sealed record FindOffsetByTime(string Topic, int Partition, long Timestamp) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => PartitionEntityId(Topic, Partition);
+    }
+
+    /// <summary>
+    /// Reply to <see cref="FindOffsetByTime"/>: every record below <paramref name="ScanFrom"/> is older than the
+    /// timestamp (from the sparse time index); the answer is at or after it, at most <paramref name="EndOffset"/>.
+    /// </summary>
+    public sealed record OffsetByTimeHint(long ScanFrom, long EndOffset) : IActorGridMessage;
+
     // ------------------------------------------------------------------ manifests
 
     /// <summary>Binds every broker wire and journal type to its stable manifest. Never rename a manifest.</summary>
@@ -411,7 +542,19 @@ public static class BrokerProtocol
             .Add<MemberLeft>("broker.member-left.v1")
             .Add<MemberExpired>("broker.member-expired.v1")
             .Add<OffsetsCommitted>("broker.offsets-committed.v1")
-            .Add<GroupSnapshot>("broker.group-snapshot.v1");
+            .Add<GroupSnapshot>("broker.group-snapshot.v1")
+            .Add<JoinClassicGroup>("broker.classic-join.v1")
+            .Add<ClassicJoinResult>("broker.classic-join-result.v1")
+            .Add<SyncClassicGroup>("broker.classic-sync.v1")
+            .Add<ClassicSyncResult>("broker.classic-sync-result.v1")
+            .Add<ClassicHeartbeat>("broker.classic-heartbeat.v1")
+            .Add<LeaveClassicGroup>("broker.classic-leave.v1")
+            .Add<CommitClassicOffsets>("broker.classic-commit.v1")
+            .Add<ClassicGroupReply>("broker.classic-reply.v1")
+            .Add<DescribeClassicGroup>("broker.classic-describe.v1")
+            .Add<ClassicGroupView>("broker.classic-view.v1")
+            .Add<FindOffsetByTime>("broker.find-offset-by-time.v1")
+            .Add<OffsetByTimeHint>("broker.offset-by-time-hint.v1");
 
     // ------------------------------------------------------------------ settings
 

@@ -6,7 +6,7 @@ namespace ActorGrid.Hosting;
 
 /// <summary>
 /// The node's flags (<c>--port</c>, <c>--http</c>, <c>--seed</c> (repeatable), <c>--data</c>, <c>--hostname</c>,
-/// <c>--roles</c>, <c>--postgres</c>, <c>--insecure</c>, and <c>--Key:Path=value</c> for any other key), parsed with System.CommandLine
+/// <c>--roles</c>, <c>--postgres</c>, <c>--kafka</c>, <c>--insecure</c>, and <c>--Key:Path=value</c> for any other key), parsed with System.CommandLine
 /// (so <c>--help</c> lists them) and translated to configuration keys that layer over appsettings.json and
 /// environment variables like any other configuration source. A flag given twice takes its last value.
 /// </summary>
@@ -20,6 +20,7 @@ public static class NodeCommandLine
         new("--http", "url", "HTTP listen URL, e.g. http://127.0.0.1:5080", v => [("urls", v[^1])]),
         new("--seed", "host:port", "A seed node to join (repeatable; ActorGrid:Seeds)", v => v.Select((s, i) => ($"{P}Seeds:{i}", s))),
         new("--data", "dir", "Folder of the SQLite journal (ActorGrid:DataDir)", v => [(P + "DataDir", v[^1])]),
+        new("--kafka", "port", "Kafka protocol listener port; 0 turns it off (ActorGrid:Kafka:Port)", v => [(P + "Kafka:Port", v[^1])]),
         new("--hostname", "host", "Address remoting binds to (ActorGrid:Hostname)", v => [(P + "Hostname", v[^1])]),
         new("--roles", "kv,broker,mapreduce", "Roles this node hosts (ActorGrid:Roles)", v => v[^1]
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((r, i) => ($"{P}Roles:{i}", r))),

@@ -1,5 +1,6 @@
 using ActorGrid.Benchmarks.Kv;
 using ActorGrid.Benchmarks.Broker;
+using ActorGrid.Benchmarks.Kafka;
 using ActorGrid.Benchmarks.MapReduce;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
@@ -10,6 +11,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
     ["kv-metrics"] = KvMetricsOverheadBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
+    ["kafka"] = KafkaBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
 };
 

@@ -43,7 +43,7 @@ public sealed record GroupView(GroupDescription Description, PartitionLag[] Part
 /// node) and combines the answers. Requests are asked with a timeout; refusals become
 /// <see cref="BrokerRequestException"/>s carrying the HTTP status.
 /// </summary>
-public sealed class BrokerGateway(ActorSystem system, Settings settings)
+public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
 {
     private readonly ConcurrentDictionary<string, TopicConfig> _topics = new(StringComparer.Ordinal);
     private readonly BrokerMetrics _metrics = BrokerMetrics.For(system);

@@ -20,6 +20,7 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     private readonly string _group;
     private readonly int _maxMembers;
     private bool _passivating;
+    private readonly Dictionary<(string MemberId, bool Join), IActorRef> _parked = [];
 
     public ConsumerGroupEntity(string group, Settings settings)
         : base($"broker/group/{group}", ConsumerGroupState.Empty, new DurableEntitySettings { SnapshotEvery = settings.SnapshotEvery })
@@ -58,7 +59,21 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
             case LeaveGroup leave:
                 Submit(leave, Sender);
                 break;
+            case CommitClassicOffsets commit:
+                Submit(commit, Sender);
+                break;
+            case JoinClassicGroup or SyncClassicGroup or ClassicHeartbeat or LeaveClassicGroup:
+                Classic(message);
+                break;
+            case DescribeClassicGroup:
+                TryServe(Sender, State.DescribeClassic(_group));
+                break;
             case CheckSessions:
+                if (!State.Classic.Members.IsEmpty)
+                {
+                    Classic(CheckSessions.Instance);
+                }
+
                 if (State.ExpiredMembers(NowUnixMs).Count > 0)
                 {
                     Submit(CheckSessions.Instance, ActorRefs.Nobody);
@@ -95,6 +110,7 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
         JoinGroup join => state.Decide(join, NewMemberId(), _maxMembers),
         LeaveGroup leave => state.Decide(leave),
         CommitOffsets commit => state.Decide(commit),
+        CommitClassicOffsets commit => state.Decide(commit),
         _ => state.DecideExpiry(NowUnixMs),
     };
 
@@ -114,6 +130,40 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     /// <inheritdoc />
     protected override void OnRecoveryCompleted() =>
         Timers.StartPeriodicTimer("sessions", CheckSessions.Instance, SessionCheckInterval);
+
+    /// <summary>
+    /// The classic (Kafka) protocol keeps its membership in memory: it changes the state without a write, answers
+    /// at once, or parks the request (a JoinGroup at the barrier, a follower's SyncGroup) until a later one releases it.
+    /// </summary>
+    private void Classic(object command)
+    {
+        var newMemberId = NewMemberId();
+        var (state, outcome) = State.DecideClassic(command, newMemberId, NowUnixMs);
+        State = state;
+        (string, bool)? park = command switch
+        {
+            JoinClassicGroup join => (join.MemberId.Length == 0 ? newMemberId : join.MemberId, true),
+            SyncClassicGroup sync => (sync.MemberId, false),
+            _ => null,
+        };
+        if (outcome.Reply is not null)
+        {
+            Sender.Tell(outcome.Reply);
+        }
+        else if (park is { } key)
+        {
+            // A member that asks again while parked replaces its earlier request (that one times out at the client).
+            _parked[key] = Sender;
+        }
+
+        foreach (var release in outcome.Released)
+        {
+            if (_parked.Remove((release.MemberId, release.Join), out var waiting))
+            {
+                waiting.Tell(release.Reply);
+            }
+        }
+    }
 
     private static string NewMemberId() => "m-" + Guid.NewGuid().ToString("N")[..16];
 

@@ -37,8 +37,11 @@ internal sealed record ConsumerGroupState
     /// <summary>Fetch positions of the current owners (not persisted: a new owner starts at the committed offset).</summary>
     public ImmutableDictionary<TopicPartition, long> Positions { get; init; } = ImmutableDictionary<TopicPartition, long>.Empty;
 
+    /// <summary>The members that use Kafka's classic group protocol (in memory only).</summary>
+    public ClassicGroup Classic { get; init; } = ClassicGroup.Empty;
+
     /// <summary>Whether the group has ever had members or offsets.</summary>
-    public bool Exists => Generation > 0 || !Committed.IsEmpty;
+    public bool Exists => Generation > 0 || !Committed.IsEmpty || Classic.Generation > 0 || !Classic.Members.IsEmpty;
 
     /// <summary>The partitions assigned to <paramref name="memberId"/>, sorted.</summary>
     public TopicPartition[] AssignmentsOf(string memberId) =>
@@ -47,6 +50,12 @@ internal sealed record ConsumerGroupState
     /// <summary>Join, or refresh the subscription of an existing member (no new generation if nothing changed).</summary>
     public GroupDecision Decide(JoinGroup command, string newMemberId, int maxMembers = int.MaxValue)
     {
+        if (!Classic.Members.IsEmpty)
+        {
+            return Refuse(BrokerErrorCode.Invalid,
+                $"group '{command.Group}' has Kafka-protocol members; a group is joined over HTTP or over the Kafka protocol, not both");
+        }
+
         var memberId = command.MemberId ?? newMemberId;
         if (!Members.ContainsKey(memberId) && Members.Count >= maxMembers)
         {
@@ -102,6 +111,49 @@ internal sealed record ConsumerGroupState
             ? new GroupDecision([], s => new CommitOffsetsResult(s.Generation))
             : new GroupDecision([new OffsetsCommitted(command.MemberId, command.Offsets)], s => new CommitOffsetsResult(s.Generation));
     }
+
+    /// <summary>Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup and their timeouts: the classic protocol's outcome.</summary>
+    public (ConsumerGroupState State, ClassicOutcome Outcome) DecideClassic(object command, string newMemberId, long nowMs)
+    {
+        if (command is JoinClassicGroup join && !Members.IsEmpty)
+        {
+            return (this, new ClassicOutcome(Classic, new ClassicJoinResult(ClassicGroupError.InconsistentProtocol, 0, "", "", join.MemberId, []), []));
+        }
+
+        var outcome = command switch
+        {
+            JoinClassicGroup j => Classic.Join(j, newMemberId, nowMs),
+            SyncClassicGroup sync => Classic.Sync(sync, nowMs),
+            ClassicHeartbeat heartbeat => Classic.Heartbeat(heartbeat, nowMs),
+            LeaveClassicGroup leave => Classic.Leave(leave, nowMs),
+            _ => Classic.Tick(nowMs),
+        };
+        return (this with { Classic = outcome.Group }, outcome);
+    }
+
+    /// <summary>Kafka's OffsetCommit: offsets of a member of the current generation (the broker does not know a classic group's assignment).</summary>
+    public GroupDecision Decide(CommitClassicOffsets command)
+    {
+        var error = Members.IsEmpty ? Classic.CheckCommit(command.MemberId, command.Generation) : ClassicGroupError.InconsistentProtocol;
+        if (error != ClassicGroupError.None)
+        {
+            return new GroupDecision([], s => new ClassicGroupReply(error, s.Classic.Generation));
+        }
+
+        if (command.Offsets.FirstOrDefault(o => o.Offset < 0) is { } negative)
+        {
+            return Refuse(BrokerErrorCode.Invalid, $"offset {negative.Offset} for {negative.Topic}/{negative.Partition} is negative");
+        }
+
+        return new GroupDecision(
+            command.Offsets.Length == 0 ? [] : [new OffsetsCommitted(command.MemberId, command.Offsets)],
+            s => new ClassicGroupReply(ClassicGroupError.None, s.Classic.Generation));
+    }
+
+    /// <summary>The group as Kafka's DescribeGroups and OffsetFetch see it.</summary>
+    public ClassicGroupView DescribeClassic(string group) => Classic.Describe(group,
+        [.. Committed.OrderBy(c => c.Key.Topic, StringComparer.Ordinal).ThenBy(c => c.Key.Partition)
+            .Select(c => new PartitionOffset(c.Key.Topic, c.Key.Partition, c.Value))]);
 
     /// <summary>Members whose session timed out at <paramref name="nowMs"/>.</summary>
     public IReadOnlyList<string> ExpiredMembers(long nowMs) =>

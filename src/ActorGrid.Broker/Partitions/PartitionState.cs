@@ -77,7 +77,7 @@ internal sealed class PartitionState
             var producerId = command.ProducerId;
             var sequences = command.Records.Select(r => r.Sequence).ToArray();
             pending.TryGetValue(producerId, out var planned);
-            switch (_producers.Classify(producerId, sequences, planned))
+            switch (_producers.Classify(producerId, sequences, planned, command.Contiguous))
             {
                 case ProducerTable.Verdict.Duplicate duplicate:
                     replies.Add(new AppendResult(duplicate.Offsets, duplicate.Offsets.Length));
@@ -96,6 +96,26 @@ internal sealed class PartitionState
         }
 
         return new AppendPlan(events, replies);
+    }
+
+    /// <summary>
+    /// Where the first record appended at or after <paramref name="timestamp"/> is: exact when the in-memory tail
+    /// holds it (ScanFrom is the answer), otherwise the offset from which a reader scans, found in the time index.
+    /// </summary>
+    public OffsetByTimeHint FindByTime(long timestamp)
+    {
+        if (timestamp > LastTimestamp)
+        {
+            return new OffsetByTimeHint(NextOffset, NextOffset);
+        }
+
+        if (_tail.Count > 0 && (_tail.FirstOffsetAtOrAfter(timestamp) ?? NextOffset) is var inTail && inTail > _tail.FirstOffset)
+        {
+            // An older record precedes it in the tail: exact.
+            return new OffsetByTimeHint(inTail, NextOffset);
+        }
+
+        return new OffsetByTimeHint(Math.Max(StartOffset, _timeIndex.ExpiredBefore(timestamp) ?? StartOffset), NextOffset);
     }
 
     /// <summary>Applies one appended record; it gets offset <see cref="NextOffset"/>.</summary>

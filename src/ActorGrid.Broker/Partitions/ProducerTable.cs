@@ -41,7 +41,8 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers, long ex
     /// Classifies the strictly increasing <paramref name="sequences"/> of <paramref name="producerId"/>, taking into
     /// account <paramref name="pending"/> batches planned but not yet applied.
     /// </summary>
-    public Verdict Classify(string producerId, long[] sequences, IReadOnlyList<ProducerBatch>? pending)
+    /// <remarks>With <paramref name="contiguous"/>, a new batch of a known producer must start right after its last sequence.</remarks>
+    public Verdict Classify(string producerId, long[] sequences, IReadOnlyList<ProducerBatch>? pending, bool contiguous = false)
     {
         var first = sequences[0];
         var last = sequences[^1];
@@ -62,6 +63,12 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers, long ex
         var floor = producer?.Floor ?? -1;
         if (overlapping.Count == 0)
         {
+            var newest = batches.Select(b => (long?)b.LastSequence).Max();
+            if (contiguous && newest is { } known && first != known + 1)
+            {
+                return new Verdict.Conflict($"sequence {first} of producer '{producerId}' is out of order: the next is {known + 1}");
+            }
+
             return first > floor
                 ? new Verdict.New()
                 : new Verdict.Conflict(

@@ -233,6 +233,9 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
                 EnforceRetention();
                 Sender.Tell(new PartitionInfoReply(_topic, _partition, State.StartOffset, State.NextOffset));
                 break;
+            case FindOffsetByTime find:
+                Sender.Tell(State.FindByTime(find.Timestamp));
+                break;
             case JournalPageRead page:
                 OnJournalPageRead(page);
                 break;

@@ -43,6 +43,9 @@ public sealed record ActorGridOptions
     /// <summary>MapReduce role settings.</summary>
     public MapReduceOptions MapReduce { get; init; } = new();
 
+    /// <summary>The Kafka protocol front door (<c>ActorGrid:Kafka</c>).</summary>
+    public KafkaOptions Kafka { get; init; } = new();
+
     /// <summary>Failure detector and split-brain resolver timing.</summary>
     public FailureDetectionOptions FailureDetection { get; init; } = new();
 
@@ -355,4 +358,14 @@ public sealed record ObservabilityOptions
 
     /// <summary>Serve the live dashboard at <c>GET /dashboard</c>.</summary>
     public bool Dashboard { get; init; } = true;
+}
+
+/// <summary>Kafka protocol front door settings (SPEC §13).</summary>
+public sealed record KafkaOptions
+{
+    /// <summary>Port of the Kafka listener (<c>--kafka</c>); 0 turns the listener off.</summary>
+    public int Port { get; init; } = 9092;
+
+    /// <summary>Partitions of a topic created because a client produced to or asked for a topic that does not exist (0: no auto-creation).</summary>
+    public int AutoCreatePartitions { get; init; } = 1;
 }

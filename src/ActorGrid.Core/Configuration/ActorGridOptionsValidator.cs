@@ -109,6 +109,16 @@ public static class ActorGridOptionsValidator
             yield return $"{p}Kv:MaxValueBytes must be between 1 and 67108864 (got {options.Kv.MaxValueBytes})";
         }
 
+        if (options.Kafka.Port is < 0 or > 65535)
+        {
+            yield return $"{p}Kafka:Port must be between 0 (off) and 65535 (got {options.Kafka.Port})";
+        }
+
+        if (options.Kafka.AutoCreatePartitions is < 0 or > 1024)
+        {
+            yield return $"{p}Kafka:AutoCreatePartitions must be between 0 (off) and 1024 (got {options.Kafka.AutoCreatePartitions})";
+        }
+
         if (options.Broker.MaxMessageBytes is < 1 or > 64 * 1024 * 1024)
         {
             yield return $"{p}Broker:MaxMessageBytes must be between 1 and 67108864 (got {options.Broker.MaxMessageBytes})";

@@ -118,6 +118,9 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>Remoting port (<c>--port</c>).</summary>
     public int RemotingPort { get; }
 
+    /// <summary>Kafka protocol port (<c>--kafka</c>, the last one given in the arguments).</summary>
+    public int KafkaPort => int.Parse(Arguments[Arguments.ToList().FindLastIndex(a => a == "--kafka") + 1], CultureInfo.InvariantCulture);
+
     /// <summary>HTTP port (<c>--http</c>).</summary>
     public int HttpPort { get; }
 
@@ -177,10 +180,11 @@ public sealed class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(NodeProcessOptions? options = null)
     {
         options ??= new NodeProcessOptions();
-        var ports = FreePorts.Take(2);
+        var ports = FreePorts.Take(3);
         var remotingPort = options.RemotingPort ?? ports[0];
         var httpPort = options.HttpPort ?? ports[1];
-        List<string> args = ["--port", remotingPort.ToString(CultureInfo.InvariantCulture), "--http", $"http://127.0.0.1:{httpPort}"];
+        List<string> args = ["--port", remotingPort.ToString(CultureInfo.InvariantCulture), "--http", $"http://127.0.0.1:{httpPort}",
+            "--kafka", ports[2].ToString(CultureInfo.InvariantCulture)];
         if (options.DataDir is not null)
         {
             args.AddRange(["--data", options.DataDir]);

@@ -191,7 +191,7 @@ public static class BrokerBenchmark
 
     private static string? _only;
 
-    private static async Task CompareAsync(Dictionary<string, List<double>> results, int rounds, int seconds, (string Name, Func<Task<long>> Run)[] sides, bool rate = false)
+    internal static async Task CompareAsync(Dictionary<string, List<double>> results, int rounds, int seconds, (string Name, Func<Task<long>> Run)[] sides, bool rate = false)
     {
         sides = [.. sides.Where(s => _only is null || s.Name.Contains(_only, StringComparison.Ordinal))];
         for (var round = 0; round < rounds; round++)
@@ -208,7 +208,7 @@ public static class BrokerBenchmark
     }
 
     /// <summary>Runs <paramref name="workers"/> loops for <paramref name="duration"/>; returns the records done.</summary>
-    private static async Task<long> MeasureAsync(int workers, TimeSpan duration, Func<int, Task<int>> step)
+    internal static async Task<long> MeasureAsync(int workers, TimeSpan duration, Func<int, Task<int>> step)
     {
         long done = 0;
         var clock = Stopwatch.StartNew();
@@ -223,7 +223,7 @@ public static class BrokerBenchmark
         return (long)(done * duration.TotalSeconds / clock.Elapsed.TotalSeconds);
     }
 
-    private static async Task WaitUntilUpAsync(ActorSystem system)
+    internal static async Task WaitUntilUpAsync(ActorSystem system)
     {
         var cluster = Cluster.Get(system);
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -238,13 +238,13 @@ public static class BrokerBenchmark
         }
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

@@ -1,0 +1,198 @@
+#nullable enable
+using System.Diagnostics;
+using System.Globalization;
+using ActorGrid.Benchmarks.Broker;
+using ActorGrid.Broker;
+using ActorGrid.Broker.Gateway;
+using ActorGrid.Broker.Partitions;
+using ActorGrid.Client;
+using ActorGrid.Configuration;
+using ActorGrid.Hosting;
+using ActorGrid.Kafka;
+using ActorGrid.TestKit.Processes;
+using Akka.Actor;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Confluent.Kafka;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TopicConfig = ActorGrid.Broker.BrokerProtocol.TopicConfig;
+
+namespace ActorGrid.Benchmarks.Kafka;
+
+/// <summary>
+/// The Kafka door against the other ways into the same journal, in one process and one SQLite WAL journal file:
+/// <list type="bullet">
+/// <item>produce: a Confluent.Kafka producer (acks=all, idempotent, linger.ms 5, 100-byte values) through the Kafka
+/// door; the HTTP produce path (100 records per POST, many at once); bare persistent actors writing the broker's
+/// record event in PersistAll batches of 1000 (the raw batched journal rate);</item>
+/// <item>consume: a Confluent.Kafka consumer reading partition 0 from offset 0 to its end (from the journal, past
+/// the in-memory tail) against one raw CurrentEventsByPersistenceId stream over the same events.</item>
+/// </list>
+/// Rounds alternate the sides (ABBA); medians are compared.
+/// </summary>
+public static class KafkaBenchmark
+{
+    /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var partitions = BrokerBenchmark.Option(args, "--partitions", 4);
+        var seconds = BrokerBenchmark.Option(args, "--seconds", 5);
+        var rounds = BrokerBenchmark.Option(args, "--rounds", 2);
+        var valueBytes = BrokerBenchmark.Option(args, "--value-bytes", 100);
+        var httpProducers = BrokerBenchmark.Option(args, "--http-producers", 64);
+        var ports = FreePorts.Take(2);
+        var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
+        var options = new ActorGridOptions
+        {
+            ClusterName = "bench",
+            Port = 0,
+            DataDir = dataDir,
+        };
+        options = options with { Kafka = options.Kafka with { Port = ports[0] } };
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{ports[1]}");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddActorGrid(options, grid => grid.WithBroker().WithKafkaFrontDoor());
+        await using var app = builder.Build();
+        app.MapActorGrid();
+        await app.StartAsync();
+        try
+        {
+            var system = app.Services.GetRequiredService<ActorSystem>();
+            await BrokerBenchmark.WaitUntilUpAsync(system);
+            var gateway = app.Services.GetRequiredService<BrokerGateway>();
+            await gateway.CreateTopicAsync(new TopicConfig("bench", partitions, null, null), CancellationToken.None);
+            var value = new byte[valueBytes];
+            Random.Shared.NextBytes(value);
+            var bootstrap = $"127.0.0.1:{ports[0]}";
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}"), Timeout = TimeSpan.FromSeconds(60) };
+            var client = new ActorGridClient(http);
+            var writers = Enumerable.Range(0, partitions).Select(i => system.ActorOf(RawJournalWriter.PropsFor($"bench/raw/{i}"))).ToArray();
+            var httpRecords = Enumerable.Range(0, 100).Select(i => ProducerRecord.Binary($"key-{i}", value)).ToList();
+
+            using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
+            {
+                BootstrapServers = bootstrap,
+                Acks = Acks.All,
+                EnableIdempotence = true,
+                LingerMs = 5,
+                QueueBufferingMaxMessages = 1_000_000,
+                BatchNumMessages = 10_000,
+            }).Build();
+
+            Task<long> Kafka()
+            {
+                // As fast as the client takes records; acknowledged records count.
+                long acked = 0;
+                var clock = Stopwatch.StartNew();
+                var p = 0;
+                while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+                {
+                    try
+                    {
+                        producer.Produce(new Confluent.Kafka.TopicPartition("bench", p++ % partitions), new Message<Null, byte[]> { Value = value }, r =>
+                        {
+                            if (r.Error.Code == ErrorCode.NoError)
+                            {
+                                Interlocked.Increment(ref acked);
+                            }
+                        });
+                    }
+                    catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(1));
+                    }
+                }
+
+                producer.Flush(TimeSpan.FromSeconds(60));
+                return Task.FromResult((long)(Interlocked.Read(ref acked) * seconds / clock.Elapsed.TotalSeconds));
+            }
+
+            Task<long> Http() => BrokerBenchmark.MeasureAsync(httpProducers, TimeSpan.FromSeconds(seconds), async _ =>
+                (await client.Broker.ProduceAsync("bench", httpRecords)).Count);
+
+            Task<long> Raw() => BrokerBenchmark.MeasureAsync(partitions, TimeSpan.FromSeconds(seconds), async w =>
+                (await writers[w].Ask<RawJournalWriter.Written>(new RawJournalWriter.Write(1000, value), TimeSpan.FromSeconds(60))).Count);
+
+            Console.WriteLine($"kafka benchmark: {partitions} partitions, {valueBytes}-byte values, {rounds} rounds of {seconds}s per side, SQLite WAL journal");
+            Console.WriteLine("warm-up ...");
+            await Kafka();
+            await Raw();
+            var results = new Dictionary<string, List<double>>();
+            await BrokerBenchmark.CompareAsync(results, rounds, seconds, [
+                ("Confluent.Kafka producer (acks=all, linger 5 ms)", Kafka),
+                ($"HTTP produce, 100 records per POST, {httpProducers} at once", Http),
+                ("raw PersistAll, 1000 events per batch", Raw),
+            ]);
+
+            var end = (await gateway.GetPartitionInfoAsync("bench", 0, CancellationToken.None)).EndOffset;
+            var query = PersistenceQuery.Get(system).ReadJournalFor<ICurrentEventsByPersistenceIdQuery>(ActorGridHocon.QueryPluginId);
+            var materializer = system.Materializer();
+            (string Name, Func<Task<long>> Run)[] reads = [
+                ("Confluent.Kafka consumer catch-up", () =>
+                {
+                    using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+                    {
+                        BootstrapServers = bootstrap,
+                        GroupId = "bench-" + Guid.NewGuid().ToString("N")[..6],
+                        EnableAutoCommit = false,
+                        FetchMaxBytes = 50 * 1024 * 1024,
+                    }).Build();
+                    consumer.Assign(new TopicPartitionOffset("bench", 0, Confluent.Kafka.Offset.Beginning));
+                    var clock = Stopwatch.StartNew();
+                    long count = 0;
+                    while (count < end && clock.Elapsed < TimeSpan.FromMinutes(5))
+                    {
+                        if (consumer.Consume(TimeSpan.FromSeconds(1)) is not null)
+                        {
+                            count++;
+                        }
+                    }
+
+                    return Task.FromResult((long)(count / clock.Elapsed.TotalSeconds));
+                }),
+                ("raw CurrentEventsByPersistenceId stream", async () =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    long count = 0;
+                    await query.CurrentEventsByPersistenceId(TopicPartitionEntity.PersistenceIdFor("bench", 0), 1, end)
+                        .RunForeach(_ => count++, materializer);
+                    return (long)(count / clock.Elapsed.TotalSeconds);
+                }),
+            ];
+            await BrokerBenchmark.CompareAsync(results, rounds, seconds, reads, rate: true);
+
+            Console.WriteLine();
+            Console.WriteLine($"catch-up read {end:N0} records of partition 0 per round");
+            Console.WriteLine("| Run | Median records/s | Rounds |");
+            Console.WriteLine("|---|---:|---|");
+            foreach (var (name, rates) in results)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {BrokerBenchmark.Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+            }
+
+            var raw = BrokerBenchmark.Median(results["raw PersistAll, 1000 events per batch"]);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Kafka produce / raw PersistAll(1000) = {BrokerBenchmark.Median(results["Confluent.Kafka producer (acks=all, linger 5 ms)"]) / raw:0.00}x"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Kafka catch-up / raw query stream    = {BrokerBenchmark.Median(results["Confluent.Kafka consumer catch-up"]) / BrokerBenchmark.Median(results["raw CurrentEventsByPersistenceId stream"]):0.00}x"));
+            return 0;
+        }
+        finally
+        {
+            await app.StopAsync();
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

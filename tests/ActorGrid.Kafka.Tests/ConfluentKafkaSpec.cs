@@ -1,0 +1,122 @@
+using System.Text;
+using ActorGrid.TestKit;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Xunit.Abstractions;
+
+namespace ActorGrid.Kafka.Tests;
+
+/// <summary>Unmodified Confluent.Kafka (librdkafka) against ActorGrid's Kafka door on in-process nodes.</summary>
+public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_producer_with_acks_all_writes_what_an_assigned_consumer_reads_back_in_order_with_offsets_by_time()
+    {
+        await using var cluster = await KafkaGrid.StartAsync(1, output.WriteLine);
+        var bootstrap = KafkaGrid.Bootstrap(cluster[0]);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "clicks", NumPartitions = 3, ReplicationFactor = 1 }]);
+            var metadata = admin.GetMetadata("clicks", TimeSpan.FromSeconds(10));
+            Assert.Equal(3, metadata.Topics.Single().Partitions.Count);
+            Assert.Single(metadata.Brokers);
+        }
+
+        var before = DateTimeOffset.UtcNow;
+        var delivered = new List<DeliveryResult<string, string>>();
+        using (var producer = new ProducerBuilder<string, string>(KafkaGrid.Producer(bootstrap)).Build())
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                delivered.Add(await producer.ProduceAsync("clicks", new Message<string, string> { Key = $"user-{i % 7}", Value = $"click-{i}" }));
+            }
+        }
+
+        Assert.All(delivered, d => Assert.Equal(PersistenceStatus.Persisted, d.Status));
+        Assert.Equal(300, delivered.Select(d => (d.Partition.Value, d.Offset.Value)).Distinct().Count());
+
+        using var consumer = new ConsumerBuilder<string, string>(KafkaGrid.Consumer(bootstrap, "unused")).Build();
+        consumer.Assign(Enumerable.Range(0, 3).Select(p => new TopicPartitionOffset("clicks", p, Offset.Beginning)));
+        var read = new List<ConsumeResult<string, string>>();
+        await Eventually.AwaitAsync(() =>
+        {
+            while (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+            {
+                read.Add(result);
+            }
+
+            return read.Count >= 300 ? null : $"read {read.Count} of 300";
+        }, Deadline, "the consumer reads every record");
+
+        Assert.Equal(delivered.Select(d => (d.Partition.Value, d.Offset.Value, d.Message.Key, d.Message.Value)).Order(),
+            read.Select(r => (r.Partition.Value, r.Offset.Value, r.Message.Key, r.Message.Value)).Order());
+        foreach (var partition in read.GroupBy(r => r.Partition.Value))
+        {
+            Assert.Equal(partition.Select(r => r.Offset.Value).Order(), partition.Select(r => r.Offset.Value));
+        }
+
+        var byTime = consumer.OffsetsForTimes([new TopicPartitionTimestamp("clicks", 0, new Timestamp(before))], TimeSpan.FromSeconds(10));
+        Assert.Equal(0, byTime.Single().Offset.Value);
+        var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition("clicks", 1), TimeSpan.FromSeconds(10));
+        Assert.Equal(0, watermarks.Low.Value);
+        Assert.Equal(delivered.Count(d => d.Partition.Value == 1), watermarks.High.Value);
+    }
+
+    [Fact]
+    public async Task Every_compression_librdkafka_offers_is_read_back_and_an_unsupported_version_keeps_the_connection()
+    {
+        await using var cluster = await KafkaGrid.StartAsync(1, output.WriteLine);
+        var bootstrap = KafkaGrid.Bootstrap(cluster[0]);
+        await KafkaGrid.CreateTopicAsync(bootstrap, "compressed", 1);
+        var codecs = new[] { CompressionType.None, CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd };
+        foreach (var codec in codecs)
+        {
+            var config = KafkaGrid.Producer(bootstrap);
+            config.CompressionType = codec;
+            using var producer = new ProducerBuilder<string, string>(config).Build();
+            var sends = Enumerable.Range(0, 50).Select(i => producer.ProduceAsync("compressed",
+                new Message<string, string> { Key = $"{codec}-{i}", Value = $"{codec}:{new string('z', 200)}:{i}" }));
+            Assert.All(await Task.WhenAll(sends), d => Assert.Equal(PersistenceStatus.Persisted, d.Status));
+        }
+
+        using var consumer = new ConsumerBuilder<string, string>(KafkaGrid.Consumer(bootstrap, "unused")).Build();
+        consumer.Assign(new TopicPartitionOffset("compressed", 0, Offset.Beginning));
+        var read = new List<string>();
+        await Eventually.AwaitAsync(() =>
+        {
+            while (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+            {
+                read.Add(result.Message.Value);
+            }
+
+            return read.Count >= 250 ? null : $"read {read.Count} of 250";
+        }, Deadline, "every compressed record is read back");
+        Assert.Equal(codecs.SelectMany(c => Enumerable.Range(0, 50).Select(i => $"{c}:{new string('z', 200)}:{i}")).Order(), read.Order());
+
+        // ApiVersions v99 is answered in the v0 layout with UNSUPPORTED_VERSION; Metadata v99 with the error alone;
+        // the same connection then serves a supported request.
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync("127.0.0.1", cluster[0].Options.Kafka.Port);
+        var stream = socket.GetStream();
+        var apiVersions = await RoundTripAsync(stream, apiKey: 18, version: 99, correlationId: 7);
+        Assert.Equal(7, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(apiVersions));
+        Assert.Equal(35, System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(apiVersions.AsSpan(4)));
+        var metadata = await RoundTripAsync(stream, apiKey: 3, version: 99, correlationId: 8);
+        Assert.Equal(35, System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(metadata.AsSpan(4)));
+        var supported = await RoundTripAsync(stream, apiKey: 18, version: 0, correlationId: 9);
+        Assert.Equal((9, (short)0), (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(supported), System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(supported.AsSpan(4))));
+    }
+
+    private static async Task<byte[]> RoundTripAsync(Stream stream, short apiKey, short version, int correlationId)
+    {
+        var request = new Protocol.KafkaWriter().Int16(apiKey).Int16(version).Int32(correlationId).String("spec", false).ToArray();
+        await stream.WriteAsync(new Protocol.KafkaWriter().Int32(request.Length).Raw(request).ToArray());
+        var size = new byte[4];
+        await stream.ReadExactlyAsync(size);
+        var response = new byte[System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(size)];
+        await stream.ReadExactlyAsync(response);
+        return response;
+    }
+}
