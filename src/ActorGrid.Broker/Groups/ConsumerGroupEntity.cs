@@ -84,16 +84,19 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
                 var (polled, pollReply) = State.Poll(poll, NowUnixMs);
                 State = polled;
                 Sender.Tell(pollReply);
+                PassivateIfAbsent();
                 break;
             case AdvancePositions advance:
                 var (advanced, advanceReply) = State.Advance(advance, NowUnixMs);
                 State = advanced;
                 Sender.Tell(advanceReply);
+                PassivateIfAbsent();
                 break;
             case DescribeGroup:
                 TryServe(Sender, State.Exists
                     ? State.Describe(_group, NowUnixMs)
                     : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets"));
+                PassivateIfAbsent();
                 break;
             case StopEntity:
                 StopWhenDrained();
@@ -162,6 +165,19 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
             {
                 waiting.Tell(release.Reply);
             }
+        }
+    }
+
+    /// <summary>
+    /// A group that does not exist (a read for an unknown name) leaves at once, so asking about many names never
+    /// keeps many entities and their timers alive.
+    /// </summary>
+    private void PassivateIfAbsent()
+    {
+        if (!State.Exists && !_passivating)
+        {
+            _passivating = true;
+            Context.Parent.Tell(new Passivate(StopEntity.Instance));
         }
     }
 
