@@ -50,7 +50,8 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
     public void AddServices(IServiceCollection services, GridContext context)
     {
         var settings = Settings.Create(context.Options);
-        services.AddSingleton<IKeyValueStore>(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton<IKeyValueStore>(sp => sp.GetRequiredService<KvStore>());
     }
 
     /// <inheritdoc />

@@ -87,7 +87,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
-            case Put or Delete:
+            case Put or Delete or Execute:
                 RecordLoad();
                 _pending.Add((message, Sender));
                 if (_batch is null)
@@ -161,9 +161,12 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
             _batch = null;
             foreach (var (reply, sender) in batch.Replies)
             {
-                sender.Tell(reply.Status is WriteStatus.Written or WriteStatus.Deleted
-                    ? new WriteResult(WriteStatus.Invalid, 0, "the journal rejected the write: " + cause.Message)
-                    : reply);
+                sender.Tell(reply switch
+                {
+                    WriteResult { Status: WriteStatus.Written or WriteStatus.Deleted } => new WriteResult(WriteStatus.Invalid, 0, "the journal rejected the write: " + cause.Message),
+                    ExecuteResult { Status: ExecuteStatus.Done } => new ExecuteResult(ExecuteStatus.Failed, [], "the journal rejected the write: " + cause.Message),
+                    _ => reply,
+                });
             }
 
             Self.Tell(FlushPending.Instance);
@@ -185,7 +188,7 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
             var now = _clock();
             var working = _state;
             var events = new List<object>();
-            var replies = new List<(WriteResult Reply, IActorRef Sender)>();
+            var replies = new List<(object Reply, IActorRef Sender)>();
             var bytes = 0L;
             var taken = 0;
             foreach (var (command, sender) in _pending)
@@ -195,20 +198,21 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
                     break;
                 }
 
-                var decision = command switch
+                var (decided, reply) = command switch
                 {
-                    Put put => working.Decide(put, now, _settings),
-                    Delete delete => working.Decide(delete, now),
+                    Put put => One(working.Decide(put, now, _settings)),
+                    Delete delete => One(working.Decide(delete, now)),
+                    Execute execute => Many(working.Decide(execute, now, _settings)),
                     _ => throw new InvalidOperationException(command.GetType().Name),
                 };
-                if (decision.Event is { } @event)
+                foreach (var @event in decided)
                 {
                     events.Add(@event);
                     working = working.Apply(@event);
                     bytes += @event is ValueWritten w ? w.Value.Length : 0;
                 }
 
-                replies.Add((decision.Reply, sender));
+                replies.Add((reply, sender));
                 taken++;
             }
 
@@ -377,7 +381,12 @@ public sealed class KvPartition : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private sealed record Batch(IReadOnlyList<object> Events, KvPartitionState State, IReadOnlyList<(WriteResult Reply, IActorRef Sender)> Replies);
+    private static (IReadOnlyList<object> Events, object Reply) One(KvDecision decision) =>
+        (decision.Event is { } e ? [e] : [], decision.Reply);
+
+    private static (IReadOnlyList<object> Events, object Reply) Many(ExecuteDecision decision) => (decision.Events, decision.Reply);
+
+    private sealed record Batch(IReadOnlyList<object> Events, KvPartitionState State, IReadOnlyList<(object Reply, IActorRef Sender)> Replies);
 
     private sealed class FlushPending
     {

@@ -1,6 +1,7 @@
 using ActorGrid.Configuration;
 using ActorGrid.Hosting;
 using ActorGrid.Node;
+using ActorGrid.Resp;
 
 try
 {
@@ -9,6 +10,7 @@ try
     builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
     builder.Services.AddProblemDetails();
     builder.Services.AddActorGrid(builder.Configuration, grid => grid.WithBuiltInRoles());
+    builder.AddActorGridResp();
 
     var app = builder.Build();
     app.MapActorGrid();

@@ -85,6 +85,7 @@ public sealed class GridTestNode : IAsyncDisposable
             grid.ConfigureAkka(akka => akka.AddHocon(
                 ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]\nakka.stdout-loglevel = OFF"), HoconAddMode.Prepend));
         });
+        kit.FrontDoors?.Invoke(builder);
         var app = builder.Build();
         app.MapActorGrid();
         await app.StartAsync();
