@@ -19,7 +19,7 @@ namespace ActorGrid.Resp;
 /// </summary>
 internal sealed class RespStreams(BrokerGateway broker)
 {
-    private readonly ConcurrentDictionary<(string Group, string Consumer), string> _members = new();
+    private readonly ConcurrentDictionary<(string Group, string Consumer, string Streams), string> _members = new();
     private readonly ConcurrentDictionary<string, string> _consumerOf = new(StringComparer.Ordinal);
 
     public BrokerGateway Broker => broker;
@@ -135,15 +135,35 @@ internal sealed class RespStreams(BrokerGateway broker)
     /// <summary>The member id of <paramref name="consumer"/> in <paramref name="group"/>, joining (subscribed to <paramref name="streams"/>) when it has none.</summary>
     public async Task<string> MemberAsync(string group, string consumer, IReadOnlyList<string> streams, bool rejoin)
     {
-        if (!rejoin && _members.TryGetValue((group, consumer), out var known))
+        var key = (group, consumer, string.Join(' ', streams.Order(StringComparer.Ordinal)));
+        if (!rejoin && _members.TryGetValue(key, out var known))
         {
             return known;
         }
 
         var joined = await broker.JoinAsync(group, streams, (int)Math.Min(60_000, broker.Settings.MaxSessionTimeout.TotalMilliseconds), null, CancellationToken.None);
-        _members[(group, consumer)] = joined.MemberId;
+        _members[key] = joined.MemberId;
         _consumerOf[joined.MemberId] = consumer;
         return joined.MemberId;
+    }
+
+    /// <summary>
+    /// The group with its offsets, or null when it does not exist for <paramref name="stream"/> (a Redis group
+    /// belongs to one stream; a broker group may span topics, so it exists for a stream once it has an offset or
+    /// a member there).
+    /// </summary>
+    public async Task<GroupView?> FindGroupAsync(string group, string stream)
+    {
+        try
+        {
+            var view = await broker.DescribeGroupAsync(group, CancellationToken.None);
+            var here = view.Description.Committed.Any(c => c.Topic == stream) || view.Description.Topics.Any(t => t.Topic == stream);
+            return here ? view : null;
+        }
+        catch (BrokerRequestException e) when (e.Code == BrokerErrorCode.GroupNotFound)
+        {
+            return null;
+        }
     }
 
     /// <summary>The consumer name of a member joined from this node (else the member id).</summary>
@@ -155,8 +175,8 @@ internal sealed class RespStreams(BrokerGateway broker)
     /// </summary>
     public async Task CommitAsync(string group, string stream, long offset)
     {
-        var view = await broker.DescribeGroupAsync(group, CancellationToken.None);
-        var owner = view.Description.Members.FirstOrDefault(m => m.Assignments.Any(a => a.Topic == stream && a.Partition == 0));
+        var view = await FindGroupAsync(group, stream);
+        var owner = view?.Description.Members.FirstOrDefault(m => m.Assignments.Any(a => a.Topic == stream && a.Partition == 0));
         var commit = new[] { new PartitionOffset(stream, 0, offset) };
         if (owner is not null)
         {

@@ -426,8 +426,7 @@ internal static class StreamCommands
             return RespValue.Error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
         }
 
-        var view = await session.Broker.DescribeGroupAsync(group, CancellationToken.None);
-        if (view.Description.Generation > 0 || view.Description.Committed.Length > 0)
+        if (await streams.FindGroupAsync(group, stream) is not null)
         {
             return RespValue.Error("BUSYGROUP Consumer Group name already exists");
         }
@@ -448,10 +447,9 @@ internal static class StreamCommands
         var consumer = Text(request, 3);
         var (count, block, noAck, streamsAt) = ParseReadOptions(request, 4, allowNoAck: true);
         var (streams, ids) = Streams(request, streamsAt);
-        var view = await session.Broker.DescribeGroupAsync(group, CancellationToken.None);
         foreach (var stream in streams)
         {
-            if (await session.Door.Streams.FindAsync(stream) is null || (view.Description.Generation == 0 && view.Description.Committed.Length == 0))
+            if (await session.Door.Streams.FindAsync(stream) is null || await session.Door.Streams.FindGroupAsync(group, stream) is null)
             {
                 return RespValue.Error($"NOGROUP No such key '{stream}' or consumer group '{group}' in XREADGROUP with GROUP option");
             }
@@ -535,7 +533,11 @@ internal static class StreamCommands
             offsets.Add(RespStreams.FirstOffsetFrom(ms, seq));
         }
 
-        var view = await session.Broker.DescribeGroupAsync(group, CancellationToken.None);
+        if (await session.Door.Streams.FindGroupAsync(group, stream) is not { } view)
+        {
+            return RespValue.Zero;
+        }
+
         var partition = view.Partitions.FirstOrDefault(p => p.Topic == stream && p.Partition == 0);
         var committed = partition?.Committed ?? 0;
         var delivered = view.Description.Members.SelectMany(m => m.Positions).Where(p => p.Topic == stream).Select(p => p.Offset).DefaultIfEmpty(committed).Max();
@@ -559,8 +561,7 @@ internal static class StreamCommands
 
         var stream = Text(request, 1);
         var group = Text(request, 2);
-        var view = await session.Broker.DescribeGroupAsync(group, CancellationToken.None);
-        if (view.Description.Generation == 0 && view.Description.Committed.Length == 0)
+        if (await session.Door.Streams.FindGroupAsync(group, stream) is not { } view)
         {
             return RespValue.Error($"NOGROUP No such key '{stream}' or consumer group '{group}'");
         }

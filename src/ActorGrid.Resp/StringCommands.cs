@@ -33,7 +33,7 @@ internal static class StringCommands
         Add(commands, "GETEX", -2, CommandClass.Write, GetEx);
         Add(commands, "MGET", -2, CommandClass.Read, (s, r) => Each(r, 1, 1, (k, _) => new KvOp(KvOpCode.Get, k),
             xs => RespValue.Array([.. xs.Select(x => x.Outcome == KvOpOutcome.Done ? RespValue.Bulk(x.Value) : RespValue.Null)])), -1, 1, Scope.PerPartition);
-        Add(commands, "MSET", -3, CommandClass.Write, (s, r) => r.Count % 2 == 0 ? Each(r, 1, 2, (k, i) => new KvOp(KvOpCode.Set, k, r.Bytes(i + 1), ExpiryMode: ExpiryMode.Clear),
+        Add(commands, "MSET", -3, CommandClass.Write, (s, r) => r.Count % 2 == 1 ? Each(r, 1, 2, (k, i) => new KvOp(KvOpCode.Set, k, r.Bytes(i + 1), ExpiryMode: ExpiryMode.Clear),
             xs => FirstError(xs) ?? RespValue.Ok) : KvPlan.Fail("ERR wrong number of arguments for 'mset' command"), -1, 2, Scope.PerPartition);
         commands.Add(new RespCommand("MSETNX", -3, CommandClass.Write, CommandFlags.None, 1, -1, 2, MSetNxAsync));
         Add(commands, "INCR", 2, CommandClass.Write, (s, r) => Incr(r, 1));
