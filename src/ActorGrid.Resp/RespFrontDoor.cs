@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Net;
 using ActorGrid.Broker.Gateway;
+using ActorGrid.Configuration;
 using ActorGrid.KeyValue;
 using Microsoft.Extensions.Logging;
 

@@ -28,38 +28,33 @@ public static class RespHostingExtensions
     /// An explicit Kestrel endpoint makes Kestrel ignore the <c>urls</c> setting, so the HTTP addresses of
     /// <c>urls</c> (<c>--http</c>) are bound here as endpoints too, before the RESP one.
     /// </remarks>
-    /// <param name="builder">The service's builder.</param>
-    /// <param name="options">The settings; null binds them from the <c>ActorGrid:Resp</c> configuration section.</param>
-    /// <exception cref="ActorGridConfigurationException">when a Resp setting is invalid.</exception>
-    public static WebApplicationBuilder AddActorGridResp(this WebApplicationBuilder builder, RespOptions? options = null)
+    public static WebApplicationBuilder AddActorGridResp(this WebApplicationBuilder builder)
     {
-        options = options is null ? Bind(builder.Configuration) : Valid(options);
-        if (options.Port == 0)
-        {
-            return builder;
-        }
-
         var listener = new RespListener();
-        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(listener);
         builder.Services.TryAddSingleton<IRespAuthenticator, OpenRespAccess>();
         builder.Services.AddSingleton(sp =>
         {
             var door = new RespFrontDoor(
-                sp.GetRequiredService<KvStore>(), sp.GetRequiredService<BrokerGateway>(), sp.GetRequiredService<IRespAuthenticator>(), options,
-                sp.GetRequiredService<ILogger<RespFrontDoor>>(), sp.GetService<TimeProvider>());
+                sp.GetRequiredService<KvStore>(), sp.GetRequiredService<BrokerGateway>(), sp.GetRequiredService<IRespAuthenticator>(),
+                sp.GetRequiredService<ActorGridOptions>().Resp, sp.GetRequiredService<ILogger<RespFrontDoor>>(), sp.GetService<TimeProvider>());
             door.Listener = listener;
             return door;
         });
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var grid = kestrel.ApplicationServices.GetRequiredService<ActorGridOptions>();
+            if (grid.Resp.Port == 0)
+            {
+                return;
+            }
+
             foreach (var url in (context.Configuration[WebHostDefaults.ServerUrlsKey] ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 ListenHttp(kestrel, BindingAddress.Parse(url));
             }
 
-            Listen(kestrel, grid.Hostname, options.Port, endpoint =>
+            Listen(kestrel, grid.Hostname, grid.Resp.Port, endpoint =>
             {
                 endpoint.UseConnectionHandler<RespConnectionHandler>();
                 listener.Endpoint = endpoint;
@@ -67,24 +62,6 @@ public static class RespHostingExtensions
         });
         return builder;
     }
-
-    private static RespOptions Bind(IConfiguration configuration)
-    {
-        RespOptions options;
-        try
-        {
-            options = configuration.GetSection(RespOptions.SectionName).Get<RespOptions>() ?? new RespOptions();
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ActorGridConfigurationException($"Invalid configuration: {RespOptions.SectionName}: {e.Message}");
-        }
-
-        return Valid(options);
-    }
-
-    private static RespOptions Valid(RespOptions options) =>
-        options.Validate() is { } error ? throw new ActorGridConfigurationException("Invalid configuration: " + error) : options;
 
     private static void ListenHttp(KestrelServerOptions kestrel, BindingAddress address)
     {

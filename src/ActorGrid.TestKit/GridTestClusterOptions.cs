@@ -23,7 +23,7 @@ public sealed record GridTestClusterOptions
 
     /// <summary>
     /// Adds front doors to every node's web application before it is built (for example
-    /// <c>b =&gt; b.AddActorGridResp()</c> with <c>ActorGrid:Resp:Port</c> 0 for a free port).
+    /// <c>b =&gt; b.AddActorGridResp()</c>, with a free <c>Resp.Port</c> per node set through <see cref="Configure"/>).
     /// </summary>
     public Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? FrontDoors { get; init; }
 

@@ -26,8 +26,8 @@ public sealed class RespClusterSpec(ITestOutputHelper output)
     private GridTestClusterOptions Kit => new()
     {
         Log = output.WriteLine,
-        Configure = (_, o) => o with { Kv = o.Kv with { Partitions = Partitions } },
-        FrontDoors = b => b.AddActorGridResp(new RespOptions { Port = FreePorts.Take(1)[0] }),
+        Configure = (_, o) => o with { Kv = o.Kv with { Partitions = Partitions }, Resp = o.Resp with { Port = FreePorts.Take(1)[0] } },
+        FrontDoors = b => b.AddActorGridResp(),
     };
 
     [Fact]

@@ -40,6 +40,9 @@ public sealed record ActorGridOptions
     /// <summary>Broker role settings.</summary>
     public BrokerOptions Broker { get; init; } = new();
 
+    /// <summary>The Redis front door (<c>Resp:Port</c>; 0 turns it off).</summary>
+    public RespOptions Resp { get; init; } = new();
+
     /// <summary>Failure detector and split-brain resolver timing.</summary>
     public FailureDetectionOptions FailureDetection { get; init; } = new();
 

@@ -1,12 +1,9 @@
 #nullable enable
-namespace ActorGrid.Resp;
+namespace ActorGrid.Configuration;
 
-/// <summary>The Redis front door's settings (configuration section <c>ActorGrid:Resp</c>).</summary>
+/// <summary>The Redis front door's settings (<c>ActorGrid:Resp</c>).</summary>
 public sealed record RespOptions
 {
-    /// <summary>The configuration section.</summary>
-    public const string SectionName = "ActorGrid:Resp";
-
     /// <summary>TCP port of the RESP listener (<c>--resp</c>); 0 turns the front door off.</summary>
     public int Port { get; init; } = 6379;
 
@@ -21,13 +18,4 @@ public sealed record RespOptions
 
     /// <summary>Most commands taken from one read before their replies are written; further ones wait in the socket buffer.</summary>
     public int MaxPipelineDepth { get; init; } = 1024;
-
-    /// <summary>Why these options are invalid (naming the key), or null.</summary>
-    public string? Validate() =>
-        Port is < 0 or > 65535 ? $"ActorGrid:Resp:Port must be 0-65535 (got {Port})"
-        : MaxBulkBytes < 1024 ? $"ActorGrid:Resp:MaxBulkBytes must be at least 1024 (got {MaxBulkBytes})"
-        : MaxArguments < 16 ? $"ActorGrid:Resp:MaxArguments must be at least 16 (got {MaxArguments})"
-        : MaxInlineBytes < 1024 ? $"ActorGrid:Resp:MaxInlineBytes must be at least 1024 (got {MaxInlineBytes})"
-        : MaxPipelineDepth < 1 ? $"ActorGrid:Resp:MaxPipelineDepth must be at least 1 (got {MaxPipelineDepth})"
-        : null;
 }
