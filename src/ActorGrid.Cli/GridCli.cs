@@ -55,12 +55,34 @@ public static class GridCli
         Validators = { r => { if (r.GetValueOrDefault<double>() <= 0) { r.AddError("--timeout must be positive"); } } },
     };
 
+    /// <summary>Environment variable holding the bearer token when <c>--token</c> is not given.</summary>
+    public const string TokenEnvironmentVariable = "ACTORGRID_TOKEN";
+
+    /// <summary><c>--token &lt;token&gt;</c>: the bearer token of a node with <c>Security:TokensFile</c>.</summary>
+    public static Option<string?> TokenOption { get; } = new("--token")
+    {
+        Description = $"Bearer token for a node with tokens [env: {TokenEnvironmentVariable}]",
+        HelpName = "token",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(TokenEnvironmentVariable) is { Length: > 0 } env ? env : null,
+    };
+
+    /// <summary><c>--ca &lt;file&gt;</c>: the PEM CA that signed the node's HTTPS certificate.</summary>
+    public static Option<string?> CaOption { get; } = new("--ca")
+    {
+        Description = "PEM file of the CA that signed the node's HTTPS certificate (instead of the system store)",
+        HelpName = "file",
+        Recursive = true,
+    };
+
     /// <summary>Adds the global options to <paramref name="root"/>.</summary>
     public static RootCommand AddGlobalOptions(this RootCommand root)
     {
         root.Options.Add(NodeOption);
         root.Options.Add(JsonOption);
         root.Options.Add(TimeoutOption);
+        root.Options.Add(TokenOption);
+        root.Options.Add(CaOption);
         return root;
     }
 
@@ -73,7 +95,8 @@ public static class GridCli
         {
             var config = parseResult.InvocationConfiguration;
             var node = parseResult.GetRequiredValue(NodeOption);
-            using var http = CreateHttpClient(node, TimeSpan.FromSeconds(parseResult.GetValue(TimeoutOption)));
+            var connection = new ActorGridConnection(parseResult.GetValue(TokenOption), parseResult.GetValue(CaOption));
+            using var http = connection.CreateHttpClient(node, TimeSpan.FromSeconds(parseResult.GetValue(TimeoutOption)));
             var invocation = new GridInvocation(parseResult, new ActorGridClient(http), node, config.Output, config.Error, parseResult.GetValue(JsonOption));
             try
             {
@@ -109,13 +132,6 @@ public static class GridCli
         };
         return line.ReplaceLineEndings(" ").Trim();
     }
-
-    private static HttpClient CreateHttpClient(Uri node, TimeSpan timeout) =>
-        new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5), AutomaticDecompression = DecompressionMethods.All })
-        {
-            BaseAddress = node,
-            Timeout = timeout,
-        };
 
     private static Uri? ParseNode(ArgumentResult result, string text, string source)
     {

@@ -24,6 +24,15 @@ public sealed class ActorGridClient
     {
     }
 
+    /// <summary>
+    /// Creates a client for the secured node at <paramref name="node"/>, sending <paramref name="connection"/>'s
+    /// bearer token and trusting its CA for HTTPS.
+    /// </summary>
+    public ActorGridClient(Uri node, ActorGridConnection connection)
+        : this(connection.CreateHttpClient(node, TimeSpan.FromSeconds(30)))
+    {
+    }
+
     /// <summary>The underlying HTTP client.</summary>
     public HttpClient Http { get; }
 

@@ -1,6 +1,11 @@
 #nullable enable
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ActorGrid.Hosting.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -38,8 +43,24 @@ public static class ActorGridServiceCollectionExtensions
         services.AddHostedService<JournalPreparationService>();
         services.AddAkka(options.ClusterName, akka => akka.WithActorGrid(options, grid));
         services.AddHostedService<StopWhenActorSystemTerminates>();
+        services.AddActorGridSecurity(options);
+        services.AddActorGridObservability(options);
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;
+    }
+
+    /// <summary>Bearer tokens on the HTTP API and, with <c>Security:Https</c>, TLS on every Kestrel endpoint (SPEC §11).</summary>
+    private static void AddActorGridSecurity(this IServiceCollection services, ActorGridOptions options)
+    {
+        services.AddSingleton(TokenStore.For(options));
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, GridBearerAuthentication>(GridIdentity.SchemeName, null);
+        services.AddAuthorization(authorization => authorization.AddPolicy(GridBearerAuthentication.PolicyName, policy =>
+            policy.AddAuthenticationSchemes(GridIdentity.SchemeName).RequireAuthenticatedUser()));
+        if (options.Security.Https is { Certificate: { } certificate } https)
+        {
+            var serverCertificate = RemotingTls.LoadCertificate(certificate, https.PrivateKey, https.Password, "Https");
+            services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseHttps(serverCertificate)));
+        }
     }
 
     private sealed class JournalPreparationService(ActorGridOptions options) : IHostedService

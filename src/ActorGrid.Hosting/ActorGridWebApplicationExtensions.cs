@@ -1,6 +1,8 @@
 #nullable enable
 using System.Text.Json;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.Http;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
@@ -15,16 +17,23 @@ public static class ActorGridWebApplicationExtensions
 {
     /// <summary>
     /// Turns errors into <c>application/problem+json</c> (bad input 400, oversize 413, an unreachable owner 503 with
-    /// Retry-After) and maps the cluster endpoints and the endpoints of every role.
+    /// Retry-After) and maps the health endpoints, then the cluster endpoints and the endpoints of every role behind
+    /// bearer-token authentication.
     /// </summary>
     public static WebApplication MapActorGrid(this WebApplication app)
     {
         app.UseExceptionHandler(errors => errors.Run(WriteProblem));
         app.UseStatusCodePages();
-        app.MapClusterEndpoints();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthEndpoints();
+        // Everything but /health/* needs a token when the node has a tokens file (SPEC §11); endpoints check scopes.
+        var api = app.MapGroup("").RequireAuthorization(GridBearerAuthentication.PolicyName);
+        app.UseActorGridObservability(app.Services.GetRequiredService<ActorGridOptions>(), api);
+        api.MapClusterEndpoints();
         foreach (var role in app.Services.GetRequiredService<ActorGridBuilder>().Roles)
         {
-            role.MapEndpoints(app);
+            role.MapEndpoints(api.MapGroup("").WithMetadata(new GridRoleMetadata(role.Name)));
         }
 
         return app;

@@ -5,7 +5,7 @@ namespace ActorGrid.Hosting;
 
 /// <summary>
 /// The node's short flags (<c>--port</c>, <c>--http</c>, <c>--seed</c> (repeatable), <c>--data</c>, <c>--roles</c>,
-/// <c>--postgres</c>, <c>--resp</c>) translated to configuration keys, so they layer over appsettings.json and environment
+/// <c>--postgres</c>, <c>--insecure</c>, <c>--resp</c>) translated to configuration keys, so they layer over appsettings.json and environment
 /// variables like any other configuration source.
 /// </summary>
 public static class NodeCommandLine
@@ -32,6 +32,7 @@ public static class NodeCommandLine
                 case "--seed": values[$"{P}Seeds:{seeds++}"] = Value(); break;
                 case "--data": values[P + "DataDir"] = Value(); break;
                 case "--hostname": values[P + "Hostname"] = Value(); break;
+                case "--insecure": values[P + "Security:Insecure"] = "true"; break;
                 case "--resp": values[P + "Resp:Port"] = Value(); break;
                 case "--roles":
                     var roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -55,7 +56,7 @@ public static class NodeCommandLine
                     }
 
                     throw new ActorGridConfigurationException(
-                        $"Invalid command line: unknown flag '{flag}' (known: --port --http --seed --data --hostname --roles --postgres --resp, or --Key:Path=value)");
+                        $"Invalid command line: unknown flag '{flag}' (known: --port --http --seed --data --hostname --insecure --roles --postgres --resp, or --Key:Path=value)");
             }
         }
 

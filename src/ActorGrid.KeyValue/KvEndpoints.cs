@@ -1,6 +1,9 @@
 #nullable enable
 using System.Globalization;
+using ActorGrid.Grid;
 using ActorGrid.Http;
+using ActorGrid.Security;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -43,6 +46,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Write, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParsePrecondition(Header(request, "If-Match"), Header(request, "If-None-Match"), allowIfNoneMatch: true, out var precondition) is { } preconditionError)
         {
             return GridResults.BadRequest(preconditionError);
@@ -82,6 +90,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Read, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParseConsistency(Query(request, "consistency"), out var replica) is { } consistencyError)
         {
             return GridResults.BadRequest(consistencyError);
@@ -119,6 +132,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(keyError);
         }
 
+        if (http.Deny(GridAccess.Write, GridResource.Kv, key) is { } denied)
+        {
+            return denied;
+        }
+
         if (KvHttpInput.ParsePrecondition(Header(request, "If-Match"), Header(request, "If-None-Match"), allowIfNoneMatch: false, out var precondition) is { } preconditionError)
         {
             return GridResults.BadRequest(preconditionError);
@@ -145,6 +163,12 @@ public static class KvEndpoints
             return GridResults.BadRequest(error);
         }
 
+        // A scan reads every key under its prefix: the caller's scope must cover the whole prefix.
+        if (http.Deny(GridAccess.Read, GridResource.Kv, prefix) is { } denied)
+        {
+            return denied;
+        }
+
         var region = Region(system);
         var asks = Enumerable.Range(0, settings.Partitions)
             .Select(p => AskAsync(region, new Scan(KvKeys.EntityId(p), prefix, after, limit, settings.ChunkBytes), settings, http.RequestAborted))
@@ -163,7 +187,8 @@ public static class KvEndpoints
     {
         try
         {
-            return await target.Ask<object>(message, settings.AskTimeout, cancellationToken);
+            // The request's span travels with the message to the partition that owns the key.
+            return await target.Ask<object>(message is IWithEntityId addressed ? TracedMessage.Wrap(addressed) : message, settings.AskTimeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {
@@ -222,6 +247,7 @@ public static class KvEndpoints
         WriteStatus.PreconditionFailed => GridResults.PreconditionFailed(result.Error ?? "the precondition did not hold"),
         WriteStatus.NotFound => GridResults.NotFound(result.Error ?? "the key does not exist"),
         WriteStatus.TooLarge => GridResults.TooLarge(result.Error ?? "the value is too large"),
+        WriteStatus.Unavailable => GridResults.Unavailable(result.Error ?? "the partition could not complete the write; retry"),
         _ => GridResults.BadRequest(result.Error ?? "the request is invalid"),
     };
 

@@ -174,7 +174,13 @@ public sealed partial class KvPartitionState
     /// tombstone with its version): they can never be read again, whatever the clock says on replay.
     /// </summary>
     public PartitionSnapshot ToSnapshot(long nowUnixMs) => new(
-        [.. Entries.Select(e => e.Value is not null && !e.IsLiveAt(nowUnixMs) ? e with { Value = null, ExpiresAtUnixMs = null } : e)]);
+        [.. Entries.Select(e => e.Value is not null && !e.IsLiveAt(nowUnixMs)
+            ? new PartitionSnapshotEntry(e.Key, e.Version, null, null)
+            : new PartitionSnapshotEntry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs))]);
+
+    /// <summary>The state a stored snapshot holds.</summary>
+    public static KvPartitionState FromSnapshot(PartitionSnapshot snapshot) =>
+        FromEntries(snapshot.Entries.Select(e => new Entry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs)));
 
     private int StartIndex(string bound, bool inclusive)
     {

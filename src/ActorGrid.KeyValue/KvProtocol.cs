@@ -218,8 +218,14 @@ public static class KvProtocol
         public bool IsLiveAt(long nowUnixMs) => Value is not null && (ExpiresAtUnixMs is not { } at || nowUnixMs < at);
     }
 
-    /// <summary>A partition's whole state (tombstones included).</summary>
-    public sealed record PartitionSnapshot(Entry[] Entries) : IActorGridMessage;
+    /// <summary>
+    /// A partition's whole state (tombstones included), as persisted: its own versioned type, so the state's
+    /// <see cref="Entry"/> can change without breaking stored snapshots.
+    /// </summary>
+    public sealed record PartitionSnapshot(PartitionSnapshotEntry[] Entries) : IActorGridMessage;
+
+    /// <summary>One key in a <see cref="PartitionSnapshot"/> (a null <paramref name="Value"/> is a tombstone).</summary>
+    public sealed record PartitionSnapshotEntry(string Key, long Version, byte[]? Value, long? ExpiresAtUnixMs);
 
     // ---- Replies ------------------------------------------------------------------------------------------------
 
@@ -243,6 +249,12 @@ public static class KvProtocol
 
         /// <summary>The value is larger than allowed; nothing was changed.</summary>
         TooLarge,
+
+        /// <summary>
+        /// The partition could not complete the write now (the journal refused or failed it, or the partition is
+        /// moving): retry. A refused write changed nothing; after a journal failure the write may have been stored.
+        /// </summary>
+        Unavailable,
     }
 
     /// <summary>The answer to <see cref="Put"/> and <see cref="Delete"/>.</summary>

@@ -2,6 +2,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ActorGrid.Http;
+using ActorGrid.Security;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Microsoft.AspNetCore.Builder;
@@ -17,8 +18,9 @@ internal static class MapReduceEndpoints
 {
     public static IEndpointRouteBuilder MapMapReduceEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/jobs", async (HttpRequest request, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
+        endpoints.MapPost("/jobs", async (HttpContext http, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
         {
+            var request = http.Request;
             using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
             JobSpec spec;
             string jobId;
@@ -36,6 +38,13 @@ internal static class MapReduceEndpoints
                 return GridResults.Problem(e.Status, e.Status == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request", e.Message);
             }
 
+            // A job runs with its submitter's scopes: refused before anything runs unless the token may read its
+            // input and write its output (SPEC §11).
+            if (DenyJob(http, jobId, spec) is { } denied)
+            {
+                return denied;
+            }
+
             var submit = new SubmitJob(jobId, spec);
             if (spec.Input.Text is not null && TooLargeForOneMessage(system, submit) is { } tooLarge)
             {
@@ -48,7 +57,8 @@ internal static class MapReduceEndpoints
                 : GridResults.Conflict(reply.Error ?? $"job '{jobId}' already exists");
         });
 
-        endpoints.MapGet("/jobs", async (ActorSystem system, MapReduceServices services, int? limit, CancellationToken cancellationToken) =>
+        // Lists the jobs the caller may read.
+        endpoints.MapGet("/jobs", async (HttpContext http, ActorSystem system, MapReduceServices services, int? limit, CancellationToken cancellationToken) =>
         {
             if (limit is < 1 or > Settings.MaxResultLimit)
             {
@@ -59,7 +69,8 @@ internal static class MapReduceEndpoints
                 .Ask<JobListReply>(new ListJobs(IndexEntityId, limit ?? Settings.DefaultResultLimit), services.Settings.AskTimeout, cancellationToken);
             return Results.Ok(new
             {
-                items = list.Jobs.Select(j => new { j.JobId, j.Type, State = j.Status.ToString(), j.SubmittedAt, j.FinishedAt }),
+                items = list.Jobs.Where(j => http.Caller().Can(GridAccess.Read, GridResource.Job, j.JobId))
+                    .Select(j => new { j.JobId, j.Type, State = j.Status.ToString(), j.SubmittedAt, j.FinishedAt }),
             });
         });
 
@@ -72,7 +83,7 @@ internal static class MapReduceEndpoints
 
             var status = await Coordinators(system).Ask<JobStatusReply>(new GetJobStatus(id), services.Settings.AskTimeout, cancellationToken);
             return status.Found ? Results.Ok(View(status)) : GridResults.NotFound($"no job '{id}'");
-        });
+        }).RequireGridAccess(GridAccess.Read, GridResource.Job, "id");
 
         endpoints.MapGet("/jobs/{id}/result", async (
             string id, int? limit, string? after, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
@@ -102,7 +113,7 @@ internal static class MapReduceEndpoints
             return items is null
                 ? GridResults.Unavailable($"a reduce partition of job '{id}' is not ready; retry")
                 : Results.Ok(new { items = items.Select(i => new { i.Key, i.Value }), next });
-        });
+        }).RequireGridAccess(GridAccess.Read, GridResource.Job, "id");
 
         endpoints.MapDelete("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
         {
@@ -118,10 +129,16 @@ internal static class MapReduceEndpoints
                 CancelStatus.AlreadyFinished => GridResults.Conflict($"job '{id}' already {result.Job.Status}; only a running job can be cancelled"),
                 _ => Results.Ok(View(result.Job)),
             };
-        });
+        }).RequireGridAccess(GridAccess.Write, GridResource.Job, "id");
 
         return endpoints;
     }
+
+    private static IResult? DenyJob(HttpContext http, string jobId, JobSpec spec) =>
+        http.Deny(GridAccess.Write, GridResource.Job, jobId)
+        ?? (spec.Input.KvPrefix is { } input ? http.Deny(GridAccess.Read, GridResource.Kv, input) : null)
+        ?? (spec.Input.Topic is { } topic ? http.Deny(GridAccess.Read, GridResource.Topic, topic) : null)
+        ?? (spec.OutputKvPrefix is { } output ? http.Deny(GridAccess.Write, GridResource.Kv, output) : null);
 
     /// <summary>
     /// One page of a completed job's result: the page of every reduce partition, merged by key (keys are disjoint

@@ -207,6 +207,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
     private void Deliver(MapComputed computed)
     {
         var chunks = computed.Output.ChunksPerReducer;
+        MapReduceMetrics.For(Context.System).Shuffled(chunks.Sum(r => r.Sum(c => (long)c.Length)));
         for (var r = 0; r < chunks.Length; r++)
         {
             for (var c = 0; c < chunks[r].Length; c++)
@@ -264,7 +265,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
 
     private void Report(MapTaskFailed failure)
     {
-        _log.Warning("Map attempt {0}/{1}/{2} failed: {3}", _task.JobId, _task.Task, _task.Attempt, failure.Error);
+        _log.Warning("Map attempt {JobId}/{Task}/{Attempt} failed: {Error}", _task.JobId, _task.Task, _task.Attempt, failure.Error);
         _unsent.Clear();
         _inFlight.Clear();
         _report = failure;

@@ -89,7 +89,7 @@ internal static class ConnectionCommands
         {
             if (request.Is(i, "AUTH"u8) && i + 2 < request.Count)
             {
-                if (Authenticate(session, request.Text(i + 1) ?? "", request.Text(i + 2) ?? "") is { } refused)
+                if (Authenticate(session, request.Text(i + 2) ?? "") is { } refused)
                 {
                     return Value(refused);
                 }
@@ -132,24 +132,23 @@ internal static class ConnectionCommands
             return Value(RespValue.Error("ERR syntax error"));
         }
 
-        if (!session.Door.Authenticator.IsRequired)
+        if (!session.Door.Tokens.RequiresToken)
         {
             return Value(RespValue.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
         }
 
-        var user = request.Count == 3 ? request.Text(1) ?? "" : "default";
-        var token = request.Text(request.Count - 1) ?? "";
-        return Value(Authenticate(session, user, token) ?? RespValue.Ok);
+        return Value(Authenticate(session, request.Text(request.Count - 1) ?? "") ?? RespValue.Ok);
     }
 
-    private static RespValue? Authenticate(RespSession session, string user, string token)
+    private static RespValue? Authenticate(RespSession session, string token)
     {
-        if (!session.Door.Authenticator.IsRequired)
+        if (!session.Door.Tokens.RequiresToken)
         {
             return null;
         }
 
-        var principal = session.Door.Authenticator.Authenticate(user, token);
+        // The user name is not checked: the token is the credential (SPEC §11).
+        var principal = session.Door.Tokens.Authenticate(token);
         if (principal is null)
         {
             return RespValue.Error("WRONGPASS invalid username-password pair or user is disabled.");

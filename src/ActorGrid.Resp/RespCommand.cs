@@ -1,4 +1,6 @@
 #nullable enable
+using ActorGrid.Security;
+
 namespace ActorGrid.Resp;
 
 /// <summary>How a command may overlap its neighbours in a pipeline.</summary>
@@ -39,7 +41,7 @@ internal delegate ValueTask<RespValue> RespHandler(RespSession session, RespRequ
 /// <summary>
 /// A command of the front door. <paramref name="Arity"/> as Redis counts it: the number of arguments with the name,
 /// negative for "at least". <paramref name="FirstKey"/>, <paramref name="LastKey"/>, <paramref name="Step"/>: where
-/// its keys are, for COMMAND and for access checks against <paramref name="Resource"/> (<c>kv/</c>, <c>topic/</c>).
+/// its keys are, for COMMAND and for access checks on the resource kind <paramref name="Resource"/> (<c>kv</c>, <c>topic</c>).
 /// </summary>
 internal sealed record RespCommand(
     string Name,
@@ -51,7 +53,7 @@ internal sealed record RespCommand(
     int Step,
     RespHandler Handler,
     RespPlanner? Planner = null,
-    string? Resource = "kv/")
+    string? Resource = GridResource.Kv)
 {
     /// <summary>Whether <paramref name="count"/> arguments fit the arity.</summary>
     public bool Accepts(int count) => Arity >= 0 ? count == Arity : count >= -Arity;

@@ -6,13 +6,14 @@ using System.Net;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Configuration;
 using ActorGrid.KeyValue;
+using ActorGrid.Security;
 using Microsoft.Extensions.Logging;
 
 namespace ActorGrid.Resp;
 
 /// <summary>
 /// The Redis front door of one node: the command table and what connections share (the KV and broker gateways,
-/// the authenticator, SCAN cursors, stream consumers, connected clients). Thin: every command is an adapter over
+/// the tokens, SCAN cursors, stream consumers, connected clients). Thin: every command is an adapter over
 /// <see cref="KvStore"/> or <see cref="BrokerGateway"/>.
 /// </summary>
 public sealed class RespFrontDoor
@@ -24,12 +25,12 @@ public sealed class RespFrontDoor
     private long _lastClientId;
 
     /// <summary>Creates the front door over the node's gateways.</summary>
-    public RespFrontDoor(KvStore kv, BrokerGateway broker, IRespAuthenticator authenticator, RespOptions options, ILogger<RespFrontDoor> logger, TimeProvider? time = null)
+    public RespFrontDoor(KvStore kv, BrokerGateway broker, TokenStore tokens, RespOptions options, ILogger<RespFrontDoor> logger, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
         Kv = kv;
         Broker = broker;
-        Authenticator = authenticator;
+        Tokens = tokens;
         Options = options;
         Logger = logger;
         Limits = new RespLimits(options.MaxBulkBytes, options.MaxArguments, options.MaxInlineBytes, options.MaxPipelineDepth);
@@ -49,7 +50,8 @@ public sealed class RespFrontDoor
 
     internal BrokerGateway Broker { get; }
 
-    internal IRespAuthenticator Authenticator { get; }
+    /// <summary>The node's tokens (SPEC §11): AUTH checks them, and their scopes what each connection may touch.</summary>
+    internal TokenStore Tokens { get; }
 
     internal RespOptions Options { get; }
 

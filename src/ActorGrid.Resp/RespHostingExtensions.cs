@@ -3,6 +3,7 @@ using System.Net;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Configuration;
 using ActorGrid.KeyValue;
+using ActorGrid.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -10,7 +11,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace ActorGrid.Resp;
@@ -22,7 +22,8 @@ public static class RespHostingExtensions
     /// Serves RESP2/RESP3 on <c>ActorGrid:Resp:Port</c> (default 6379; 0 turns it off) at <c>ActorGrid:Hostname</c>,
     /// as a Kestrel endpoint whose connections go to <see cref="RespConnectionHandler"/> (so Kestrel's limits and
     /// TLS apply). Needs the <c>kv</c> and <c>broker</c> roles' gateways (any node has them, hosting the roles or
-    /// not). AUTH checks tokens through the registered <see cref="IRespAuthenticator"/> (none: open).
+    /// not). With <c>Security:TokensFile</c>, connections authenticate with <c>AUTH &lt;user&gt; &lt;token&gt;</c> or
+    /// <c>HELLO 3 AUTH &lt;user&gt; &lt;token&gt;</c> and the token's scopes decide what they may touch.
     /// </summary>
     /// <remarks>
     /// An explicit Kestrel endpoint makes Kestrel ignore the <c>urls</c> setting, so the HTTP addresses of
@@ -32,11 +33,10 @@ public static class RespHostingExtensions
     {
         var listener = new RespListener();
         builder.Services.AddSingleton(listener);
-        builder.Services.TryAddSingleton<IRespAuthenticator, OpenRespAccess>();
         builder.Services.AddSingleton(sp =>
         {
             var door = new RespFrontDoor(
-                sp.GetRequiredService<KvStore>(), sp.GetRequiredService<BrokerGateway>(), sp.GetRequiredService<IRespAuthenticator>(),
+                sp.GetRequiredService<KvStore>(), sp.GetRequiredService<BrokerGateway>(), sp.GetRequiredService<TokenStore>(),
                 sp.GetRequiredService<ActorGridOptions>().Resp, sp.GetRequiredService<ILogger<RespFrontDoor>>(), sp.GetService<TimeProvider>());
             door.Listener = listener;
             return door;
@@ -65,7 +65,8 @@ public static class RespHostingExtensions
 
     private static void ListenHttp(KestrelServerOptions kestrel, BindingAddress address)
     {
-        Action<ListenOptions> configure = address.Scheme == "https" ? l => l.UseHttps() : _ => { };
+        // TLS comes from the endpoint defaults (Security:Https sets them for every endpoint, the RESP one included).
+        Action<ListenOptions> configure = _ => { };
         if (address.IsUnixPipe)
         {
             kestrel.ListenUnixSocket(address.UnixPipePath, configure);

@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using Akka.Actor;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.KeyValue;
+using ActorGrid.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using static ActorGrid.KeyValue.KvProtocol;
@@ -43,10 +44,22 @@ internal sealed class RespSession(RespFrontDoor door, long id, string? remote, C
 
     public string? LibraryVersion { get; set; }
 
-    /// <summary>The authenticated principal; null before AUTH (or when authentication is off).</summary>
-    public object? Principal { get; set; }
+    /// <summary>The authenticated principal; null before AUTH (or when no tokens are configured).</summary>
+    public GridPrincipal? Principal { get; set; }
 
-    public bool IsAuthenticated => Principal is not null || !Door.Authenticator.IsRequired;
+    public bool IsAuthenticated => Principal is not null || !Door.Tokens.RequiresToken;
+
+    /// <summary>Who the connection acts as.</summary>
+    public GridPrincipal Caller => Principal ?? GridPrincipal.Unauthenticated;
+
+    /// <summary>Refuses with NOPERM unless the caller may do <paramref name="access"/> on <paramref name="kind"/> <paramref name="name"/>.</summary>
+    public void Require(GridAccess access, string kind, string name)
+    {
+        if (GridAuthorization.Authorize(Caller, access, kind, name) is { } denied)
+        {
+            throw new RespCommandException("NOPERM " + denied);
+        }
+    }
 
     /// <summary>Set by QUIT: close after this reply.</summary>
     public bool Closing { get; set; }
@@ -96,7 +109,7 @@ internal sealed class RespSession(RespFrontDoor door, long id, string? remote, C
             return ValueTask.FromResult(Fail("NOAUTH Authentication required."));
         }
 
-        if (Principal is not null && Denied(command, request) is { } denied)
+        if (Door.Tokens.RequiresToken && Denied(command, request) is { } denied)
         {
             return ValueTask.FromResult(Fail(denied));
         }
@@ -183,14 +196,13 @@ internal sealed class RespSession(RespFrontDoor door, long id, string? remote, C
             return null;
         }
 
-        var access = command.Class == CommandClass.Write ? RespAccess.Write : RespAccess.Read;
+        var access = command.Class == CommandClass.Write ? GridAccess.Write : GridAccess.Read;
         var last = command.LastKey < 0 ? request.Count + command.LastKey : Math.Min(command.LastKey, request.Count - 1);
         for (var i = command.FirstKey; i <= last; i += Math.Max(1, command.Step))
         {
-            var key = request.Text(i) ?? "";
-            if (!Door.Authenticator.Allows(Principal!, access, resource + key))
+            if (GridAuthorization.Authorize(Caller, access, resource, request.Text(i) ?? "") is { } denied)
             {
-                return $"NOPERM this token may not {(access == RespAccess.Write ? "write" : "read")} '{resource}{key}'";
+                return "NOPERM " + denied;
             }
         }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Topics;
+using ActorGrid.Security;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Resp;
@@ -108,9 +109,20 @@ internal sealed class RespStreams(BrokerGateway broker)
     }
 
     /// <summary>The stream's topic, created (one partition, <paramref name="maxLength"/> as retention) when absent.</summary>
-    public async Task<TopicConfig> GetOrCreateAsync(string stream, long? maxLength)
+    public async Task<TopicConfig> GetOrCreateAsync(string stream, long? maxLength, GridPrincipal caller)
     {
-        var config = await FindAsync(stream) ?? (await broker.CreateTopicAsync(new TopicConfig(stream, 1, maxLength, null), CancellationToken.None)).Config;
+        var config = await FindAsync(stream);
+        if (config is null)
+        {
+            // Creating a topic changes the shape of the grid: it takes an admin scope (SPEC §11).
+            if (GridAuthorization.Authorize(caller, GridAccess.Admin, GridResource.Topic, stream) is { } denied)
+            {
+                throw new RespCommandException("NOPERM " + denied);
+            }
+
+            config = (await broker.CreateTopicAsync(new TopicConfig(stream, 1, maxLength, null), CancellationToken.None)).Config;
+        }
+
         if (config.Partitions != 1)
         {
             throw new RespCommandException($"WRONGTYPE Operation against a key holding the wrong kind of value (topic '{stream}' has {config.Partitions} partitions)");
@@ -133,7 +145,7 @@ internal sealed class RespStreams(BrokerGateway broker)
     public async Task<bool> ExistsAsync(string key) => BrokerNames.IsValid(key) && await broker.FindTopicAsync(key, CancellationToken.None) is { Partitions: 1 };
 
     /// <summary>The member id of <paramref name="consumer"/> in <paramref name="group"/>, joining (subscribed to <paramref name="streams"/>) when it has none.</summary>
-    public async Task<string> MemberAsync(string group, string consumer, IReadOnlyList<string> streams, bool rejoin)
+    public async Task<string> MemberAsync(string group, string consumer, IReadOnlyList<string> streams, GridPrincipal caller, bool rejoin)
     {
         var key = (group, consumer, string.Join(' ', streams.Order(StringComparer.Ordinal)));
         if (!rejoin && _members.TryGetValue(key, out var known))
@@ -141,7 +153,7 @@ internal sealed class RespStreams(BrokerGateway broker)
             return known;
         }
 
-        var joined = await broker.JoinAsync(group, streams, (int)Math.Min(60_000, broker.Settings.MaxSessionTimeout.TotalMilliseconds), null, CancellationToken.None);
+        var joined = await broker.JoinAsync(group, streams, (int)Math.Min(60_000, broker.Settings.MaxSessionTimeout.TotalMilliseconds), null, caller, CancellationToken.None);
         _members[key] = joined.MemberId;
         _consumerOf[joined.MemberId] = consumer;
         return joined.MemberId;
@@ -173,25 +185,25 @@ internal sealed class RespStreams(BrokerGateway broker)
     /// Commits <paramref name="offset"/> (next to read) for the stream in the group: as the member that owns the
     /// stream's partition, or, when nobody does, as a member that joins only for this.
     /// </summary>
-    public async Task CommitAsync(string group, string stream, long offset)
+    public async Task CommitAsync(string group, string stream, long offset, GridPrincipal caller)
     {
         var view = await FindGroupAsync(group, stream);
         var owner = view?.Description.Members.FirstOrDefault(m => m.Assignments.Any(a => a.Topic == stream && a.Partition == 0));
         var commit = new[] { new PartitionOffset(stream, 0, offset) };
         if (owner is not null)
         {
-            await broker.CommitAsync(group, owner.MemberId, null, commit, CancellationToken.None);
+            await broker.CommitAsync(group, owner.MemberId, caller, null, commit, CancellationToken.None);
             return;
         }
 
-        var temporary = await broker.JoinAsync(group, [stream], (int)broker.Settings.MinSessionTimeout.TotalMilliseconds, null, CancellationToken.None);
+        var temporary = await broker.JoinAsync(group, [stream], (int)broker.Settings.MinSessionTimeout.TotalMilliseconds, null, caller, CancellationToken.None);
         try
         {
-            await broker.CommitAsync(group, temporary.MemberId, null, commit, CancellationToken.None);
+            await broker.CommitAsync(group, temporary.MemberId, caller, null, commit, CancellationToken.None);
         }
         finally
         {
-            await broker.LeaveAsync(group, temporary.MemberId, CancellationToken.None);
+            await broker.LeaveAsync(group, temporary.MemberId, caller, CancellationToken.None);
         }
     }
 

@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Broker.Gateway;
+using ActorGrid.Security;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Resp;
@@ -22,7 +23,7 @@ internal static class StreamCommands
     }
 
     private static void Add(List<RespCommand> commands, string name, int arity, CommandClass cls, RespHandler handler, int firstKey = 1, CommandFlags flags = CommandFlags.None) =>
-        commands.Add(new RespCommand(name, arity, cls, flags, firstKey, firstKey, firstKey == 0 ? 0 : 1, handler, Resource: "topic/"));
+        commands.Add(new RespCommand(name, arity, cls, flags, firstKey, firstKey, firstKey == 0 ? 0 : 1, handler, Resource: GridResource.Topic));
 
     private static string Text(RespRequest request, int index) =>
         request.Text(index) ?? throw new RespCommandException("ERR ActorGrid stream names, groups and ids must be UTF-8 text");
@@ -68,7 +69,7 @@ internal static class StreamCommands
 
         var value = RespStreams.Encode(request, i + 1);
         var streams = session.Door.Streams;
-        var config = create ? await streams.GetOrCreateAsync(stream, maxLength) : await streams.FindAsync(stream);
+        var config = create ? await streams.GetOrCreateAsync(stream, maxLength, session.Caller) : await streams.FindAsync(stream);
         if (config is null)
         {
             return RespValue.Null;
@@ -399,6 +400,8 @@ internal static class StreamCommands
         var stream = Text(request, 2);
         var group = Text(request, 3);
         var id = Text(request, 4);
+        session.Require(GridAccess.Write, GridResource.Topic, stream);
+        session.Require(GridAccess.Write, GridResource.Group, group);
         var create = false;
         for (var i = 5; i < request.Count; i++)
         {
@@ -419,7 +422,7 @@ internal static class StreamCommands
         var streams = session.Door.Streams;
         if (create)
         {
-            await streams.GetOrCreateAsync(stream, null);
+            await streams.GetOrCreateAsync(stream, null, session.Caller);
         }
         else if (await streams.FindAsync(stream) is null)
         {
@@ -432,7 +435,7 @@ internal static class StreamCommands
         }
 
         var offset = await StartOffsetAsync(session, stream, id == "$" ? "$" : id);
-        await streams.CommitAsync(group, stream, offset);
+        await streams.CommitAsync(group, stream, offset, session.Caller);
         return RespValue.Ok;
     }
 
@@ -445,6 +448,7 @@ internal static class StreamCommands
 
         var group = Text(request, 2);
         var consumer = Text(request, 3);
+        session.Require(GridAccess.Write, GridResource.Group, group);
         var (count, block, noAck, streamsAt) = ParseReadOptions(request, 4, allowNoAck: true);
         var (streams, ids) = Streams(request, streamsAt);
         foreach (var stream in streams)
@@ -465,11 +469,11 @@ internal static class StreamCommands
         var rejoin = false;
         while (true)
         {
-            var member = await session.Door.Streams.MemberAsync(group, consumer, streams, rejoin);
+            var member = await session.Door.Streams.MemberAsync(group, consumer, streams, session.Caller, rejoin);
             GroupPollResult poll;
             try
             {
-                poll = await session.Broker.PollAsync(group, member, max, block is null ? 0 : Wait(session, deadline), session.Broker.Settings.MaxMessageBytes, session.Closed);
+                poll = await session.Broker.PollAsync(group, member, session.Caller, max, block is null ? 0 : Wait(session, deadline), session.Broker.Settings.MaxMessageBytes, session.Closed);
             }
             catch (BrokerRequestException e) when (e.Code == BrokerErrorCode.UnknownMember && !rejoin)
             {
@@ -484,7 +488,7 @@ internal static class StreamCommands
                 if (noAck)
                 {
                     var commits = poll.Records.GroupBy(r => r.Topic).Select(g => new PartitionOffset(g.Key, 0, g.Max(r => r.Record.Offset) + 1)).ToArray();
-                    await session.Broker.CommitAsync(group, member, poll.Generation, commits, CancellationToken.None);
+                    await session.Broker.CommitAsync(group, member, session.Caller, poll.Generation, commits, CancellationToken.None);
                 }
 
                 return StreamsReply(session, poll.Records.GroupBy(r => r.Topic).Select(g => (g.Key, g.Select(r => r.Record).ToArray())));
@@ -501,7 +505,7 @@ internal static class StreamCommands
     private static async Task<RespValue> PendingOfAsync(RespSession session, string group, string consumer, string[] streams, string[] ids, int count)
     {
         var view = await session.Broker.DescribeGroupAsync(group, CancellationToken.None);
-        var member = await session.Door.Streams.MemberAsync(group, consumer, streams, rejoin: false);
+        var member = await session.Door.Streams.MemberAsync(group, consumer, streams, session.Caller, rejoin: false);
         var mine = view.Description.Members.FirstOrDefault(m => m.MemberId == member);
         var results = new List<(string, StoredRecord[])>();
         for (var s = 0; s < streams.Length; s++)
@@ -522,6 +526,7 @@ internal static class StreamCommands
     {
         var stream = Text(request, 1);
         var group = Text(request, 2);
+        session.Require(GridAccess.Write, GridResource.Group, group);
         var offsets = new List<long>();
         for (var i = 3; i < request.Count; i++)
         {
@@ -546,7 +551,7 @@ internal static class StreamCommands
         if (watermark > committed)
         {
             // Acknowledgement is a watermark, as a Kafka commit: acknowledging an entry acknowledges the earlier ones.
-            await session.Door.Streams.CommitAsync(group, stream, watermark);
+            await session.Door.Streams.CommitAsync(group, stream, watermark, session.Caller);
         }
 
         return RespValue.Integer(acked);
@@ -561,6 +566,7 @@ internal static class StreamCommands
 
         var stream = Text(request, 1);
         var group = Text(request, 2);
+        session.Require(GridAccess.Read, GridResource.Group, group);
         if (await session.Door.Streams.FindGroupAsync(group, stream) is not { } view)
         {
             return RespValue.Error($"NOGROUP No such key '{stream}' or consumer group '{group}'");

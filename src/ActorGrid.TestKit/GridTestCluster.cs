@@ -28,6 +28,7 @@ public sealed class GridTestCluster : IAsyncDisposable
     private readonly string _dataDir;
     private readonly string? _postgresSchema;
     private readonly string? _postgresConnectionString;
+    private TestCertificateAuthority? _ca;
 
     private GridTestCluster(Action<ActorGridBuilder> roles, GridTestClusterOptions kit)
     {
@@ -54,6 +55,9 @@ public sealed class GridTestCluster : IAsyncDisposable
 
     /// <summary>The nodes whose actor system is running.</summary>
     public IReadOnlyList<GridTestNode> Running => _nodes.Where(n => n.IsRunning).ToList();
+
+    /// <summary>The cluster's CA when it runs with <see cref="GridTestClusterOptions.RemotingTls"/>.</summary>
+    public TestCertificateAuthority? CertificateAuthority => _ca;
 
     /// <summary>The node at <paramref name="index"/>.</summary>
     public GridTestNode this[int index] => _nodes[index];
@@ -232,6 +236,12 @@ public sealed class GridTestCluster : IAsyncDisposable
                 ? new PersistenceOptions { Provider = PersistenceProvider.PostgreSql, ConnectionString = _postgresConnectionString }
                 : new PersistenceOptions(),
         };
+        if (_kit.RemotingTls)
+        {
+            _ca ??= TestCertificateAuthority.Create(_clusterName, Path.Combine(_dataDir, "tls"));
+            options = options with { Security = options.Security with { Tls = _ca.Issue($"node{index}") } };
+        }
+
         options = _kit.Configure?.Invoke(index, options) ?? options;
         return GridTestNode.StartAsync(index, options, _roles, _kit);
     }

@@ -9,6 +9,15 @@ public sealed record GridTestClusterOptions
     /// <summary>The environment variable holding a PostgreSQL connection string for PostgreSQL-backed specs.</summary>
     public const string PostgresEnvironmentVariable = "ACTORGRID_TEST_POSTGRES";
 
+    /// <summary>Set to <c>1</c> to run every <see cref="GridTestCluster"/> with mutual TLS on remoting (<see cref="RemotingTls"/>).</summary>
+    public const string TlsEnvironmentVariable = "ACTORGRID_TEST_TLS";
+
+    /// <summary>
+    /// Mutual TLS between the nodes: the cluster gets its own in-process CA and each node a certificate from it.
+    /// Defaults to <see cref="TlsEnvironmentVariable"/>, so a whole suite can be run once with TLS on.
+    /// </summary>
+    public bool RemotingTls { get; init; } = Environment.GetEnvironmentVariable(TlsEnvironmentVariable) == "1";
+
     /// <summary>Journal provider: a fresh SQLite file per cluster (default) or a fresh schema in PostgreSQL.</summary>
     public PersistenceProvider Provider { get; init; } = PersistenceProvider.Sqlite;
 

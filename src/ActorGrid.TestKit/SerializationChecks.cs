@@ -2,6 +2,7 @@
 using System.Collections;
 using System.Collections.Immutable;
 using System.Reflection;
+using System.Text.Json.Nodes;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
@@ -55,6 +56,47 @@ public static class SerializationChecks
 
         return checkedManifests;
     }
+
+    /// <summary>
+    /// Reads every stored golden payload (<c>&lt;manifest&gt;.json</c> in <paramref name="directory"/>, the bytes an
+    /// earlier version wrote) with the serializer bound in <paramref name="system"/> and writes it again: everything
+    /// the old payload held must come back (the new write may add members). Fails if a manifest of
+    /// <paramref name="required"/> has no golden file, so a persisted type cannot ship without one.
+    /// </summary>
+    /// <returns>The objects read, by manifest, for assertions on their content.</returns>
+    public static IReadOnlyDictionary<string, object> AssertGoldenPayloads(ActorSystem system, string directory, IEnumerable<string> required)
+    {
+        var read = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(directory, "*.json"))
+        {
+            var manifest = Path.GetFileNameWithoutExtension(file);
+            var golden = File.ReadAllBytes(file);
+            var value = system.Serialization.Deserialize(golden, ActorGridSerializer.SerializerId, manifest);
+            var again = system.Serialization.FindSerializerFor(value).ToBinary(value);
+            if (JsonNode.Parse(golden) is not { } old || JsonNode.Parse(again) is not { } now || !Covers(now, old))
+            {
+                throw new InvalidOperationException(
+                    $"The golden payload of '{manifest}' does not survive a read and write:\n  golden {System.Text.Encoding.UTF8.GetString(golden)}\n  now    {System.Text.Encoding.UTF8.GetString(again)}");
+            }
+
+            read[manifest] = value;
+        }
+
+        var missing = required.Where(m => !read.ContainsKey(m)).ToList();
+        return missing.Count == 0
+            ? read
+            : throw new InvalidOperationException($"No golden payload in {directory} for: {string.Join(", ", missing)}");
+    }
+
+    // Whether `now` holds everything `old` held (objects may have gained members).
+    private static bool Covers(JsonNode? now, JsonNode? old) => (now, old) switch
+    {
+        (null, null) => true,
+        (JsonObject n, JsonObject o) => o.All(p => n.TryGetPropertyValue(p.Key, out var v) && Covers(v, p.Value)),
+        (JsonArray n, JsonArray o) => n.Count == o.Count && Enumerable.Range(0, o.Count).All(i => Covers(n[i], o[i])),
+        (JsonValue n, JsonValue o) => JsonNode.DeepEquals(n, o),
+        _ => false,
+    };
 
     private static string Manifest(Serializer serializer, object o) => Akka.Serialization.Serialization.ManifestFor(serializer, o);
 

@@ -1,14 +1,17 @@
 using ActorGrid.Benchmarks.Kv;
 using ActorGrid.Benchmarks.Broker;
 using ActorGrid.Benchmarks.MapReduce;
+using ActorGrid.Benchmarks.Redis;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
 var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["kv"] = KvBenchmark.RunAsync,
+    ["kv-redis"] = KvRedisBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
+    ["resp"] = RespBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))

@@ -16,4 +16,19 @@ public sealed class BrokerSerializationSpec
         Assert.Equal(manifests.Entries.Count, checkedManifests.Count);
         Assert.All(checkedManifests, m => Assert.StartsWith("broker.", m, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Snapshots_and_events_stored_by_earlier_versions_keep_loading()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithBroker());
+
+        var read = SerializationChecks.AssertGoldenPayloads(cluster[0].System, Path.Combine(AppContext.BaseDirectory, "Golden"),
+            ["broker.partition-snapshot.v1", "broker.group-snapshot.v1", "broker.topic-directory-snapshot.v1", "broker.record-appended.v1"]);
+
+        var partition = Assert.IsType<BrokerProtocol.PartitionSnapshot>(read["broker.partition-snapshot.v1"]);
+        Assert.Equal((10, 42), (partition.StartOffset, partition.NextOffset));
+        Assert.Equal(40, Assert.Single(Assert.Single(partition.Producers).Batches).FirstOffset);
+        var group = Assert.IsType<BrokerProtocol.GroupSnapshot>(read["broker.group-snapshot.v1"]);
+        Assert.Equal(17, Assert.Single(group.Committed).Offset);
+    }
 }

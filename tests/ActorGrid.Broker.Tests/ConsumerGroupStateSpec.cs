@@ -1,5 +1,6 @@
 using ActorGrid.Broker.Groups;
 using static ActorGrid.Broker.BrokerProtocol;
+using GroupDecision = ActorGrid.Entities.Decision<ActorGrid.Broker.Groups.ConsumerGroupState, ActorGrid.Broker.BrokerProtocol.IGroupEvent>;
 
 namespace ActorGrid.Broker.Tests;
 
@@ -164,7 +165,7 @@ public sealed class ConsumerGroupStateSpec
     {
         var decision = state.Decide(join, newId);
         var after = Apply(state, decision);
-        return (after, decision.Reply(after));
+        return (after, decision.Reply(after)!);
     }
 
     private static ConsumerGroupState Apply(ConsumerGroupState state, GroupDecision decision) =>

@@ -28,26 +28,84 @@ public sealed class GridEntitySpec : Akka.TestKit.Xunit2.TestKit
                 [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
     }
 
-    public sealed record Add(int Amount);
+    public sealed record Add(int Amount, bool Poison = false);
 
-    public sealed record Added(int Amount) : IActorGridMessage;
+    public interface IAdderEvent : IActorGridMessage;
+
+    public sealed record Added(int Amount) : IAdderEvent;
+
+    /// <summary>Deliberately not in the manifest table: the serializer refuses it, so the journal rejects the write.</summary>
+    public sealed record Unwritable(int Amount) : IAdderEvent;
 
     public sealed record Total(long Sum, int Events) : IActorGridMessage;
 
-    private sealed class Adder : IEntityBehavior<Total, Add, Added>
+    private sealed class Adder : IEntityBehavior<Total, Add, IAdderEvent>
     {
         public Total Initial(string entityId) => new(0, 0);
 
-        public Decision<Total, Added> Decide(Total state, Add command) =>
-            command.Amount == 0 ? Decision<Total, Added>.Respond(state) : Decision<Total, Added>.Persist(new Added(command.Amount), s => s);
+        public Decision<Total, IAdderEvent> Decide(Total state, Add command) => command switch
+        {
+            { Poison: true } => Decision<Total, IAdderEvent>.Persist(new Unwritable(command.Amount), s => s),
+            { Amount: 0 } => Decision<Total, IAdderEvent>.Respond(state),
+            _ => Decision<Total, IAdderEvent>.Persist(new Added(command.Amount), s => s),
+        };
 
-        public Total Apply(Total state, Added e) => new(state.Sum + e.Amount, state.Events + 1);
+        public Total Apply(Total state, IAdderEvent e) => e switch
+        {
+            Added added => new(state.Sum + added.Amount, state.Events + 1),
+            Unwritable poison => new(state.Sum + poison.Amount, state.Events + 1),
+            _ => state,
+        };
     }
 
     private IActorRef Start(string id, int snapshotEvery = 1000) => StartIn(Sys, id, snapshotEvery);
 
-    private static IActorRef StartIn(ActorSystem system, string id, int snapshotEvery = 1000) =>
-        system.ActorOf(Props.Create(() => new GridEntity<Total, Add, Added>("adder", id, new Adder(), snapshotEvery)));
+    private static IActorRef StartIn(ActorSystem system, string id, int snapshotEvery = 1000, Action<JournalWriteCompleted>? onWrite = null)
+    {
+        var settings = DurableEntitySettings.Default with { SnapshotEvery = snapshotEvery, OnJournalWrite = onWrite };
+        return system.ActorOf(Props.Create(() => new GridEntity<Total, Add, IAdderEvent>("adder", id, new Adder(), settings)));
+    }
+
+    [Fact]
+    public async Task A_hundred_concurrent_commands_reach_the_journal_in_a_few_writes()
+    {
+        var writes = new System.Collections.Concurrent.ConcurrentQueue<JournalWriteCompleted>();
+        var entity = StartIn(Sys, "batched", onWrite: writes.Enqueue);
+        await entity.Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)); // recovered, so the hundred meet a running entity
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => entity.Ask<Total>(new Add(1), TimeSpan.FromSeconds(20))));
+
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), replies.Select(r => r.Sum).Order());
+        Assert.All(writes, w => Assert.Equal(JournalWriteOutcome.Persisted, w.Outcome));
+        Assert.Equal(100, writes.Sum(w => w.Events));
+        Assert.True(writes.Count <= 10, $"100 concurrent commands took {writes.Count} journal writes ({string.Join(", ", writes.Select(w => w.Events))} events each)");
+        await StopAsync(entity);
+        Assert.Equal(new Total(100, 100), await StartIn(Sys, "batched").Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_write_the_serializer_refuses_answers_its_commands_with_an_error_and_the_next_command_succeeds()
+    {
+        var writes = new System.Collections.Concurrent.ConcurrentQueue<JournalWriteCompleted>();
+        var entity = StartIn(Sys, "rejected", onWrite: writes.Enqueue);
+        Assert.Equal(new Total(5, 1), await entity.Ask<Total>(new Add(5), TimeSpan.FromSeconds(10)));
+
+        // The poison and the commands batched with it share one atomic write: all of them hear it failed.
+        var batch = new[] { new Add(1), new Add(100, Poison: true), new Add(2) }
+            .Select(c => entity.Ask<Total>(c, TimeSpan.FromSeconds(10))).ToList();
+        foreach (var ask in batch)
+        {
+            var error = await Assert.ThrowsAsync<EntityFailureException>(() => ask);
+            Assert.Equal(EntityFailure.WriteRejected, error.Failure);
+        }
+
+        Assert.Contains(writes, w => w.Outcome == JournalWriteOutcome.Rejected);
+
+        // Not wedged, and the in-memory state is the durable one: nothing of the rejected write counts.
+        Assert.Equal(new Total(12, 2), await entity.Ask<Total>(new Add(7), TimeSpan.FromSeconds(10)));
+        await StopAsync(entity);
+        Assert.Equal(new Total(12, 2), await StartIn(Sys, "rejected").Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)));
+    }
 
     [Fact]
     public async Task Concurrent_commands_are_all_applied_in_order_and_survive_a_restart()

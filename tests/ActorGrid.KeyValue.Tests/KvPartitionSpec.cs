@@ -88,4 +88,21 @@ public sealed class KvPartitionSpec(ITestOutputHelper output)
 
         Assert.Equal(registry.Entries.Count, checkedManifests.Count);
     }
+
+    [Fact]
+    public async Task Snapshots_and_events_stored_by_earlier_versions_keep_loading()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithKeyValue(), Kit);
+
+        var read = SerializationChecks.AssertGoldenPayloads(cluster[0].System, Path.Combine(AppContext.BaseDirectory, "Golden"),
+            ["kv.partition-snapshot.v1", "kv.value-written.v1", "kv.value-deleted.v1"]);
+
+        var state = KvPartitionState.FromSnapshot((PartitionSnapshot)read["kv.partition-snapshot.v1"]);
+        Assert.Equal(new Entry("a", 1, null, null), state.Find("a"));
+        Assert.Equal("value"u8.ToArray(), state.Read("b/c", 0).Value);
+        Assert.Equal(4102444800000, state.Find("t")!.ExpiresAtUnixMs);
+        var written = (ValueWritten)read["kv.value-written.v1"];
+        Assert.Equal(4, state.Apply(written).Find("b/c")!.Version);
+        Assert.Null(state.Apply(written).Apply(read["kv.value-deleted.v1"]).Find("b/c")!.Value);
+    }
 }

@@ -211,7 +211,7 @@ public sealed class KvPartitionStateTests
         (s, _) = Put(s, "c", "3");
 
         var snapshot = s.ToSnapshot(T0 + 1_000);
-        var restored = KvPartitionState.FromEntries(snapshot.Entries);
+        var restored = KvPartitionState.FromSnapshot(snapshot);
 
         Assert.Equal(new Entry("a", 1, null, null), restored.Find("a"));
         Assert.Equal(new Entry("b", 1, null, null), restored.Find("b"));

@@ -34,4 +34,24 @@ public sealed class NodeStartupSpec(ITestOutputHelper output)
         var line = Assert.Single(node.StandardError);
         Assert.Contains(key, line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Protected_mode_refuses_a_non_loopback_hostname_without_security_and_starts_with_insecure()
+    {
+        await using (var refused = NodeProcess.Start(new NodeProcessOptions { ExtraArgs = ["--hostname", "0.0.0.0"] }))
+        {
+            var exitCode = await refused.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            output.WriteLine($"without security: exit code {exitCode}: {string.Join(" | ", refused.StandardError)}");
+            Assert.Equal(2, exitCode);
+            var line = Assert.Single(refused.StandardError);
+            Assert.Contains("ActorGrid:Security", line, StringComparison.Ordinal);
+        }
+
+        await using var insecure = NodeProcess.Start(new NodeProcessOptions
+        {
+            ExtraArgs = ["--hostname", "0.0.0.0", "--ActorGrid:PublicHostname=127.0.0.1", "--insecure"],
+        });
+        var ready = await insecure.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"with --insecure: ready after {ready.TotalSeconds:0.0}s");
+    }
 }

@@ -1,6 +1,10 @@
 #nullable enable
 using System.Collections.Concurrent;
+using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Topics;
+using ActorGrid.Security;
+using ActorGrid.Broker.Observability;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -42,6 +46,7 @@ public sealed record GroupView(GroupDescription Description, PartitionLag[] Part
 public sealed class BrokerGateway(ActorSystem system, Settings settings)
 {
     private readonly ConcurrentDictionary<string, TopicConfig> _topics = new(StringComparer.Ordinal);
+    private readonly BrokerMetrics _metrics = BrokerMetrics.For(system);
     private long _roundRobin = -1;
 
     /// <summary>The settings in force.</summary>
@@ -133,7 +138,7 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             // The common case (one record, or one key): one command, no fan-out.
             var command = new AppendRecords(topic, partitionOf[0], producerId,
                 [.. records.Select((r, i) => new NewRecord(r.Key, r.Value, producerId is null ? -1 : sequence!.Value + i))]);
-            var appended = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+            var appended = await AskAsync<AppendResult>(region, TracedMessage.Wrap(command), Settings.AskTimeout, cancellationToken);
             for (var i = 0; i < results.Length; i++)
             {
                 results[i] = new ProducedRecord(partitionOf[0], appended.Offsets[i]);
@@ -149,7 +154,7 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             {
                 var command = new AppendRecords(topic, group.Key, producerId,
                     [.. chunk.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : sequence!.Value + i))]);
-                var result = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+                var result = await AskAsync<AppendResult>(region, TracedMessage.Wrap(command), Settings.AskTimeout, cancellationToken);
                 for (var k = 0; k < chunk.Count; k++)
                 {
                     results[chunk[k]] = new ProducedRecord(group.Key, result.Offsets[k]);
@@ -170,19 +175,31 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         }
 
         var fetch = new FetchRecords(topic, partition, offset, ClampMax(max), Settings.MaxMessageBytes, ClampWait(waitMs));
-        return await AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
+        var fetched = await AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
+        _metrics.Fetched(topic, "partition", fetched.Records.Length);
+        return fetched;
     }
 
     // ---------------------------------------------------------------- consumer groups
 
-    /// <summary>Joins <paramref name="group"/> (or refreshes <paramref name="memberId"/>) subscribed to <paramref name="topics"/>.</summary>
+    /// <summary>
+    /// Joins <paramref name="group"/> subscribed to <paramref name="topics"/> as a new member whose id the server makes
+    /// and binds to <paramref name="caller"/>, or refreshes <paramref name="memberId"/>, which must be a current member
+    /// issued to <paramref name="caller"/> (403 for another's, 404 for one that is gone: join without it).
+    /// </summary>
     public async Task<JoinGroupResult> JoinAsync(
-        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, CancellationToken cancellationToken)
+        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, GridPrincipal caller, CancellationToken cancellationToken)
     {
         RequireName("group", group);
         if (memberId is not null)
         {
-            RequireName("member", memberId);
+            RequireMember(memberId, caller);
+            var current = await AskAsync<GroupDescription>(Region<ConsumerGroupRegion>(), new DescribeGroup(group), Settings.AskTimeout, cancellationToken);
+            if (current.Members.All(m => m.MemberId != memberId))
+            {
+                throw new BrokerRequestException(StatusCodes.Status404NotFound, "Not found",
+                    $"member '{memberId}' is not in group '{group}'; join without a memberId to get a new one", BrokerErrorCode.UnknownMember);
+            }
         }
 
         if (topics.Count == 0)
@@ -198,7 +215,7 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         }
 
         var configs = await Task.WhenAll(topics.Distinct(StringComparer.Ordinal).Select(t => GetTopicAsync(t, cancellationToken)));
-        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId);
+        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId ?? GroupMemberIds.New(caller));
         return await AskAsync<JoinGroupResult>(Region<ConsumerGroupRegion>(), join, Settings.AskTimeout, cancellationToken);
     }
 
@@ -207,10 +224,10 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     /// after a rebalance, the start when none), at most <paramref name="max"/> and about <paramref name="maxBytes"/>,
     /// waiting up to <paramref name="waitMs"/> when there are none. Also the member's heartbeat.
     /// </summary>
-    public async Task<GroupPollResult> PollAsync(string group, string memberId, int max, int waitMs, int maxBytes, CancellationToken cancellationToken)
+    public async Task<GroupPollResult> PollAsync(string group, string memberId, GridPrincipal caller, int max, int waitMs, int maxBytes, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireName("member", memberId);
+        RequireMember(memberId, caller);
         max = ClampMax(max);
         waitMs = ClampWait(waitMs);
         maxBytes = Math.Clamp(maxBytes, 1, Settings.MaxMessageBytes);
@@ -246,6 +263,11 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         var advanced = await AskAsync<PositionsAdvanced>(groups, new AdvancePositions(group, memberId, plan.Generation, positions), Settings.AskTimeout, cancellationToken);
         if (advanced.Accepted)
         {
+            foreach (var topicRecords in records.GroupBy(r => r.Topic, StringComparer.Ordinal))
+            {
+                _metrics.Fetched(topicRecords.Key, "group", topicRecords.Count());
+            }
+
             return new GroupPollResult(plan.Generation, plan.Assignments, records);
         }
 
@@ -255,18 +277,18 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     }
 
     /// <summary>Commits offsets (next offset to read) of partitions the member owns.</summary>
-    public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
+    public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, GridPrincipal caller, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireName("member", memberId);
+        RequireMember(memberId, caller);
         return AskAsync<CommitOffsetsResult>(Region<ConsumerGroupRegion>(), new CommitOffsets(group, memberId, generation, [.. offsets]), Settings.AskTimeout, cancellationToken);
     }
 
     /// <summary>Leaves the group.</summary>
-    public Task<LeaveGroupResult> LeaveAsync(string group, string memberId, CancellationToken cancellationToken)
+    public Task<LeaveGroupResult> LeaveAsync(string group, string memberId, GridPrincipal caller, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireName("member", memberId);
+        RequireMember(memberId, caller);
         return AskAsync<LeaveGroupResult>(Region<ConsumerGroupRegion>(), new LeaveGroup(group, memberId), Settings.AskTimeout, cancellationToken);
     }
 
@@ -290,6 +312,41 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             return new PartitionLag(info.Topic, info.Partition, offset, info.StartOffset, info.EndOffset, Math.Max(0, info.EndOffset - from));
         }).ToArray();
         return new GroupView(description, lags);
+    }
+
+    /// <summary>
+    /// The groups whose entity runs somewhere in the cluster now (an idle group is passivated after a while and
+    /// listed again once used), described with their lag; each broker node is asked for the groups it hosts.
+    /// </summary>
+    public async Task<GroupView[]> ListGroupsAsync(CancellationToken cancellationToken)
+    {
+        var members = Akka.Cluster.Cluster.Get(system).State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(RoleName));
+        var hosted = await Task.WhenAll(members.Select(async m =>
+        {
+            try
+            {
+                var region = system.ActorSelection(new RootActorPath(m.Address) / "system" / "sharding" / GroupTypeName);
+                var state = await region.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(
+                    Akka.Cluster.Sharding.GetShardRegionState.Instance, Settings.AskTimeout, cancellationToken);
+                return state.Shards.SelectMany(s => s.EntityIds);
+            }
+            catch (AskTimeoutException)
+            {
+                return [];
+            }
+        }));
+        var views = await Task.WhenAll(hosted.SelectMany(h => h).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(async group =>
+        {
+            try
+            {
+                return await DescribeGroupAsync(group, cancellationToken);
+            }
+            catch (BrokerRequestException e) when (e.Code == BrokerErrorCode.GroupNotFound)
+            {
+                return null;
+            }
+        }));
+        return [.. views.OfType<GroupView>()];
     }
 
     // ---------------------------------------------------------------- helpers
@@ -449,6 +506,15 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         if (partition < 0 || partition >= config.Partitions)
         {
             throw BrokerRequestException.NotFound($"topic '{config.Name}' has partitions 0..{config.Partitions - 1} (got {partition})");
+        }
+    }
+
+    private static void RequireMember(string memberId, GridPrincipal caller)
+    {
+        RequireName("member", memberId);
+        if (!GroupMemberIds.IsOwnedBy(memberId, caller))
+        {
+            throw BrokerRequestException.Forbidden($"member '{memberId}' was not issued to this caller; join to get a member id of your own");
         }
     }
 

@@ -20,6 +20,9 @@ public sealed class BrokerRequestException(int status, string title, string deta
     public static BrokerRequestException BadRequest(string detail) => new(StatusCodes.Status400BadRequest, "Bad request", detail);
 
     /// <summary>404.</summary>
+    public static BrokerRequestException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, "Forbidden", detail);
+
+    /// <summary>404.</summary>
     public static BrokerRequestException NotFound(string detail) => new(StatusCodes.Status404NotFound, "Not found", detail);
 
     /// <summary>413.</summary>

@@ -1,7 +1,6 @@
 #nullable enable
+using ActorGrid.Entities;
 using Akka.Actor;
-using Akka.Event;
-using Akka.Persistence;
 using static ActorGrid.Broker.BrokerProtocol;
 using Settings = ActorGrid.Broker.BrokerProtocol.Settings;
 
@@ -9,75 +8,21 @@ namespace ActorGrid.Broker.Groups;
 
 /// <summary>
 /// One consumer group: membership, assignment and committed offsets, persisted; heartbeats and fetch positions in
-/// memory. Commands that change the group and arrive while a write is in flight are written together next (group
-/// commit), so frequent commits cost one journal write per batch. A timer removes members whose session timed out.
+/// memory. Commands that change the group go through the grid's one write path
+/// (<see cref="DurableEntity{TState, TCommand, TEvent}"/>): those that arrive while a write is in flight are written
+/// together next (group commit), so frequent commits cost one journal write per batch. A timer removes members
+/// whose session timed out.
 /// </summary>
-internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
+internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, object, IGroupEvent>, IWithTimers
 {
     private static readonly TimeSpan SessionCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly string _group;
-    private readonly Settings _settings;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<(object Command, IActorRef Sender)> _buffer = [];
-    private ConsumerGroupState _state = ConsumerGroupState.Empty;
-    private bool _writing;
-    private bool _stopping;
-    private long _eventsSinceSnapshot;
 
     public ConsumerGroupEntity(string group, Settings settings)
+        : base($"broker/group/{group}", ConsumerGroupState.Empty, new DurableEntitySettings { SnapshotEvery = settings.SnapshotEvery })
     {
         _group = group;
-        _settings = settings;
-        PersistenceId = $"broker/group/{group}";
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is GroupSnapshot snapshot)
-            {
-                _state = ConsumerGroupState.FromSnapshot(snapshot, Now());
-            }
-        });
-        Recover<IGroupEvent>(e => _state = _state.Apply(e, Now()));
-        Recover<RecoveryCompleted>(_ => Timers.StartPeriodicTimer("sessions", CheckSessions.Instance, SessionCheckInterval));
-
-        Command<JoinGroup>(command => Enqueue(command));
-        Command<LeaveGroup>(command => Enqueue(command));
-        Command<CommitOffsets>(command => Enqueue(command));
-        Command<CheckSessions>(_ =>
-        {
-            if (_state.ExpiredMembers(Now()).Count > 0)
-            {
-                Enqueue(CheckSessions.Instance, ActorRefs.Nobody);
-            }
-        });
-        Command<BeginPoll>(command =>
-        {
-            var (state, reply) = _state.Poll(command, Now());
-            _state = state;
-            Sender.Tell(reply);
-        });
-        Command<AdvancePositions>(command =>
-        {
-            var (state, reply) = _state.Advance(command, Now());
-            _state = state;
-            Sender.Tell(reply);
-        });
-        Command<DescribeGroup>(_ => Sender.Tell(_state.Exists
-            ? _state.Describe(_group, Now())
-            : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets")));
-        Command<StopEntity>(_ =>
-        {
-            _stopping = true;
-            StopIfDrained();
-        });
-        Command<SaveSnapshotSuccess>(success => DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(failure => _log.Warning(failure.Cause, "Snapshot of {0} failed", PersistenceId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
     }
-
-    /// <inheritdoc />
-    public override string PersistenceId { get; }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -86,119 +31,82 @@ internal sealed class ConsumerGroupEntity : ReceivePersistentActor, IWithTimers
     public static Props PropsFor(string group, Settings settings) => Props.Create(() => new ConsumerGroupEntity(group, settings));
 
     /// <inheritdoc />
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    protected override void HandleCommand(object message)
     {
-        var error = new BrokerError(BrokerErrorCode.Unavailable, "the journal write failed; retry");
-        foreach (var (_, sender) in _buffer)
+        switch (message)
         {
-            sender.Tell(error);
-        }
+            case JoinGroup join:
+                // A heartbeat counts on arrival, not once the command's write is done.
+                if (join.MemberId is { } memberId)
+                {
+                    State = State.Touch(memberId, NowUnixMs);
+                }
 
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
+                Submit(join, Sender);
+                break;
+            case CommitOffsets commit:
+                State = State.Touch(commit.MemberId, NowUnixMs);
+                Submit(commit, Sender);
+                break;
+            case LeaveGroup leave:
+                Submit(leave, Sender);
+                break;
+            case CheckSessions:
+                if (State.ExpiredMembers(NowUnixMs).Count > 0)
+                {
+                    Submit(CheckSessions.Instance, ActorRefs.Nobody);
+                }
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-
-    private void Enqueue(object command, IActorRef? replyTo = null)
-    {
-        // A heartbeat counts on arrival, not once the command's write is done.
-        if (command is CommitOffsets commit)
-        {
-            _state = _state.Touch(commit.MemberId, Now());
-        }
-        else if (command is JoinGroup { MemberId: { } memberId })
-        {
-            _state = _state.Touch(memberId, Now());
-        }
-
-        _buffer.Add((command, replyTo ?? Sender));
-        if (!_writing)
-        {
-            Flush();
-            StopIfDrained();
-        }
-    }
-
-    private void Flush()
-    {
-        if (_buffer.Count == 0)
-        {
-            return;
-        }
-
-        var batch = _buffer.ToList();
-        _buffer.Clear();
-        var now = Now();
-        var provisional = _state;
-        var events = new List<IGroupEvent>();
-        var replies = new List<(IActorRef Sender, object Reply)>(batch.Count);
-        foreach (var (command, sender) in batch)
-        {
-            var decision = command switch
-            {
-                JoinGroup join => provisional.Decide(join, NewMemberId()),
-                LeaveGroup leave => provisional.Decide(leave),
-                CommitOffsets commit => provisional.Decide(commit),
-                _ => provisional.DecideExpiry(now),
-            };
-            foreach (var e in decision.Events)
-            {
-                provisional = provisional.Apply(e, now);
-            }
-
-            events.AddRange(decision.Events);
-            replies.Add((sender, decision.Reply(provisional)));
-        }
-
-        if (events.Count == 0)
-        {
-            _state = provisional;
-            SendReplies(replies);
-            return;
-        }
-
-        _writing = true;
-        var remaining = events.Count;
-        PersistAllAsync(events, e =>
-        {
-            _state = _state.Apply(e, Now());
-            if (--remaining > 0)
-            {
-                return;
-            }
-
-            _writing = false;
-            SendReplies(replies);
-            _eventsSinceSnapshot += events.Count;
-            if (_eventsSinceSnapshot >= _settings.SnapshotEvery)
-            {
-                _eventsSinceSnapshot = 0;
-                SaveSnapshot(_state.ToSnapshot());
-            }
-
-            Flush();
-            StopIfDrained();
-        });
-    }
-
-    private void StopIfDrained()
-    {
-        if (_stopping && !_writing && _buffer.Count == 0)
-        {
-            Context.Stop(Self);
+                break;
+            case BeginPoll poll:
+                var (polled, pollReply) = State.Poll(poll, NowUnixMs);
+                State = polled;
+                Sender.Tell(pollReply);
+                break;
+            case AdvancePositions advance:
+                var (advanced, advanceReply) = State.Advance(advance, NowUnixMs);
+                State = advanced;
+                Sender.Tell(advanceReply);
+                break;
+            case DescribeGroup:
+                TryServe(Sender, State.Exists
+                    ? State.Describe(_group, NowUnixMs)
+                    : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets"));
+                break;
+            case StopEntity:
+                StopWhenDrained();
+                break;
+            default:
+                Unhandled(message);
+                break;
         }
     }
 
-    private static void SendReplies(List<(IActorRef Sender, object Reply)> replies)
+    /// <inheritdoc />
+    protected override Decision<ConsumerGroupState, IGroupEvent> Decide(ConsumerGroupState state, object command) => command switch
     {
-        foreach (var (sender, reply) in replies)
-        {
-            if (!sender.IsNobody())
-            {
-                sender.Tell(reply);
-            }
-        }
-    }
+        JoinGroup join => state.Decide(join, NewMemberId()),
+        LeaveGroup leave => state.Decide(leave),
+        CommitOffsets commit => state.Decide(commit),
+        _ => state.DecideExpiry(NowUnixMs),
+    };
+
+    /// <inheritdoc />
+    protected override ConsumerGroupState Apply(ConsumerGroupState state, IGroupEvent @event) => state.Apply(@event, NowUnixMs);
+
+    /// <inheritdoc />
+    protected override object ErrorReply(object command, EntityFailure failure, string detail) =>
+        new BrokerError(BrokerErrorCode.Unavailable, detail);
+
+    /// <inheritdoc />
+    protected override object? ToSnapshot(ConsumerGroupState state) => state.ToSnapshot();
+
+    /// <inheritdoc />
+    protected override ConsumerGroupState FromSnapshot(object snapshot) => ConsumerGroupState.FromSnapshot((GroupSnapshot)snapshot, NowUnixMs);
+
+    /// <inheritdoc />
+    protected override void OnRecoveryCompleted() =>
+        Timers.StartPeriodicTimer("sessions", CheckSessions.Instance, SessionCheckInterval);
 
     private static string NewMemberId() => "m-" + Guid.NewGuid().ToString("N")[..16];
 

@@ -1,18 +1,12 @@
 #nullable enable
 using System.Collections.Immutable;
 using static ActorGrid.Broker.BrokerProtocol;
+using GroupDecision = ActorGrid.Entities.Decision<ActorGrid.Broker.Groups.ConsumerGroupState, ActorGrid.Broker.BrokerProtocol.IGroupEvent>;
 
 namespace ActorGrid.Broker.Groups;
 
 /// <summary>A member of a consumer group.</summary>
 internal sealed record GroupMember(string MemberId, ImmutableArray<TopicSubscription> Topics, int SessionTimeoutMs);
-
-/// <summary>What a command does to a group: events to persist, then the reply (computed on the state after them).</summary>
-internal sealed record GroupDecision(ImmutableArray<IGroupEvent> Events, Func<ConsumerGroupState, object> Reply)
-{
-    /// <summary>A refusal: nothing is persisted.</summary>
-    public static GroupDecision Refuse(BrokerErrorCode code, string detail) => new([], _ => new BrokerError(code, detail));
-}
 
 /// <summary>
 /// A consumer group, free of actors: membership with a generation number that moves on every change, the partition
@@ -80,13 +74,13 @@ internal sealed record ConsumerGroupState
 
         if (command.Generation is { } generation && generation != Generation)
         {
-            return GroupDecision.Refuse(BrokerErrorCode.StaleGeneration,
+            return Refuse(BrokerErrorCode.StaleGeneration,
                 $"generation {generation} is stale: group '{command.Group}' is at generation {Generation}; poll to get the new assignment");
         }
 
         if (command.Offsets.FirstOrDefault(o => o.Offset < 0) is { } negative)
         {
-            return GroupDecision.Refuse(BrokerErrorCode.Invalid, $"offset {negative.Offset} for {negative.Topic}/{negative.Partition} is negative");
+            return Refuse(BrokerErrorCode.Invalid, $"offset {negative.Offset} for {negative.Topic}/{negative.Partition} is negative");
         }
 
         var foreign = command.Offsets
@@ -95,7 +89,7 @@ internal sealed record ConsumerGroupState
             .ToList();
         if (foreign.Count > 0)
         {
-            return GroupDecision.Refuse(BrokerErrorCode.NotAssigned,
+            return Refuse(BrokerErrorCode.NotAssigned,
                 $"{string.Join(", ", foreign)} not assigned to member '{command.MemberId}' in generation {Generation} of group '{command.Group}'; poll to get the current assignment");
         }
 
@@ -261,4 +255,7 @@ internal sealed record ConsumerGroupState
 
     private static BrokerError UnknownMemberError(string group, string memberId) =>
         new(BrokerErrorCode.UnknownMember, $"member '{memberId}' is not in group '{group}' (it left or its session timed out); join again");
+
+    // A refusal: nothing is persisted.
+    private static GroupDecision Refuse(BrokerErrorCode code, string detail) => new([], _ => new BrokerError(code, detail));
 }

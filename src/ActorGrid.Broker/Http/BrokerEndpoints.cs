@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Http;
+using ActorGrid.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -42,16 +43,18 @@ internal static class BrokerEndpoints
             return result.Outcome == TopicCreateOutcome.Created
                 ? Results.Created($"/topics/{topic}", described)
                 : Results.Ok(described);
-        }));
+        })).RequireGridAccess(GridAccess.Admin, GridResource.Topic, "topic");
 
-        endpoints.MapGet("/topics", (CancellationToken ct) => Handle(async () =>
-            Results.Ok(new TopicListJson([.. (await gateway.Value.ListTopicsAsync(ct)).Select(TopicJson.From)]))));
+        // Lists the topics the caller may read.
+        endpoints.MapGet("/topics", (HttpContext http, CancellationToken ct) => Handle(async () =>
+            Results.Ok(new TopicListJson([.. (await gateway.Value.ListTopicsAsync(ct))
+                .Where(t => http.Caller().Can(GridAccess.Read, GridResource.Topic, t.Config.Name)).Select(TopicJson.From)]))));
 
         endpoints.MapGet("/topics/{topic}", (string topic, CancellationToken ct) => Handle(async () =>
         {
             var g = gateway.Value;
             return Results.Ok(TopicJson.From(await g.DescribeTopicAsync(await g.GetTopicAsync(topic, ct), ct)));
-        }));
+        })).RequireGridAccess(GridAccess.Read, GridResource.Topic, "topic");
 
         endpoints.MapPost("/topics/{topic}/messages", (string topic, HttpRequest request, CancellationToken ct) => Handle(async () =>
         {
@@ -59,7 +62,7 @@ internal static class BrokerEndpoints
             var records = (body.Records ?? []).Select((r, i) => new ProduceRecord(r?.Key, DecodeValue(r, i))).ToList();
             var produced = await gateway.Value.ProduceAsync(topic, body.ProducerId, body.Sequence, records, ct);
             return Results.Ok(new ProduceResponse([.. produced.Select(p => new ProducedRecordJson(p.Partition, p.Offset))]));
-        }));
+        })).RequireGridAccess(GridAccess.Write, GridResource.Topic, "topic");
 
         endpoints.MapGet("/topics/{topic}/partitions/{partition}/messages", (string topic, string partition, HttpRequest request, CancellationToken ct) => Handle(async () =>
         {
@@ -69,47 +72,61 @@ internal static class BrokerEndpoints
             var waitMs = ParseInt(request.Query["waitMs"], "waitMs") ?? 0;
             var page = await gateway.Value.FetchAsync(topic, p, offset, max, waitMs, ct);
             return Results.Ok(new FetchResponse([.. page.Records.Select(RecordJson.From)], page.NextOffset, page.StartOffset, page.EndOffset));
-        }));
+        })).RequireGridAccess(GridAccess.Read, GridResource.Topic, "topic");
 
-        endpoints.MapPost("/groups/{group}/join", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        endpoints.MapPost("/groups/{group}/join", (string group, HttpContext http, CancellationToken ct) => Handle(async () =>
         {
-            var body = await ReadBodyAsync<JoinRequest>(request, ct);
-            var joined = await gateway.Value.JoinAsync(group, body.Topics ?? [], body.SessionTimeoutMs, body.MemberId, ct);
+            var body = await ReadBodyAsync<JoinRequest>(http.Request, ct);
+            if (DenyTopics(http, body.Topics) is { } denied)
+            {
+                return denied;
+            }
+
+            var joined = await gateway.Value.JoinAsync(group, body.Topics ?? [], body.SessionTimeoutMs, body.MemberId, http.Caller(), ct);
             return Results.Ok(new JoinResponse(joined.MemberId, joined.Generation, Assignments(joined.Assignments)));
-        }));
+        })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
-        endpoints.MapPost("/groups/{group}/poll", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        endpoints.MapPost("/groups/{group}/poll", (string group, HttpContext http, CancellationToken ct) => Handle(async () =>
         {
-            var body = await ReadBodyAsync<PollRequest>(request, ct);
+            var body = await ReadBodyAsync<PollRequest>(http.Request, ct);
             var g = gateway.Value;
-            var poll = await g.PollAsync(group, RequireMember(body.MemberId), body.Max ?? 100, body.WaitMs ?? 0, body.MaxBytes ?? g.Settings.MaxMessageBytes, ct);
+            var poll = await g.PollAsync(group, RequireMember(body.MemberId), http.Caller(), body.Max ?? 100, body.WaitMs ?? 0, body.MaxBytes ?? g.Settings.MaxMessageBytes, ct);
             return Results.Ok(new PollResponse(poll.Generation, Assignments(poll.Assignments), [.. poll.Records.Select(GroupRecordJson.From)]));
-        }));
+        })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
-        endpoints.MapPost("/groups/{group}/commit", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        endpoints.MapPost("/groups/{group}/commit", (string group, HttpContext http, CancellationToken ct) => Handle(async () =>
         {
-            var body = await ReadBodyAsync<CommitRequest>(request, ct);
+            var body = await ReadBodyAsync<CommitRequest>(http.Request, ct);
             var offsets = (body.Offsets ?? []).Select(o => o is { Topic: not null }
                 ? new PartitionOffset(o.Topic, o.Partition, o.Offset)
                 : throw BrokerRequestException.BadRequest("each offset needs topic, partition and offset")).ToList();
-            var committed = await gateway.Value.CommitAsync(group, RequireMember(body.MemberId), body.Generation, offsets, ct);
+            var committed = await gateway.Value.CommitAsync(group, RequireMember(body.MemberId), http.Caller(), body.Generation, offsets, ct);
             return Results.Ok(new CommitResponse(committed.Generation));
-        }));
+        })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
-        endpoints.MapPost("/groups/{group}/leave", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        endpoints.MapPost("/groups/{group}/leave", (string group, HttpContext http, CancellationToken ct) => Handle(async () =>
         {
-            var body = await ReadBodyAsync<LeaveRequest>(request, ct);
-            var left = await gateway.Value.LeaveAsync(group, RequireMember(body.MemberId), ct);
+            var body = await ReadBodyAsync<LeaveRequest>(http.Request, ct);
+            var left = await gateway.Value.LeaveAsync(group, RequireMember(body.MemberId), http.Caller(), ct);
             return Results.Ok(new LeaveResponse(left.Generation));
-        }));
+        })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
+
+        endpoints.MapGet("/groups", (CancellationToken ct) => Handle(async () =>
+            Results.Ok(new { groups = (await gateway.Value.ListGroupsAsync(ct)).Select(GroupResponse.From) })));
 
         endpoints.MapGet("/groups/{group}", (string group, CancellationToken ct) => Handle(async () =>
-            Results.Ok(GroupResponse.From(await gateway.Value.DescribeGroupAsync(group, ct)))));
+            Results.Ok(GroupResponse.From(await gateway.Value.DescribeGroupAsync(group, ct)))))
+            .RequireGridAccess(GridAccess.Read, GridResource.Group, "group");
 
-        endpoints.MapGet("/groups/{group}/stream", (string group, HttpContext http) => GroupEventStream.RunAsync(http, group, gateway.Value));
+        endpoints.MapGet("/groups/{group}/stream", (string group, HttpContext http) => GroupEventStream.RunAsync(http, group, gateway.Value))
+            .RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
         return endpoints;
     }
+
+    /// <summary>A 403 unless the caller may read every topic a member subscribes to; null when it may.</summary>
+    internal static IResult? DenyTopics(HttpContext http, IEnumerable<string>? topics) =>
+        (topics ?? []).Select(t => http.Deny(GridAccess.Read, GridResource.Topic, t)).FirstOrDefault(d => d is not null);
 
     internal static IReadOnlyList<TopicPartitionJson> Assignments(IEnumerable<TopicPartition> assignments) =>
         [.. assignments.Select(a => new TopicPartitionJson(a.Topic, a.Partition))];

@@ -2,6 +2,7 @@
 using System.Text;
 using System.Text.Json;
 using ActorGrid.Broker.Gateway;
+using ActorGrid.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using static ActorGrid.Broker.BrokerProtocol;
@@ -39,7 +40,13 @@ internal static class GroupEventStream
                 throw BrokerRequestException.BadRequest("name the topics to consume: ?topics=a,b");
             }
 
-            joined = await gateway.JoinAsync(group, topics, sessionTimeoutMs, null, ct);
+            if (BrokerEndpoints.DenyTopics(http, topics) is { } denied)
+            {
+                await denied.ExecuteAsync(http);
+                return;
+            }
+
+            joined = await gateway.JoinAsync(group, topics, sessionTimeoutMs, null, http.Caller(), ct);
             waitMs = Math.Min(IdleWaitMs, (sessionTimeoutMs ?? (int)gateway.Settings.DefaultSessionTimeout.TotalMilliseconds) / 3);
         }
         catch (BrokerRequestException e)
@@ -64,13 +71,14 @@ internal static class GroupEventStream
                 GroupPollResult poll;
                 try
                 {
-                    poll = await gateway.PollAsync(group, memberId, max, waitMs, maxBytes, ct);
+                    poll = await gateway.PollAsync(group, memberId, http.Caller(), max, waitMs, maxBytes, ct);
                 }
                 catch (BrokerRequestException e) when (e.Code == BrokerErrorCode.UnknownMember)
                 {
-                    // The session ran out (a reader slower than the session timeout): take the member back under the
-                    // same id, so the client's commits keep working, and tell it the new assignment.
-                    joined = await gateway.JoinAsync(group, topics, sessionTimeoutMs, memberId, ct);
+                    // The session ran out (a reader slower than the session timeout): join again under a new id (the
+                    // server makes member ids, SPEC §11) and tell the client its id and assignment.
+                    joined = await gateway.JoinAsync(group, topics, sessionTimeoutMs, null, http.Caller(), ct);
+                    memberId = joined.MemberId;
                     generation = joined.Generation;
                     await WriteEventAsync(response, "assigned", null, Assigned(memberId, generation, joined.Assignments), ct);
                     continue;
@@ -121,7 +129,7 @@ internal static class GroupEventStream
             try
             {
                 using var leave = new CancellationTokenSource(LeaveTimeout);
-                await gateway.LeaveAsync(group, memberId, leave.Token);
+                await gateway.LeaveAsync(group, memberId, http.Caller(), leave.Token);
             }
             catch (Exception e) when (e is BrokerRequestException or OperationCanceledException)
             {

@@ -1,4 +1,6 @@
 #nullable enable
+using ActorGrid.Broker.Observability;
+using ActorGrid.Entities;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -10,64 +12,45 @@ using Settings = ActorGrid.Broker.BrokerProtocol.Settings;
 namespace ActorGrid.Broker.Partitions;
 
 /// <summary>
-/// One topic partition: a durable log with one event per record. Appends that arrive while a journal write is in
-/// flight are buffered and written together as the next batch (group commit); every append is acknowledged only
-/// after its write. Recent records are served from memory, older ones page from the journal; fetches at the end of
-/// the log can wait for new records (long poll).
+/// One topic partition: a durable log with one event per record, on the grid's one write path
+/// (<see cref="DurableEntity{TState, TCommand, TEvent}"/>): appends that arrive while a journal write is in flight
+/// are written together as the next batch (group commit); every append is acknowledged only after its write.
+/// Recent records are served from memory, older ones page from the journal; fetches at the end of the log can wait
+/// for new records (long poll).
 /// </summary>
-internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
+internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, AppendRecords, RecordAppended>, IWithTimers
 {
     private readonly string _topic;
     private readonly int _partition;
     private readonly Settings _settings;
     private readonly IActorRef _topics;
-    private readonly PartitionState _state;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<(AppendRecords Command, IActorRef Sender)> _buffer = [];
+    private readonly BrokerMetrics _metrics = BrokerMetrics.For(Context.System);
     private readonly Dictionary<long, Waiter> _waiters = [];
     private readonly Queue<PendingRead> _readQueue = new();
-    private readonly System.Diagnostics.Stopwatch _sinceSnapshot = System.Diagnostics.Stopwatch.StartNew();
+    private Action<object> _mode;
     private TopicConfig? _config;
-    private InFlightWrite? _inFlight;
     private long _nextWaiterId;
     private int _journalReads;
-    private long _eventsSinceSnapshot;
     private long? _snapshotStartOffset;
     private long _deletedBelow;
     private bool _retentionMovedSinceSnapshot;
-    private bool _flushScheduled;
-    private bool _stopping;
 
     public TopicPartitionEntity(string topic, int partition, Settings settings)
+        : base(PersistenceIdFor(topic, partition), new PartitionState(settings), new DurableEntitySettings
+        {
+            SnapshotEvery = settings.SnapshotEvery,
+            // At high rates a snapshot every SnapshotEvery records would be many writes a second competing with the
+            // log itself; at most one per MinSnapshotInterval keeps recovery short (≤ one interval of records) all the same.
+            MinSnapshotInterval = settings.MinSnapshotInterval,
+            MaxBatchEvents = settings.MaxWriteBatchRecords,
+        })
     {
         _topic = topic;
         _partition = partition;
         _settings = settings;
         _topics = ActorRegistry.For(Context.System).Get<TopicRegion>();
-        _state = new PartitionState(settings);
-        PersistenceId = PersistenceIdFor(topic, partition);
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is PartitionSnapshot snapshot)
-            {
-                _state.Restore(snapshot);
-                _deletedBelow = snapshot.StartOffset;
-            }
-        });
-        Recover<RecordAppended>(_state.Apply);
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _state.AlignWithJournal(LastSequenceNr);
-            _topics.Tell(new GetTopic(_topic));
-            Timers.StartPeriodicTimer("config", RequestConfig.Instance, TimeSpan.FromSeconds(1));
-        });
-
-        AwaitingConfig();
+        _mode = AwaitingConfig;
     }
-
-    /// <inheritdoc />
-    public override string PersistenceId { get; }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -85,232 +68,205 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     }
 
     /// <inheritdoc />
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    protected override PartitionState Apply(PartitionState state, RecordAppended @event)
     {
-        FailPendingAppends($"the journal write failed ({cause.GetType().Name}); retry");
-        base.OnPersistFailure(cause, @event, sequenceNr);
+        state.Apply(@event);
+        return state;
     }
 
     /// <inheritdoc />
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    protected override BatchPlan DecideBatch(PartitionState state, IReadOnlyList<AppendRecords> commands)
     {
-        // A rejected event would leave a hole in the offsets: restart from the journal instead of going on.
-        FailPendingAppends($"the journal rejected a record ({cause.GetType().Name})");
-        base.OnPersistRejected(cause, @event, sequenceNr);
+        // The state is mutable: the whole write is planned at once and applied only once it is durable.
+        var take = 0;
+        var records = 0;
+        while (take < commands.Count && (take == 0 || records + commands[take].Records.Length <= _settings.MaxWriteBatchRecords))
+        {
+            records += commands[take].Records.Length;
+            take++;
+        }
+
+        var plan = state.PlanAppends(take == commands.Count ? commands : [.. commands.Take(take)], NowUnixMs);
+        return new BatchPlan(take, plan.Events, plan.Replies);
+    }
+
+    /// <inheritdoc />
+    protected override object ErrorReply(AppendRecords command, EntityFailure failure, string detail) =>
+        new BrokerError(BrokerErrorCode.Unavailable, detail);
+
+    /// <inheritdoc />
+    protected override object? ToSnapshot(PartitionState state)
+    {
+        var snapshot = state.ToSnapshot();
+        _snapshotStartOffset = snapshot.StartOffset;
+        _retentionMovedSinceSnapshot = false;
+        return snapshot;
+    }
+
+    /// <inheritdoc />
+    protected override PartitionState FromSnapshot(object snapshot)
+    {
+        var partition = (PartitionSnapshot)snapshot;
+        State.Restore(partition);
+        _deletedBelow = partition.StartOffset;
+        return State;
+    }
+
+    /// <inheritdoc />
+    protected override void OnRecoveryCompleted()
+    {
+        State.AlignWithJournal(LastSequenceNr);
+        _topics.Tell(new GetTopic(_topic));
+        Timers.StartPeriodicTimer("config", RequestConfig.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    /// <inheritdoc />
+    protected override void OnCommitted(IReadOnlyList<RecordAppended> events, long firstSequenceNr)
+    {
+        _metrics.Produced(_topic, events.Count);
+        EnforceRetention();
+        WakeWaiters();
+    }
+
+    /// <inheritdoc />
+    protected override void OnWriteRejected(Exception cause)
+    {
+        // A rejected event consumed sequence numbers and would leave a hole in the offsets: restart from the journal.
+        FailQueued(EntityFailure.WriteRejected, $"the journal rejected a record ({cause.GetType().Name})");
         Context.Stop(Self);
     }
 
-    private void AwaitingConfig()
+    /// <inheritdoc />
+    protected override void OnSnapshotSaved(SnapshotMetadata metadata)
     {
-        Command<TopicInfoReply>(reply =>
+        var start = _snapshotStartOffset ?? 0;
+        _snapshotStartOffset = null;
+        if (start > _deletedBelow)
         {
-            Timers.Cancel("config");
-            if (reply.Config is null)
-            {
-                Become(TopicMissing);
-            }
-            else
-            {
-                _config = reply.Config;
-                // Retention, and snapshots held back by MinSnapshotInterval, also progress while no records arrive.
-                Timers.StartPeriodicTimer("maintenance", RetentionTick.Instance, _settings.RetentionCheckInterval);
-
-                Become(Ready);
-            }
-
-            Stash.UnstashAll();
-        });
-        Command<RequestConfig>(_ => _topics.Tell(new GetTopic(_topic)));
-        // Nothing accepted yet: what waits in the stash times out at the edge and is retried at the new home.
-        Command<StopEntity>(_ => Context.Stop(Self));
-        CommandAny(_ => Stash.Stash());
-    }
-
-    private void TopicMissing()
-    {
-        Context.Parent.Tell(new Passivate(StopEntity.Instance));
-        Command<StopEntity>(_ => Context.Stop(Self));
-        CommandAny(_ => Sender.Tell(new BrokerError(BrokerErrorCode.TopicNotFound, $"topic '{_topic}' does not exist")));
-    }
-
-    private void Ready()
-    {
-        Command<AppendRecords>(append =>
-        {
-            _buffer.Add((append, Sender));
-            if (_inFlight is null && !_flushScheduled)
-            {
-                // Flush after the appends already in the mailbox, so that they share this write.
-                _flushScheduled = true;
-                Self.Tell(FlushPending.Instance);
-            }
-        });
-        Command<FlushPending>(_ =>
-        {
-            _flushScheduled = false;
-            Flush();
-            StopIfDrained();
-        });
-        Command<FetchRecords>(fetch => Fetch(fetch, Sender));
-        Command<StopEntity>(_ =>
-        {
-            _stopping = true;
-            StopIfDrained();
-        });
-        Command<GetPartitionInfo>(_ =>
-        {
-            EnforceRetention();
-            Sender.Tell(new PartitionInfoReply(_topic, _partition, _state.StartOffset, _state.NextOffset));
-        });
-        Command<JournalPageRead>(OnJournalPageRead);
-        Command<JournalPageFailed>(failed =>
-        {
-            _journalReads--;
-            _log.Warning(failed.Cause, "Catch-up read of {0} failed", PersistenceId);
-            failed.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "reading the journal failed; retry"));
-            StartQueuedReads();
-            StopIfDrained();
-        });
-        Command<WaitExpired>(expired =>
-        {
-            if (_waiters.Remove(expired.Id, out var waiter))
-            {
-                waiter.ReplyTo.Tell(_state.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
-            }
-        });
-        Command<RetentionTick>(_ =>
-        {
-            EnforceRetention();
-            if ((_retentionMovedSinceSnapshot || _eventsSinceSnapshot >= _settings.SnapshotEvery) && _inFlight is null)
-            {
-                TakeSnapshot();
-            }
-        });
-        Command<TopicInfoReply>(_ => { });
-        Command<RequestConfig>(_ => { });
-        Command<SaveSnapshotSuccess>(success =>
-        {
-            var start = _snapshotStartOffset ?? 0;
-            _snapshotStartOffset = null;
-            if (start > _deletedBelow)
-            {
-                // Offsets below `start` are sequence numbers up to `start`; the snapshot now carries the start.
-                DeleteMessages(start);
-                _deletedBelow = start;
-            }
-
-            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(failure =>
-        {
-            _snapshotStartOffset = null;
-            _log.Warning(failure.Cause, "Snapshot of {0} failed", PersistenceId);
-        });
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failure => _log.Warning(failure.Cause, "Retention delete in {0} failed", PersistenceId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failure => _log.Warning(failure.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
-    }
-
-    private void Flush()
-    {
-        while (_buffer.Count > 0 && _inFlight is null)
-        {
-            var take = 0;
-            var records = 0;
-            while (take < _buffer.Count && (take == 0 || records + _buffer[take].Command.Records.Length <= _settings.MaxWriteBatchRecords))
-            {
-                records += _buffer[take].Command.Records.Length;
-                take++;
-            }
-
-            var batch = _buffer.GetRange(0, take);
-            _buffer.RemoveRange(0, take);
-            var plan = _state.PlanAppends([.. batch.Select(b => b.Command)], DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            if (plan.Events.Count == 0)
-            {
-                Reply(batch, plan.Replies);
-                continue;
-            }
-
-            var write = new InFlightWrite(batch, plan.Replies, plan.Events.Count);
-            _inFlight = write;
-            PersistAllAsync(plan.Events, e =>
-            {
-                _state.Apply(e);
-                if (--write.Remaining == 0)
-                {
-                    OnWritten(write);
-                }
-            });
+            // Offsets below `start` are sequence numbers up to `start`; the snapshot now carries the start.
+            DeleteMessages(start);
+            _deletedBelow = start;
         }
     }
 
-    private void OnWritten(InFlightWrite write)
+    /// <inheritdoc />
+    protected override bool HasUnfinishedWork => _journalReads > 0 || _readQueue.Count > 0;
+
+    /// <inheritdoc />
+    protected override void OnDrained()
     {
-        _inFlight = null;
-        Reply(write.Batch, write.Replies);
-        _eventsSinceSnapshot += write.Events;
-        EnforceRetention();
-        WakeWaiters();
-        // At high rates a snapshot every SnapshotEvery records would be many writes a second competing with the
-        // log itself; at most one per MinSnapshotInterval keeps recovery short (≤ one interval of records) all the same.
-        if (_eventsSinceSnapshot >= _settings.SnapshotEvery && _sinceSnapshot.Elapsed >= _settings.MinSnapshotInterval)
-        {
-            TakeSnapshot();
-        }
-
-        Flush();
-        StopIfDrained();
-    }
-
-    /// <summary>After a hand-off or passivation asked it to stop: stops once no accepted work is left.</summary>
-    private void StopIfDrained()
-    {
-        if (!_stopping || _inFlight is not null || _buffer.Count > 0 || _journalReads > 0 || _readQueue.Count > 0)
-        {
-            return;
-        }
-
         // Parked long polls get what there is now rather than waiting out their time on a stopped entity.
         foreach (var waiter in _waiters.Values)
         {
-            waiter.ReplyTo.Tell(_state.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
+            waiter.ReplyTo.Tell(State.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
         }
 
         _waiters.Clear();
-        Context.Stop(Self);
     }
 
-    private static void Reply(List<(AppendRecords Command, IActorRef Sender)> batch, IReadOnlyList<object> replies)
+    /// <inheritdoc />
+    protected override void HandleCommand(object message) => _mode(message);
+
+    private void AwaitingConfig(object message)
     {
-        for (var i = 0; i < batch.Count; i++)
+        switch (message)
         {
-            batch[i].Sender.Tell(replies[i]);
+            case TopicInfoReply reply:
+                Timers.Cancel("config");
+                if (reply.Config is null)
+                {
+                    Context.Parent.Tell(new Passivate(StopEntity.Instance));
+                    _mode = TopicMissing;
+                }
+                else
+                {
+                    _config = reply.Config;
+                    // Retention, and snapshots held back by MinSnapshotInterval, also progress while no records arrive.
+                    Timers.StartPeriodicTimer("maintenance", RetentionTick.Instance, _settings.RetentionCheckInterval);
+                    _mode = Ready;
+                }
+
+                Stash.UnstashAll();
+                break;
+            case RequestConfig:
+                _topics.Tell(new GetTopic(_topic));
+                break;
+            case StopEntity:
+                // Nothing accepted yet: what waits in the stash times out at the edge and is retried at the new home.
+                Context.Stop(Self);
+                break;
+            default:
+                Stash.Stash();
+                break;
         }
     }
 
-    private void FailPendingAppends(string detail)
+    private void TopicMissing(object message)
     {
-        var error = new BrokerError(BrokerErrorCode.Unavailable, detail);
-        foreach (var (_, sender) in _inFlight?.Batch ?? [])
+        if (message is StopEntity)
         {
-            sender.Tell(error);
+            Context.Stop(Self);
         }
-
-        foreach (var (_, sender) in _buffer)
+        else
         {
-            sender.Tell(error);
+            Sender.Tell(new BrokerError(BrokerErrorCode.TopicNotFound, $"topic '{_topic}' does not exist"));
         }
+    }
 
-        _inFlight = null;
-        _buffer.Clear();
+    private void Ready(object message)
+    {
+        switch (message)
+        {
+            case AppendRecords append:
+                Submit(append, Sender);
+                break;
+            case FetchRecords fetch:
+                Fetch(fetch, Sender);
+                break;
+            case StopEntity:
+                StopWhenDrained();
+                break;
+            case GetPartitionInfo:
+                EnforceRetention();
+                Sender.Tell(new PartitionInfoReply(_topic, _partition, State.StartOffset, State.NextOffset));
+                break;
+            case JournalPageRead page:
+                OnJournalPageRead(page);
+                break;
+            case JournalPageFailed failed:
+                _journalReads--;
+                Log.Warning(failed.Cause, "Catch-up read of {PersistenceId} failed", PersistenceId);
+                failed.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "reading the journal failed; retry"));
+                StartQueuedReads();
+                StopIfDrained();
+                break;
+            case WaitExpired expired:
+                if (_waiters.Remove(expired.Id, out var waiter))
+                {
+                    waiter.ReplyTo.Tell(State.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
+                }
+
+                break;
+            case RetentionTick:
+                EnforceRetention();
+                if (_retentionMovedSinceSnapshot || (_settings.SnapshotEvery > 0 && EventsSinceSnapshot >= _settings.SnapshotEvery))
+                {
+                    SaveSnapshotNow();
+                }
+
+                break;
+            case TopicInfoReply or RequestConfig:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     private void Fetch(FetchRecords fetch, IActorRef replyTo)
     {
         EnforceRetention();
-        switch (_state.DecideFetch(fetch with { MaxBytes = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) }))
+        switch (State.DecideFetch(fetch with { MaxBytes = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) }))
         {
             case PartitionState.FetchDecision.FromTail tail:
                 replyTo.Tell(tail.Result);
@@ -324,7 +280,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
                 Timers.StartSingleTimer(("wait", id), new WaitExpired(id), TimeSpan.FromMilliseconds(Math.Min(fetch.WaitMs, _settings.MaxWait.TotalMilliseconds)));
                 break;
             case PartitionState.FetchDecision.AtEnd end:
-                replyTo.Tell(_state.ReadTail(end.Offset, fetch.MaxRecords, fetch.MaxBytes));
+                replyTo.Tell(State.ReadTail(end.Offset, fetch.MaxRecords, fetch.MaxBytes));
                 break;
             case PartitionState.FetchDecision.FromJournal journal:
                 _readQueue.Enqueue(new PendingRead(fetch, replyTo, journal.From, journal.ToExclusive));
@@ -352,14 +308,14 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
         _journalReads--;
         // Retention may have moved while the page was read: never hand out records below the start.
         EnforceRetention();
-        var records = page.Records.Where(r => r.Offset >= _state.StartOffset).ToArray();
-        if (records.Length == 0 && page.Read.From < _state.StartOffset)
+        var records = page.Records.Where(r => r.Offset >= State.StartOffset).ToArray();
+        if (records.Length == 0 && page.Read.From < State.StartOffset)
         {
             Fetch(page.Read.Fetch with { Offset = page.Read.From, WaitMs = 0 }, page.Read.ReplyTo);
         }
         else if (records.Length == 0)
         {
-            _log.Error("Offsets {0}..{1} of {2} are missing from the journal", page.Read.From, page.Read.ToExclusive - 1, PersistenceId);
+            Log.Error("Offsets {From}..{To} of {PersistenceId} are missing from the journal", page.Read.From, page.Read.ToExclusive - 1, PersistenceId);
             page.Read.ReplyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, "the records at this offset could not be read from the journal; retry"));
         }
         else
@@ -368,12 +324,12 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             var fetch = page.Read.Fetch;
             var room = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) - records.Sum(r => (long)r.Value.Length);
             var next = records[^1].Offset + 1;
-            if (records.Length < fetch.MaxRecords && room > 0 && next >= _state.TailStart && next < _state.NextOffset)
+            if (records.Length < fetch.MaxRecords && room > 0 && next >= State.TailStart && next < State.NextOffset)
             {
-                records = [.. records, .. _state.ReadTail(next, fetch.MaxRecords - records.Length, (int)room).Records];
+                records = [.. records, .. State.ReadTail(next, fetch.MaxRecords - records.Length, (int)room).Records];
             }
 
-            page.Read.ReplyTo.Tell(new FetchResult(records, records[^1].Offset + 1, _state.StartOffset, _state.NextOffset));
+            page.Read.ReplyTo.Tell(new FetchResult(records, records[^1].Offset + 1, State.StartOffset, State.NextOffset));
         }
 
         StartQueuedReads();
@@ -387,7 +343,7 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        foreach (var (id, waiter) in _waiters.Where(w => w.Value.Offset < _state.NextOffset).ToList())
+        foreach (var (id, waiter) in _waiters.Where(w => w.Value.Offset < State.NextOffset).ToList())
         {
             _waiters.Remove(id);
             Timers.Cancel(("wait", id));
@@ -397,36 +353,10 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
 
     private void EnforceRetention()
     {
-        if (_state.ApplyRetention(_config, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))
+        if (State.ApplyRetention(_config, NowUnixMs))
         {
             _retentionMovedSinceSnapshot = true;
         }
-    }
-
-    private void TakeSnapshot()
-    {
-        if (_snapshotStartOffset is not null)
-        {
-            return;
-        }
-
-        var snapshot = _state.ToSnapshot();
-        _sinceSnapshot.Restart();
-        _snapshotStartOffset = snapshot.StartOffset;
-        _eventsSinceSnapshot = 0;
-        _retentionMovedSinceSnapshot = false;
-        SaveSnapshot(snapshot);
-    }
-
-    private sealed class InFlightWrite(List<(AppendRecords Command, IActorRef Sender)> batch, IReadOnlyList<object> replies, int events)
-    {
-        public List<(AppendRecords Command, IActorRef Sender)> Batch { get; } = batch;
-
-        public IReadOnlyList<object> Replies { get; } = replies;
-
-        public int Events { get; } = events;
-
-        public int Remaining { get; set; } = events;
     }
 
     private sealed record Waiter(FetchRecords Fetch, IActorRef ReplyTo, long Offset);
@@ -442,11 +372,6 @@ internal sealed class TopicPartitionEntity : ReceivePersistentActor, IWithTimers
     private sealed class RequestConfig
     {
         public static readonly RequestConfig Instance = new();
-    }
-
-    private sealed class FlushPending
-    {
-        public static readonly FlushPending Instance = new();
     }
 
     private sealed class RetentionTick

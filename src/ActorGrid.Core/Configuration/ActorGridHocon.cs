@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Akka.DistributedData;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
+using ActorGrid.Serialization;
 
 namespace ActorGrid.Configuration;
 
@@ -62,6 +63,8 @@ public static class ActorGridHocon
                   hostname = {{Quote(options.Hostname)}}
                   public-hostname = {{Quote(options.AdvertisedHostname)}}
                   port = {{options.Port}}
+                  # Mutual TLS against the cluster CA; the certificate and validator come from RemotingTls.Setup.
+                  enable-ssl = {{(options.Security.Tls is null ? "off" : "on")}}
                   maximum-frame-size = {{frame}}b
                   send-buffer-size = {{frame * 2}}b
                   receive-buffer-size = {{frame * 2}}b
@@ -137,6 +140,8 @@ public static class ActorGridHocon
                 }
               }
             }
+            # Akka's Newtonsoft serializer resolves type names from the payload; it never sees a byte (SPEC §11).
+            {{UnboundTypeSerializer.Hocon}}
             """;
         return ConfigurationFactory.ParseString(hocon)
             .WithFallback(ClusterSharding.DefaultConfig())

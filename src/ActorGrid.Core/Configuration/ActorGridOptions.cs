@@ -49,6 +49,11 @@ public sealed record ActorGridOptions
     /// <summary>Kubernetes StatefulSet peer discovery (optional).</summary>
     public StatefulSetOptions? StatefulSet { get; init; }
 
+    /// <summary>Mutual TLS between nodes, bearer tokens and HTTPS on the front doors, protected mode (SPEC §11).</summary>
+    public SecurityOptions Security { get; init; } = new();
+    /// <summary>Metrics, traces and the dashboard (SPEC §14).</summary>
+    public ObservabilityOptions Observability { get; init; } = new();
+
     /// <summary>The host name advertised to peers.</summary>
     public string AdvertisedHostname => string.IsNullOrWhiteSpace(PublicHostname) ? Hostname : PublicHostname;
 }
@@ -123,4 +128,63 @@ public sealed record StatefulSetOptions
 
     /// <summary>How many of the first pods act as seeds (at most <see cref="Replicas"/>).</summary>
     public int SeedCount { get; init; } = 3;
+}
+
+/// <summary>
+/// Security settings (SPEC §11). A node whose <see cref="ActorGridOptions.Hostname"/> is not a loopback address
+/// refuses to start unless <see cref="Tls"/> and <see cref="TokensFile"/> are set, or <see cref="Insecure"/> says the
+/// operator means it.
+/// </summary>
+public sealed record SecurityOptions
+{
+    /// <summary>Start without remoting TLS or tokens on a non-loopback address (protected mode off).</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>Mutual TLS on remoting: every node presents a certificate signed by the cluster CA.</summary>
+    public TlsOptions? Tls { get; init; }
+
+    /// <summary>File of bearer tokens, one a line: <c>&lt;token&gt; &lt;scope&gt;[,&lt;scope&gt;...]</c>.</summary>
+    public string? TokensFile { get; init; }
+
+    /// <summary>Serve the HTTP API over TLS with this certificate.</summary>
+    public HttpsOptions? Https { get; init; }
+}
+
+/// <summary>The node's certificate for remoting and the cluster CA its peers must chain to.</summary>
+public sealed record TlsOptions
+{
+    /// <summary>The node's certificate: a PEM file (with <see cref="PrivateKey"/>) or a PFX/PKCS#12 file holding its key.</summary>
+    public string? Certificate { get; init; }
+
+    /// <summary>The PEM private key of a PEM <see cref="Certificate"/> (may be the same file as the certificate).</summary>
+    public string? PrivateKey { get; init; }
+
+    /// <summary>Password of a PFX <see cref="Certificate"/>, if it has one.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>The cluster CA (PEM): the only root peer certificates may chain to; the system store is not consulted.</summary>
+    public string? CaCertificate { get; init; }
+}
+
+/// <summary>The HTTP API's TLS certificate.</summary>
+public sealed record HttpsOptions
+{
+    /// <summary>A PEM file (with <see cref="PrivateKey"/>) or a PFX/PKCS#12 file.</summary>
+    public string? Certificate { get; init; }
+
+    /// <summary>The PEM private key of a PEM <see cref="Certificate"/>.</summary>
+    public string? PrivateKey { get; init; }
+
+    /// <summary>Password of a PFX <see cref="Certificate"/>, if it has one.</summary>
+    public string? Password { get; init; }
+}
+
+/// <summary>Telemetry settings (SPEC §14). Traces are exported when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+public sealed record ObservabilityOptions
+{
+    /// <summary>Export the ActorGrid, ASP.NET Core and runtime meters (<c>GET /metrics</c>, and OTLP when configured).</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>Serve the live dashboard at <c>GET /dashboard</c>.</summary>
+    public bool Dashboard { get; init; } = true;
 }

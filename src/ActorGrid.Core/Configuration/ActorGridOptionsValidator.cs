@@ -158,6 +158,65 @@ public static class ActorGridOptionsValidator
                 yield return $"{p}StatefulSet:SeedCount must be between 1 and Replicas ({sts.Replicas}) (got {sts.SeedCount})";
             }
         }
+
+        foreach (var error in ValidateSecurity(options))
+        {
+            yield return error;
+        }
+    }
+
+    /// <summary>Whether <paramref name="hostname"/> is <c>localhost</c> or a loopback IP address.</summary>
+    public static bool IsLoopback(string hostname) =>
+        string.Equals(hostname, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(hostname.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private static IEnumerable<string> ValidateSecurity(ActorGridOptions options)
+    {
+        const string p = ActorGridOptions.SectionName + ":Security:";
+        var security = options.Security;
+        if (security.Tls is { } tls)
+        {
+            foreach (var (name, path) in new[] { ("Tls:Certificate", tls.Certificate), ("Tls:CaCertificate", tls.CaCertificate) })
+            {
+                if (string.IsNullOrWhiteSpace(path))
+                {
+                    yield return $"{p}{name} is required when {p}Tls is set";
+                }
+                else if (!File.Exists(path))
+                {
+                    yield return $"{p}{name} file '{path}' does not exist";
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(tls.PrivateKey) && !File.Exists(tls.PrivateKey))
+            {
+                yield return $"{p}Tls:PrivateKey file '{tls.PrivateKey}' does not exist";
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(security.TokensFile) && !File.Exists(security.TokensFile))
+        {
+            yield return $"{p}TokensFile '{security.TokensFile}' does not exist";
+        }
+
+        if (security.Https is { } https)
+        {
+            if (string.IsNullOrWhiteSpace(https.Certificate))
+            {
+                yield return $"{p}Https:Certificate is required when {p}Https is set";
+            }
+            else if (!File.Exists(https.Certificate))
+            {
+                yield return $"{p}Https:Certificate file '{https.Certificate}' does not exist";
+            }
+        }
+
+        // Protected mode (SPEC §11), as Redis does it: reachable from the network means closed unless the operator says otherwise.
+        if (!security.Insecure && !IsLoopback(options.Hostname) && (security.Tls is null || string.IsNullOrWhiteSpace(security.TokensFile)))
+        {
+            yield return $"{ActorGridOptions.SectionName}:Security: Hostname '{options.Hostname}' is not a loopback address, so remoting TLS "
+                         + $"({p}Tls) and tokens ({p}TokensFile) are required; set {p}Insecure=true (--insecure) to run without them";
+        }
     }
 
     /// <summary>Parses <c>host:port</c>.</summary>

@@ -1,140 +1,67 @@
 #nullable enable
 using Akka.Actor;
-using Akka.Persistence;
 
 namespace ActorGrid.Entities;
 
 /// <summary>
-/// Runs an <see cref="IEntityBehavior{TState, TCommand, TEvent}"/> as a persistent actor with group commit: while
-/// one journal write is in flight, arriving commands are decided against the state they will see and their events
-/// go out together in the next write. Replies are sent only after the events are durable. Snapshots every
-/// <c>snapshotEvery</c> events bound recovery time.
+/// Runs a user's <see cref="IEntityBehavior{TState, TCommand, TEvent}"/> on the grid's one write path
+/// (<see cref="DurableEntity{TState, TCommand, TEvent}"/>): commands that arrive while a journal write is in flight
+/// are decided against the state they will see and their events go out together in the next write; replies are
+/// sent only once the events are durable; a write the journal refuses answers its commands with an
+/// <see cref="EntityFailureException"/> (inside <c>Status.Failure</c>) and the entity goes on.
 /// </summary>
-public class GridEntity<TState, TCommand, TEvent> : UntypedPersistentActor
+public class GridEntity<TState, TCommand, TEvent> : DurableEntity<TState, TCommand, TEvent>
     where TState : notnull
     where TCommand : notnull
     where TEvent : notnull
 {
     private readonly IEntityBehavior<TState, TCommand, TEvent> _behavior;
-    private readonly int _snapshotEvery;
-    private readonly List<(TCommand Command, IActorRef Sender)> _waiting = [];
-    private TState _state;
-    private bool _writing;
-    private long _eventsSinceSnapshot;
 
     /// <summary>Creates the entity <paramref name="entityId"/> persisted as <c>{persistencePrefix}-{entityId}</c>.</summary>
     public GridEntity(string persistencePrefix, string entityId, IEntityBehavior<TState, TCommand, TEvent> behavior, int snapshotEvery)
+        : this(persistencePrefix, entityId, behavior, DurableEntitySettings.Default with { SnapshotEvery = snapshotEvery })
     {
-        PersistenceId = $"{persistencePrefix}-{entityId}";
+    }
+
+    /// <summary>Creates the entity <paramref name="entityId"/> persisted as <c>{persistencePrefix}-{entityId}</c>.</summary>
+    public GridEntity(string persistencePrefix, string entityId, IEntityBehavior<TState, TCommand, TEvent> behavior, DurableEntitySettings settings)
+        : base($"{persistencePrefix}-{entityId}", behavior.Initial(entityId), settings)
+    {
         _behavior = behavior;
-        _snapshotEvery = snapshotEvery;
-        _state = behavior.Initial(entityId);
+        EntityKind = persistencePrefix;
     }
 
     /// <inheritdoc />
-    public override string PersistenceId { get; }
-
-    /// <summary>The current (durable) state.</summary>
-    protected TState State => _state;
+    protected override string EntityKind { get; }
 
     /// <inheritdoc />
-    protected override void OnRecover(object message)
+    protected override void HandleCommand(object message)
     {
-        switch (message)
+        if (message is TCommand command)
         {
-            case SnapshotOffer { Snapshot: TState snapshot }:
-                _state = snapshot;
-                break;
-            case TEvent e:
-                _state = _behavior.Apply(_state, e);
-                _eventsSinceSnapshot++;
-                break;
+            Submit(command, Sender);
+        }
+        else
+        {
+            Unhandled(message);
         }
     }
 
     /// <inheritdoc />
-    protected override void OnCommand(object message)
-    {
-        switch (message)
-        {
-            case TCommand command:
-                _waiting.Add((command, Sender));
-                if (!_writing)
-                {
-                    WriteBatch();
-                }
+    protected override Decision<TState, TEvent> Decide(TState state, TCommand command) => _behavior.Decide(state, command);
 
-                break;
-            case SaveSnapshotSuccess success:
-                DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
-                break;
-            case SaveSnapshotFailure or DeleteSnapshotsSuccess or DeleteSnapshotsFailure:
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
+    /// <inheritdoc />
+    protected override TState Apply(TState state, TEvent @event) => _behavior.Apply(state, @event);
 
-    private void WriteBatch()
-    {
-        var batch = _waiting.ToList();
-        _waiting.Clear();
-        var speculative = _state;
-        var events = new List<TEvent>();
-        var replies = new List<(IActorRef Sender, Func<TState, object?> Reply, TState After)>();
-        foreach (var (command, sender) in batch)
-        {
-            var decision = _behavior.Decide(speculative, command);
-            foreach (var e in decision.Events)
-            {
-                speculative = _behavior.Apply(speculative, e);
-                events.Add(e);
-            }
+    /// <inheritdoc />
+    protected override object ErrorReply(TCommand command, EntityFailure failure, string detail) =>
+        new Status.Failure(new EntityFailureException(PersistenceId, failure, detail));
 
-            replies.Add((sender, decision.Reply, speculative));
-        }
+    /// <inheritdoc />
+    protected override object? ToSnapshot(TState state) =>
+        _behavior is IEntitySnapshots<TState> snapshots ? snapshots.ToSnapshot(state) : state;
 
-        if (events.Count == 0)
-        {
-            SendReplies(replies);
-            return;
-        }
-
-        _writing = true;
-        var remaining = events.Count;
-        PersistAll(events, e =>
-        {
-            _state = _behavior.Apply(_state, e);
-            _eventsSinceSnapshot++;
-            if (--remaining > 0)
-            {
-                return;
-            }
-
-            SendReplies(replies);
-            if (_eventsSinceSnapshot >= _snapshotEvery)
-            {
-                _eventsSinceSnapshot = 0;
-                SaveSnapshot(_state);
-            }
-
-            _writing = false;
-            if (_waiting.Count > 0)
-            {
-                WriteBatch();
-            }
-        });
-    }
-
-    private static void SendReplies(List<(IActorRef Sender, Func<TState, object?> Reply, TState After)> replies)
-    {
-        foreach (var (sender, reply, after) in replies)
-        {
-            if (reply(after) is { } message)
-            {
-                sender.Tell(message);
-            }
-        }
-    }
+    /// <inheritdoc />
+    protected override TState FromSnapshot(object snapshot) =>
+        _behavior is IEntitySnapshots<TState> snapshots ? snapshots.FromSnapshot(snapshot) : (TState)snapshot;
 }

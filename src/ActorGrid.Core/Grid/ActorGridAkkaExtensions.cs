@@ -1,5 +1,7 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Security;
+using ActorGrid.Observability;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
@@ -26,6 +28,11 @@ public static class ActorGridAkkaExtensions
             akka.AddSetup(journals);
         }
 
+        if (options.Security.Tls is { } tls)
+        {
+            akka.AddSetup(RemotingTls.Setup(tls));
+        }
+
         foreach (var role in grid.Roles)
         {
             role.Configure(akka, context);
@@ -36,7 +43,8 @@ public static class ActorGridAkkaExtensions
             customise(akka);
         }
 
-        return akka.AddStartup((system, _) => JoinClusterAsync(system, options));
+        return akka.AddStartup((system, _) => JoinClusterAsync(system, options))
+            .AddStartup((system, _) => ClusterMetrics.Start(system, TimeSpan.FromSeconds(2)));
     }
 
     /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>

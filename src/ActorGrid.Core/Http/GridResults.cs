@@ -9,6 +9,9 @@ public static class GridResults
     /// <summary>400: the request is malformed; nothing was changed.</summary>
     public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "Bad request", detail);
 
+    /// <summary>403: the caller's token does not cover the operation; nothing was changed.</summary>
+    public static IResult Forbidden(string detail) => Problem(StatusCodes.Status403Forbidden, "Forbidden", detail);
+
     /// <summary>404: the thing asked for does not exist.</summary>
     public static IResult NotFound(string detail) => Problem(StatusCodes.Status404NotFound, "Not found", detail);
 

@@ -1,0 +1,108 @@
+#nullable enable
+using System.Diagnostics.Metrics;
+using ActorGrid.Configuration;
+using ActorGrid.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace ActorGrid.Hosting.Observability;
+
+/// <summary>
+/// OpenTelemetry, health checks and the dashboard of a node (SPEC §14): the ActorGrid meters with ASP.NET Core's and
+/// the runtime's, served as Prometheus text at <c>GET /metrics</c>; metrics and traces over OTLP when the standard
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the live and ready health checks; <c>GET /dashboard</c>.
+/// </summary>
+public static class ObservabilityExtensions
+{
+    /// <summary>Path of the Prometheus scrape endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Health-check tag of the liveness checks.</summary>
+    public const string LiveTag = "live";
+
+    /// <summary>Health-check tag of the readiness checks.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Adds the node's telemetry and health checks.</summary>
+    public static IServiceCollection AddActorGridObservability(this IServiceCollection services, ActorGridOptions options)
+    {
+        services.AddMetrics();
+        services.AddHealthChecks()
+            .AddCheck<ActorSystemHealthCheck>("actor-system", tags: [LiveTag, ReadyTag])
+            .AddCheck<MemberUpHealthCheck>("member-up", tags: [ReadyTag])
+            .AddCheck<ShardRegionsHealthCheck>("shard-regions", tags: [ReadyTag])
+            .AddCheck<JournalHealthCheck>("journal", tags: [ReadyTag]);
+
+        var otlp = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (!options.Observability.Metrics && !otlp)
+        {
+            return services;
+        }
+
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("actorgrid", serviceInstanceId: $"{options.AdvertisedHostname}:{options.Port}")
+                .AddAttributes([new("actorgrid.cluster", options.ClusterName)]));
+        if (options.Observability.Metrics)
+        {
+            telemetry.WithMetrics(metrics =>
+            {
+                metrics.AddMeter([.. GridTelemetry.MeterNames])
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+
+            // Several nodes can share a process (the TestKit): each node's exporter reads only the meters of its own
+            // host (its IMeterFactory) and the process-wide ones (runtime), never another node's.
+            services.ConfigureOpenTelemetryMeterProvider((sp, metrics) =>
+            {
+                var own = sp.GetRequiredService<IMeterFactory>();
+                metrics.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, own)
+                    ? null
+                    : MetricStreamConfiguration.Drop);
+            });
+        }
+
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(GridTelemetry.ActivitySourceName)
+                .AddAspNetCoreInstrumentation(a => a.Filter = http => !IsTelemetryPath(http.Request.Path))
+                .AddOtlpExporter());
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Measures and traces every role request (<see cref="RequestTelemetryMiddleware"/>), and maps <c>/metrics</c>
+    /// and <c>/dashboard</c> on <paramref name="endpoints"/> (behind the API's token check) as configured.
+    /// </summary>
+    public static WebApplication UseActorGridObservability(this WebApplication app, ActorGridOptions options, IEndpointRouteBuilder endpoints)
+    {
+        app.UseMiddleware<RequestTelemetryMiddleware>();
+        if (options.Observability.Metrics)
+        {
+            endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
+        }
+
+        if (options.Observability.Dashboard)
+        {
+            endpoints.MapDashboard();
+        }
+
+        return app;
+    }
+
+    internal static bool IsTelemetryPath(PathString path) =>
+        path.StartsWithSegments(MetricsPath) || path.StartsWithSegments("/health") || path.StartsWithSegments(DashboardEndpoints.Path);
+}
