@@ -50,8 +50,25 @@ public static class RespBenchmark
             Result Grid(string test, int pipeline, int n) => RunRedisBenchmark(node.RespPort, test, pipeline, connections, valueBytes, keys, n, () => Cpu(node.Pid));
             Result Redis(string test, int pipeline, int n) => RunRedisBenchmark(redis.Port, test, pipeline, connections, valueBytes, keys, n, () => redis.TotalProcessorTime);
 
-            // Warm-up: JIT tiering, partition recovery, every key of the GET runs written on both sides.
+            // Warm-up: every partition started (recovery from the journal outlasts one ask on a busy machine), JIT
+            // tiering, and every key of the GET runs written on both sides.
             Console.WriteLine("warm-up ...");
+            await TestKit.Eventually.AwaitAsync(async () =>
+            {
+                var failed = 0;
+                await Task.WhenAll(Enumerable.Range(0, 256).Select(async i =>
+                {
+                    try
+                    {
+                        await node.Client.Kv.PutAsync("warm-up/" + i.ToString(CultureInfo.InvariantCulture), "1");
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ActorGrid.Client.ActorGridException)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }));
+                return failed == 0 ? null : $"{failed} of 256 warm-up writes failed";
+            }, TimeSpan.FromSeconds(120), "every partition to accept writes");
             foreach (var test in new[] { "set", "get", "incr", "xadd" })
             {
                 Grid(test, 16, keys * 4);
