@@ -126,7 +126,7 @@ internal sealed class RespRequest
         return Utf8Parser.TryParse(span, out value, out var consumed, 'G') && consumed == span.Length && !double.IsNaN(value);
     }
 
-    /// <summary>The command name, upper-cased ASCII, for messages.</summary>
+    /// <summary>The command name in lower case, for messages.</summary>
     public string Name => Count == 0 ? "" : Encoding.ASCII.GetString(_args[0].ToArray()).ToLowerInvariant();
 
     private static ReadOnlySpan<byte> Copy(in ReadOnlySequence<byte> arg, Span<byte> buffer)

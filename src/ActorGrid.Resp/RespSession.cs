@@ -1,5 +1,4 @@
 #nullable enable
-using System.Collections.Frozen;
 using Akka.Actor;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.KeyValue;

@@ -153,7 +153,7 @@ internal static class StringCommands
             {
                 mode = ExpiryMode.Keep;
             }
-            else if (mode == ExpiryMode.Clear && i + 1 < request.Count && ExpiryOption(request, i, allowPersist: false) is { } option)
+            else if (mode == ExpiryMode.Clear && i + 1 < request.Count && ExpiryOption(request, i) is { } option)
             {
                 if (!request.TryLong(++i, out var amount))
                 {
@@ -202,7 +202,7 @@ internal static class StringCommands
             {
                 mode = ExpiryMode.Clear;
             }
-            else if (request.Count == 4 && ExpiryOption(request, 2, allowPersist: false) is { } option)
+            else if (request.Count == 4 && ExpiryOption(request, 2) is { } option)
             {
                 if (!request.TryLong(3, out var amount))
                 {
@@ -318,7 +318,7 @@ internal static class StringCommands
         return await session.Door.Streams.ExistsAsync(key) ? RespValue.Simple("stream") : RespValue.Simple("none");
     }
 
-    private static (ExpiryMode Mode, long Scale)? ExpiryOption(RespRequest request, int index, bool allowPersist) =>
+    private static (ExpiryMode Mode, long Scale)? ExpiryOption(RespRequest request, int index) =>
         request.Is(index, "EX"u8) ? (ExpiryMode.AfterMs, 1000)
         : request.Is(index, "PX"u8) ? (ExpiryMode.AfterMs, 1)
         : request.Is(index, "EXAT"u8) ? (ExpiryMode.AtUnixMs, 1000)

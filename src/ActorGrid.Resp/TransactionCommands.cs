@@ -127,7 +127,7 @@ internal static class TransactionCommands
         {
             var plan = queue[i].Plan;
             var results = new ArraySegment<KvOpResult>(result.Results, offset, plan.Ops.Length);
-            replies[i] = results.Any(r => r.Outcome == KvOpOutcome.Error) && plan.Ops.Length == 1 ? StringCommands.OpError(results[0]) : plan.Reply(results);
+            replies[i] = plan.Reply(results);
             offset += plan.Ops.Length;
         }
 
