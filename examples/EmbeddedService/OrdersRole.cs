@@ -30,7 +30,7 @@ public sealed class OrdersRole : IGridRole
 
     public void RegisterManifests(ManifestRegistry manifests) => _entities.RegisterManifests(manifests);
 
-    public void AddServices(IServiceCollection services, GridContext context) => _entities.AddServices(services, context);
+    public void AddServices(IServiceCollection services) => _entities.AddServices(services);
 
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)
     {

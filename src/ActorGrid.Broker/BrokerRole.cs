@@ -49,11 +49,11 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
     public void RegisterManifests(ManifestRegistry manifests) => BrokerProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context)
+    public void AddServices(IServiceCollection services)
     {
-        var settings = SettingsFor(context.Options);
         // The actor system is resolved on first use, once the host has started it.
-        services.AddSingleton(sp => new BrokerGateway(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton(sp => new BrokerGateway(
+            sp.GetRequiredService<ActorSystem>(), SettingsFor(sp.GetRequiredService<Configuration.ActorGridOptions>())));
         services.AddSingleton<ITopicReader>(sp => new BrokerTopicReader(sp.GetRequiredService<BrokerGateway>()));
         services.AddSingleton<ITopicWriter>(sp => new BrokerTopicWriter(sp.GetRequiredService<BrokerGateway>()));
     }
@@ -75,6 +75,9 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
             akka.WithActors((system, _) => system.ActorOf(ConsumerLagSampler.PropsFor(settings), ConsumerLagSampler.ActorName));
         }
     }
+
+    /// <inheritdoc />
+    public void DescribeApi(ActorGrid.Http.HttpApiDescription api) => api.DescribeBroker();
 
     /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapBrokerEndpoints();

@@ -1,24 +1,40 @@
 #nullable enable
+using ActorGrid.Client.Resilience;
+
 namespace ActorGrid.Client;
 
-/// <summary>
-/// Typed client for one ActorGrid node's HTTP API. Any node serves any request, so one node's address is enough.
-/// Failed calls throw <see cref="ActorGridException"/> carrying the server's problem detail.
-/// </summary>
-public sealed class ActorGridClient
+/// <summary>Every part of the ActorGrid HTTP API (<see cref="ActorGridClient"/>); mock it, or its parts, in tests.</summary>
+public interface IActorGridClient
 {
-    /// <summary>Creates a client over <paramref name="http"/>, whose <see cref="HttpClient.BaseAddress"/> is the node.</summary>
+    /// <summary>Cluster membership, health and shard placement.</summary>
+    IClusterClient Cluster { get; }
+
+    /// <summary>The key-value store.</summary>
+    IKvClient Kv { get; }
+
+    /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
+    IBrokerClient Broker { get; }
+
+    /// <summary>MapReduce jobs.</summary>
+    IJobsClient Jobs { get; }
+}
+
+/// <summary>
+/// Typed client for the ActorGrid HTTP API. Any node serves any request. Failed calls throw
+/// <see cref="ActorGridException"/> carrying the server's problem detail. In a service, register it with
+/// <c>services.AddActorGridClient(...)</c> (several nodes, failover, safe retries) and inject
+/// <see cref="IActorGridClient"/>; elsewhere <see cref="Create"/> builds the same client without a container.
+/// </summary>
+public sealed class ActorGridClient : IActorGridClient
+{
+    /// <summary>Creates a client over <paramref name="http"/>, whose <see cref="HttpClient.BaseAddress"/> is the node (no retries of its own).</summary>
     public ActorGridClient(HttpClient http)
+        : this(new ClusterClient(Checked(http)), new KvClient(http), new BrokerClient(http), new JobsClient(http))
     {
-        ArgumentNullException.ThrowIfNull(http.BaseAddress, "http.BaseAddress");
         Http = http;
-        Cluster = new ClusterClient(http);
-        Kv = new KvClient(http);
-        Broker = new BrokerClient(http);
-        Jobs = new JobsClient(http);
     }
 
-    /// <summary>Creates a client for the node at <paramref name="node"/> (e.g. <c>http://127.0.0.1:5080</c>).</summary>
+    /// <summary>Creates a client for the node at <paramref name="node"/> (e.g. <c>http://127.0.0.1:5080</c>), without retries.</summary>
     public ActorGridClient(Uri node)
         : this(new HttpClient { BaseAddress = node, Timeout = TimeSpan.FromSeconds(30) })
     {
@@ -33,18 +49,50 @@ public sealed class ActorGridClient
     {
     }
 
-    /// <summary>The underlying HTTP client.</summary>
-    public HttpClient Http { get; }
+    /// <summary>Combines the four typed clients (as registered by <c>AddActorGridClient</c>).</summary>
+    public ActorGridClient(IClusterClient cluster, IKvClient kv, IBrokerClient broker, IJobsClient jobs)
+    {
+        Cluster = cluster;
+        Kv = kv;
+        Broker = broker;
+        Jobs = jobs;
+    }
 
-    /// <summary>Cluster membership, health and shard placement.</summary>
-    public ClusterClient Cluster { get; }
+    /// <summary>The underlying HTTP client, when the client was built over one.</summary>
+    public HttpClient? Http { get; }
 
-    /// <summary>The key-value store.</summary>
-    public KvClient Kv { get; }
+    /// <inheritdoc />
+    public IClusterClient Cluster { get; }
 
-    /// <summary>Topics, producing, reading, consumer groups and the push stream.</summary>
-    public BrokerClient Broker { get; }
+    /// <inheritdoc />
+    public IKvClient Kv { get; }
 
-    /// <summary>MapReduce jobs.</summary>
-    public JobsClient Jobs { get; }
+    /// <inheritdoc />
+    public IBrokerClient Broker { get; }
+
+    /// <inheritdoc />
+    public IJobsClient Jobs { get; }
+
+    /// <summary>
+    /// A client over every node of <paramref name="options"/> with failover and the retries of
+    /// <see cref="RetrySafety"/>, for code without a service container (tools, scripts). The client owns its
+    /// connections: keep one for the life of the program.
+    /// </summary>
+    public static ActorGridClient Create(ActorGridClientOptions options, HttpMessageHandler? transport = null)
+    {
+        if (options.Validate() is { } error)
+        {
+            throw new ArgumentException(error, nameof(options));
+        }
+
+        var nodes = new NodeRotation(options.Nodes);
+        var handler = ActorGridResilience.CreateHandler(options, nodes, transport ?? new SocketsHttpHandler());
+        return new ActorGridClient(new HttpClient(handler) { BaseAddress = nodes.Nodes[0], Timeout = Timeout.InfiniteTimeSpan });
+    }
+
+    private static HttpClient Checked(HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http.BaseAddress, "http.BaseAddress");
+        return http;
+    }
 }

@@ -8,11 +8,41 @@ using System.Text.Json;
 
 namespace ActorGrid.Client;
 
+/// <summary>The broker (<see cref="BrokerClient"/>).</summary>
+public interface IBrokerClient
+{
+    Task<TopicCreation> CreateTopicAsync(string topic, int partitions, long? retentionMessages = null, long? retentionSeconds = null, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<TopicInfo>> ListTopicsAsync(CancellationToken cancellationToken = default);
+
+    Task<TopicInfo> GetTopicAsync(string topic, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<RecordPosition>> ProduceAsync(string topic, IEnumerable<ProducerRecord> records, string? producerId = null, long? sequence = null, CancellationToken cancellationToken = default);
+
+    Task<RecordPosition> ProduceTextAsync(string topic, string? key, string value, CancellationToken cancellationToken = default);
+
+    Task<FetchedPage> FetchAsync(string topic, int partition, long? offset = null, int max = 100, int waitMs = 0, CancellationToken cancellationToken = default);
+
+    Task<GroupMembership> JoinGroupAsync(string group, IEnumerable<string> topics, int? sessionTimeoutMs = null, string? memberId = null, CancellationToken cancellationToken = default);
+
+    Task<GroupPoll> PollAsync(string group, string memberId, int max = 100, int waitMs = 1000, CancellationToken cancellationToken = default);
+
+    Task<int> CommitAsync(string group, string memberId, IEnumerable<TopicOffset> offsets, int? generation = null, CancellationToken cancellationToken = default);
+
+    Task<int> CommitAsync(string group, string memberId, IEnumerable<GroupRecord> records, CancellationToken cancellationToken = default);
+
+    Task LeaveGroupAsync(string group, string memberId, CancellationToken cancellationToken = default);
+
+    Task<GroupInfo> GetGroupAsync(string group, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<GroupStreamEvent> StreamAsync(string group, IEnumerable<string> topics, int max = 100, int? sessionTimeoutMs = null, CancellationToken cancellationToken = default);
+}
+
 /// <summary>
 /// The broker: topics, producing (optionally idempotent), reading partitions, consumer groups (pull) and the push
 /// stream (Server-Sent Events).
 /// </summary>
-public sealed class BrokerClient(HttpClient http)
+public sealed class BrokerClient(HttpClient http) : IBrokerClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -25,7 +55,8 @@ public sealed class BrokerClient(HttpClient http)
     public async Task<TopicCreation> CreateTopicAsync(
         string topic, int partitions, long? retentionMessages = null, long? retentionSeconds = null, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PutAsJsonAsync(TopicPath(topic), new { partitions, retentionMessages, retentionSeconds }, Json, cancellationToken);
+        // Creating a topic that exists with the same settings answers 200: repeating the call is harmless.
+        using var response = await http.SendJsonAsync(HttpMethod.Put, TopicPath(topic), new { partitions, retentionMessages, retentionSeconds }, idempotent: true, cancellationToken);
         var info = await ReadAsync<TopicInfo>(response, cancellationToken);
         return new TopicCreation(response.StatusCode == HttpStatusCode.Created, info);
     }
@@ -55,7 +86,8 @@ public sealed class BrokerClient(HttpClient http)
         string topic, IEnumerable<ProducerRecord> records, string? producerId = null, long? sequence = null, CancellationToken cancellationToken = default)
     {
         var body = new { records = records.ToList(), producerId, sequence };
-        using var response = await http.PostAsJsonAsync(TopicPath(topic) + "/messages", body, Json, cancellationToken);
+        // With a producer id the node deduplicates a repeated batch (same id and sequences) and answers the original offsets.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, TopicPath(topic) + "/messages", body, idempotent: producerId is not null, cancellationToken);
         return (await ReadAsync<ProduceResponse>(response, cancellationToken)).Results;
     }
 
@@ -81,7 +113,7 @@ public sealed class BrokerClient(HttpClient http)
     public async Task<GroupMembership> JoinGroupAsync(
         string group, IEnumerable<string> topics, int? sessionTimeoutMs = null, string? memberId = null, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PostAsJsonAsync(GroupPath(group) + "/join", new { topics = topics.ToList(), sessionTimeoutMs, memberId }, Json, cancellationToken);
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/join", new { topics = topics.ToList(), sessionTimeoutMs, memberId }, idempotent: false, cancellationToken);
         return await ReadAsync<GroupMembership>(response, cancellationToken);
     }
 
@@ -91,7 +123,8 @@ public sealed class BrokerClient(HttpClient http)
     /// </summary>
     public async Task<GroupPoll> PollAsync(string group, string memberId, int max = 100, int waitMs = 1000, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PostAsJsonAsync(GroupPath(group) + "/poll", new { memberId, max, waitMs }, Json, cancellationToken);
+        // Not repeated: a poll whose answer was lost has moved the member past its records.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/poll", new { memberId, max, waitMs }, idempotent: false, cancellationToken);
         return await ReadAsync<GroupPoll>(response, cancellationToken);
     }
 
@@ -99,7 +132,7 @@ public sealed class BrokerClient(HttpClient http)
     public async Task<int> CommitAsync(
         string group, string memberId, IEnumerable<TopicOffset> offsets, int? generation = null, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PostAsJsonAsync(GroupPath(group) + "/commit", new { memberId, generation, offsets = offsets.ToList() }, Json, cancellationToken);
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/commit", new { memberId, generation, offsets = offsets.ToList() }, idempotent: true, cancellationToken);
         return (await ReadAsync<GenerationBody>(response, cancellationToken)).Generation;
     }
 
@@ -111,7 +144,7 @@ public sealed class BrokerClient(HttpClient http)
     /// <summary><c>POST /groups/{group}/leave</c>.</summary>
     public async Task LeaveGroupAsync(string group, string memberId, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PostAsJsonAsync(GroupPath(group) + "/leave", new { memberId }, Json, cancellationToken);
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/leave", new { memberId }, idempotent: true, cancellationToken);
         await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
     }
 

@@ -3,8 +3,22 @@ using System.Net.Http.Json;
 
 namespace ActorGrid.Client;
 
+/// <summary>Cluster membership, health and shard placement (<see cref="ClusterClient"/>).</summary>
+public interface IClusterClient
+{
+    Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    Task<ShardsStatus> GetShardsAsync(CancellationToken cancellationToken = default);
+
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+
+    Task LeaveAsync(string address, CancellationToken cancellationToken = default);
+
+    Task DownAsync(string address, CancellationToken cancellationToken = default);
+}
+
 /// <summary>Cluster membership, health and shard placement.</summary>
-public sealed class ClusterClient(HttpClient http)
+public sealed class ClusterClient(HttpClient http) : IClusterClient
 {
     /// <summary><c>GET /cluster</c>: this node, the leader, members and unreachable nodes.</summary>
     public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default)
@@ -20,6 +34,19 @@ public sealed class ClusterClient(HttpClient http)
         using var response = await http.GetAsync("cluster/shards", cancellationToken);
         await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
         return (await response.Content.ReadFromJsonAsync<ShardsStatus>(cancellationToken))!;
+    }
+
+    /// <summary><c>POST /cluster/leave</c>: makes the member at <paramref name="address"/> leave gracefully (admin scope).</summary>
+    public Task LeaveAsync(string address, CancellationToken cancellationToken = default) => MembershipAsync("cluster/leave", address, cancellationToken);
+
+    /// <summary><c>POST /cluster/down</c>: downs the member at <paramref name="address"/>, which must be gone for good (admin scope).</summary>
+    public Task DownAsync(string address, CancellationToken cancellationToken = default) => MembershipAsync("cluster/down", address, cancellationToken);
+
+    private async Task MembershipAsync(string path, string address, CancellationToken cancellationToken)
+    {
+        // Leaving or downing twice has the effect of once.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, path, new { address }, idempotent: true, cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
     }
 
     /// <summary><c>GET /health/ready</c>: whether the node is Up with its shard regions started.</summary>

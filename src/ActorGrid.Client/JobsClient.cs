@@ -5,8 +5,26 @@ using System.Text.Json;
 
 namespace ActorGrid.Client;
 
+/// <summary>MapReduce jobs (<see cref="JobsClient"/>).</summary>
+public interface IJobsClient
+{
+    Task<string> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default);
+
+    Task<JobStatus> GetAsync(string jobId, CancellationToken cancellationToken = default);
+
+    Task<JobResultPage> GetResultAsync(string jobId, string? after = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<JobResultItem> ReadResultAsync(string jobId, int pageSize = 1000, CancellationToken cancellationToken = default);
+
+    Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<JobSummary>> ListAsync(int? limit = null, CancellationToken cancellationToken = default);
+
+    Task<JobStatus> WaitAsync(string jobId, IProgress<JobStatus>? progress = null, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default);
+}
+
 /// <summary>MapReduce jobs: submit, follow, read results, cancel, list (SPEC §5).</summary>
-public sealed class JobsClient(HttpClient http)
+public sealed class JobsClient(HttpClient http) : IJobsClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -8,11 +8,27 @@ using System.Text;
 
 namespace ActorGrid.Client;
 
+/// <summary>The key-value store (<see cref="KvClient"/>).</summary>
+public interface IKvClient
+{
+    Task<KvWriteResult> PutAsync(string key, ReadOnlyMemory<byte> value, KvPutOptions? options = null, CancellationToken cancellationToken = default);
+
+    Task<KvWriteResult> PutAsync(string key, string value, KvPutOptions? options = null, CancellationToken cancellationToken = default);
+
+    Task<KvValue?> GetAsync(string key, KvConsistency consistency = KvConsistency.Strong, CancellationToken cancellationToken = default);
+
+    Task<bool> DeleteAsync(string key, long? ifVersion = null, CancellationToken cancellationToken = default);
+
+    Task<KvPage> ScanAsync(string prefix = "", int? limit = null, string? after = null, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<KvItem> ScanAllAsync(string prefix = "", int pageSize = 100, CancellationToken cancellationToken = default);
+}
+
 /// <summary>
 /// The key-value store: versioned keys with compare-and-set, create-only writes, TTL, prefix scans and
 /// strong or replica reads. A failed precondition throws <see cref="ActorGridException"/> with status 412.
 /// </summary>
-public sealed class KvClient(HttpClient http)
+public sealed class KvClient(HttpClient http) : IKvClient
 {
     /// <summary>
     /// <c>PUT /kv/{key}</c>: writes <paramref name="value"/>; with <see cref="KvPutOptions.IfVersion"/> only if the key is

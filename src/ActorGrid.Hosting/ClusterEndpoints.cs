@@ -1,4 +1,5 @@
 #nullable enable
+using System.Text.Json.Serialization;
 using ActorGrid.Grid;
 using ActorGrid.Security;
 using ActorGrid.Hosting.Observability;
@@ -40,6 +41,15 @@ public static class ClusterEndpoints
                 state.Unreachable.Select(m => m.Address.ToString()).ToList()));
         }).RequireGridAccess(GridAccess.Read, GridResource.Cluster);
 
+        // Administration (SPEC §15): make a member leave gracefully (its shards hand off first) or down it (for a member
+        // that is gone and will not come back: the split-brain resolver would down it too, later).
+        endpoints.MapPost("/cluster/leave", (HttpRequest request, ActorSystem system, CancellationToken ct) =>
+            MembershipAsync(request, system, "leave", (cluster, address) => cluster.Leave(address), ct))
+            .RequireGridAccess(GridAccess.Admin, GridResource.Cluster);
+        endpoints.MapPost("/cluster/down", (HttpRequest request, ActorSystem system, CancellationToken ct) =>
+            MembershipAsync(request, system, "down", (cluster, address) => cluster.Down(address), ct))
+            .RequireGridAccess(GridAccess.Admin, GridResource.Cluster);
+
         endpoints.MapGet("/cluster/shards", async (ActorSystem system, ActorGridBuilder grid, CancellationToken cancellationToken) =>
         {
             var sharding = ClusterSharding.Get(system);
@@ -52,9 +62,16 @@ public static class ClusterEndpoints
                 var load = role is IReportsShardLoad reporter
                     ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
                     : new Dictionary<string, double>();
+                var running = stats.Regions.SelectMany(r => r.Value.Stats).Where(s => s.Value > 0).Select(s => s.Key).ToList();
+                var storage = role is IReportsShardStorage storing
+                    ? await storing.GetShardStorageAsync(system, typeName, running, cancellationToken)
+                    : new Dictionary<string, ShardStorage>();
                 var shards = stats.Regions
-                    .SelectMany(r => r.Value.Stats.Select(s => new ShardView(
-                        s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null)))
+                    .SelectMany(r => r.Value.Stats.Select(s =>
+                    {
+                        var held = storage.GetValueOrDefault(s.Key);
+                        return new ShardView(s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null, held?.Keys, held?.Tombstones, held?.Bytes);
+                    }))
                     .OrderBy(s => s.ShardId, StringComparer.Ordinal)
                     .ToList();
                 return new RegionView(role.Name, typeName, shards);
@@ -64,6 +81,30 @@ public static class ClusterEndpoints
         }).RequireGridAccess(GridAccess.Read, GridResource.Cluster);
 
         return endpoints;
+    }
+
+    private static async Task<IResult> MembershipAsync(
+        HttpRequest request, ActorSystem system, string action, Action<Akka.Cluster.Cluster, Address> apply, CancellationToken cancellationToken)
+    {
+        var body = await request.ReadFromJsonAsync<MemberRequest>(cancellationToken);
+        Address address;
+        try
+        {
+            address = Address.Parse(body?.Address ?? throw new FormatException("address is required"));
+        }
+        catch (Exception e) when (e is FormatException or UriFormatException or ArgumentException)
+        {
+            return Http.GridResults.BadRequest($"address must be a member address such as akka.tcp://actorgrid@10.0.0.5:4053 ({e.Message})");
+        }
+
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        if (!cluster.State.Members.Any(m => m.Address == address))
+        {
+            return Http.GridResults.NotFound($"'{address}' is not a member of this cluster");
+        }
+
+        apply(cluster, address);
+        return Results.Accepted(value: new MemberActionView(address.ToString(), action));
     }
 
     /// <summary>
@@ -87,11 +128,22 @@ public static class ClusterEndpoints
         return Results.Problem(statusCode: 503, title: title, detail: string.Join("; ", failed));
     }
 
-    private sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
+    internal sealed record MemberRequest(string? Address);
 
-    private sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
+    internal sealed record MemberActionView(string Address, string Action);
 
-    private sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
+    internal sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
 
-    private sealed record ShardView(string ShardId, string Node, int Entities, double? Load);
+    internal sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles);
+
+    internal sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
+
+    internal sealed record ShardView(
+        string ShardId,
+        string Node,
+        int Entities,
+        double? Load,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Keys,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tombstones,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Bytes);
 }

@@ -33,7 +33,7 @@ public sealed class KvReplicaActor
 /// The <c>kv</c> role: partitions as sharded persistent entities (<c>kv-0</c> … <c>kv-{Partitions-1}</c>), a replica
 /// and a load reporter on every node, and the <c>/kv</c> HTTP API.
 /// </summary>
-public sealed class KeyValueRole : IGridRole, IReportsShardLoad
+public sealed class KeyValueRole : IGridRole, IReportsShardLoad, IReportsShardStorage
 {
     private Settings? _settings;
 
@@ -47,10 +47,9 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
     public void RegisterManifests(ManifestRegistry manifests) => KvProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context)
+    public void AddServices(IServiceCollection services)
     {
-        var settings = Settings.Create(context.Options);
-        services.AddSingleton(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), settings));
+        services.AddSingleton(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), Settings.Create(sp.GetRequiredService<ActorGridOptions>())));
         services.AddSingleton<IKeyValueStore>(sp => sp.GetRequiredService<KvStore>());
     }
 
@@ -71,6 +70,9 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
                 }
             });
     }
+
+    /// <inheritdoc />
+    public void DescribeApi(Http.HttpApiDescription api) => api.DescribeKv();
 
     /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
@@ -106,6 +108,34 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
         }
 
         return perShard;
+    }
+
+    /// <summary>Live keys, tombstones and bytes per running shard, summed over its partitions (each asked, 3 s at most).</summary>
+    public async Task<IReadOnlyDictionary<string, ShardStorage>> GetShardStorageAsync(
+        ActorSystem system, string typeName, IReadOnlyCollection<string> shardIds, CancellationToken cancellationToken)
+    {
+        var settings = _settings ?? throw new InvalidOperationException("the kv role is not configured");
+        var extractor = new GridMessageExtractor(settings.Partitions);
+        var region = ActorRegistry.For(system).Get<KvPartitionRegion>();
+        var wanted = shardIds.ToHashSet(StringComparer.Ordinal);
+        var answers = await Task.WhenAll(Enumerable.Range(0, settings.Partitions)
+            .Select(p => new GetPartitionStats(KvKeys.EntityId(p)))
+            .Where(ask => wanted.Contains(extractor.ShardId(ask.EntityId, ask)))
+            .Select(async ask =>
+            {
+                try
+                {
+                    return (Shard: extractor.ShardId(ask.EntityId, ask), Stats: await region.Ask<PartitionStatsResult>(ask, TimeSpan.FromSeconds(3), cancellationToken));
+                }
+                catch (AskTimeoutException)
+                {
+                    return (Shard: "", Stats: (PartitionStatsResult?)null);
+                }
+            }));
+        return answers.Where(a => a.Stats is not null).GroupBy(a => a.Shard, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => new ShardStorage(g.Sum(a => a.Stats!.LiveKeys), g.Sum(a => a.Stats!.Tombstones), g.Sum(a => a.Stats!.Bytes)),
+            StringComparer.Ordinal);
     }
 }
 

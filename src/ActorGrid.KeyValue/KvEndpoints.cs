@@ -254,6 +254,7 @@ public static class KvEndpoints
     private static IResult Unavailable(object reply) => reply switch
     {
         KvReplica.ReplicaUnavailable u => GridResults.Unavailable(u.Reason),
+        Coordination.OwnershipLapsed => GridResults.Unavailable("the node owning this key's partition lost its lease (it is moving to another node); retry"),
         _ => GridResults.Unavailable("the partition owning this key did not answer in time (it may be moving to another node); retry"),
     };
 
@@ -270,11 +271,11 @@ public static class KvEndpoints
     private static string? Query(HttpRequest request, string name) =>
         request.Query.TryGetValue(name, out var values) && values.Count > 0 ? values[^1] : null;
 
-    private sealed record WriteBody(string Key, long Version);
+    internal sealed record WriteBody(string Key, long Version);
 
-    private sealed record ScanItemBody(string Key, long Version, byte[] Value);
+    internal sealed record ScanItemBody(string Key, long Version, byte[] Value);
 
-    private sealed record ScanPageBody(IReadOnlyList<ScanItemBody> Items, string? Next);
+    internal sealed record ScanPageBody(IReadOnlyList<ScanItemBody> Items, string? Next);
 
     private sealed class AskTimedOut
     {

@@ -1,6 +1,7 @@
 #nullable enable
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
 
@@ -271,6 +272,9 @@ public static class MapReduceProtocol
     /// <summary>The chunk is durable (also the answer to a duplicate).</summary>
     public sealed record MapOutputStored(string EntityId, int Task, int Attempt, int Chunk) : IActorGridMessage;
 
+    /// <summary>The reduce partition did not store a chunk: it would pass its memory budget. The attempt fails with <paramref name="Reason"/>.</summary>
+    public sealed record MapOutputRefused(string EntityId, int Task, int Attempt, int Chunk, string Reason) : IActorGridMessage;
+
     /// <summary>The accepted attempt of one map task and how many chunks it delivered to this partition.</summary>
     public sealed record AcceptedMapOutput(int Task, int Attempt, int Chunks);
 
@@ -370,6 +374,7 @@ public static class MapReduceProtocol
         .Add<AbortJob>("mr.abort-job.v1")
         .Add<StoreMapOutput>("mr.store-map-output.v1")
         .Add<MapOutputStored>("mr.map-output-stored.v1")
+        .Add<MapOutputRefused>("mr.map-output-refused.v1")
         .Add<RunReduce>("mr.run-reduce.v1")
         .Add<GetResultPage>("mr.get-result-page.v1")
         .Add<ResultPageReply>("mr.result-page.v1")
@@ -438,6 +443,15 @@ public static class MapReduceProtocol
         /// <summary>Largest page of <c>GET /jobs/{id}/result</c>.</summary>
         public const int MaxResultLimit = 1000;
 
+        /// <summary>Most bytes of map output one reduce partition holds; a job that sends more fails with a clear error.</summary>
+        public long ShuffleBudgetBytes { get; init; } = 256L * 1024 * 1024;
+
+        /// <summary>About the most bytes one map attempt's output may take in memory; beyond it the attempt fails.</summary>
+        public long MapOutputBudgetBytes { get; init; } = 256L * 1024 * 1024;
+
+        /// <summary>Most jobs pending or running at once; a submission beyond it is refused with 503 and Retry-After.</summary>
+        public int MaxActiveJobs { get; init; } = 100;
+
         /// <summary>Page size of <c>GET /jobs/{id}/result</c> without <c>limit</c>.</summary>
         public const int DefaultResultLimit = 100;
 
@@ -445,30 +459,38 @@ public static class MapReduceProtocol
         public const int ResultPageBytes = 256 * 1024;
 
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
-        public static Settings Default(int processors) => new(
-            MapSlotsPerNode: Math.Max(2, processors),
-            MapPrefetchPerNode: Math.Max(2, processors),
-            KvSplitsPerNode: 2 * Math.Max(2, processors),
-            WorkerConcurrency: Math.Max(2, processors),
-            MaxAttempts: 4,
-            RetryBackoff: TimeSpan.FromMilliseconds(500),
-            TaskTimeout: TimeSpan.FromMinutes(2),
-            SpeculativeAfterFactor: 2.0,
-            SpeculativeMinRuntime: TimeSpan.FromSeconds(5),
-            Tick: TimeSpan.FromMilliseconds(500),
-            ReducePingInterval: TimeSpan.FromSeconds(2),
-            ReportResendInterval: TimeSpan.FromSeconds(2),
-            TextSplitChars: 256 * 1024,
-            MaxTextChars: 1024 * 1024,
-            TopicSplitRecords: 50_000,
-            ShuffleChunkBytes: 512 * 1024,
-            DefaultReducers: 4,
-            MaxReducers: 256,
-            InputRetryDeadline: TimeSpan.FromSeconds(30),
-            OutputBatchEntries: 1000,
-            AskTimeout: TimeSpan.FromSeconds(10),
-            SnapshotEvery: 1000,
-            FinishedJobIdleAfter: TimeSpan.FromMinutes(2),
-            MaxListedJobs: 10_000);
+        public static Settings Default(int processors) => Create(new ActorGridOptions(), processors);
+
+        /// <summary>Settings from the node options (<c>ActorGrid:MapReduce</c>, one key per setting) on a machine with <paramref name="processors"/> cores.</summary>
+        public static Settings Create(ActorGridOptions options, int processors)
+        {
+            var mr = options.MapReduce;
+            var cores = Math.Max(2, processors);
+            return new(
+                MapSlotsPerNode: mr.MapSlotsPerNode ?? cores,
+                MapPrefetchPerNode: mr.MapPrefetchPerNode ?? cores,
+                KvSplitsPerNode: mr.KvSplitsPerNode ?? 2 * cores,
+                WorkerConcurrency: mr.WorkerConcurrency ?? cores,
+                MaxAttempts: mr.MaxAttempts,
+                RetryBackoff: mr.RetryBackoff,
+                TaskTimeout: mr.TaskTimeout,
+                SpeculativeAfterFactor: mr.SpeculativeAfterFactor,
+                SpeculativeMinRuntime: mr.SpeculativeMinRuntime,
+                Tick: mr.Tick,
+                ReducePingInterval: mr.ReducePingInterval,
+                ReportResendInterval: mr.ReportResendInterval,
+                TextSplitChars: mr.TextSplitChars,
+                MaxTextChars: mr.MaxTextChars,
+                TopicSplitRecords: mr.TopicSplitRecords,
+                ShuffleChunkBytes: mr.ShuffleChunkBytes,
+                DefaultReducers: mr.DefaultReducers,
+                MaxReducers: mr.MaxReducers,
+                InputRetryDeadline: mr.InputRetryDeadline,
+                OutputBatchEntries: mr.OutputBatchEntries,
+                AskTimeout: mr.AskTimeout,
+                SnapshotEvery: options.Persistence.SnapshotEvery,
+                FinishedJobIdleAfter: mr.FinishedJobIdleAfter,
+                MaxListedJobs: mr.MaxListedJobs);
+        }
     }
 }

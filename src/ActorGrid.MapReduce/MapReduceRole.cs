@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.MapReduce.Jobs;
 using ActorGrid.Serialization;
@@ -38,7 +39,7 @@ public sealed class JobIndexRegion
 /// sharded persistent entities, a map worker on every node hosting the role, and the <c>/jobs</c> HTTP API. It uses
 /// the KV store and the broker only through <see cref="ActorGrid.Contracts"/>.
 /// </summary>
-public sealed class MapReduceRole(MapReduceJobs jobs, Settings settings) : IGridRole
+public sealed class MapReduceRole(MapReduceJobs jobs, Settings? settings = null) : IGridRole
 {
     private const int MaxShards = 64;
 
@@ -51,15 +52,15 @@ public sealed class MapReduceRole(MapReduceJobs jobs, Settings settings) : IGrid
     /// <summary>The job types this node runs.</summary>
     public MapReduceJobs Jobs => jobs;
 
-    /// <summary>The role's settings.</summary>
-    public Settings Settings => settings;
+    /// <summary>The effective settings for a node with <paramref name="options"/>: those given to the role, else <c>ActorGrid:MapReduce</c>.</summary>
+    public Settings SettingsFor(ActorGridOptions options) => settings ?? Settings.Create(options, Environment.ProcessorCount);
 
     /// <inheritdoc />
     public void RegisterManifests(ManifestRegistry manifests) => MapReduceProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context) =>
-        services.AddSingleton(provider => new MapReduceServices(jobs, settings, provider));
+    public void AddServices(IServiceCollection services) =>
+        services.AddSingleton(provider => new MapReduceServices(jobs, SettingsFor(provider.GetRequiredService<ActorGridOptions>()), provider));
 
     /// <inheritdoc />
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)
@@ -75,6 +76,9 @@ public sealed class MapReduceRole(MapReduceJobs jobs, Settings settings) : IGrid
     }
 
     /// <inheritdoc />
+    public void DescribeApi(Http.HttpApiDescription api) => api.DescribeMapReduce();
+
+    /// <inheritdoc />
     public void MapEndpoints(IEndpointRouteBuilder endpoints) => endpoints.MapMapReduceEndpoints();
 }
 
@@ -83,13 +87,14 @@ public static class MapReduceGridExtensions
 {
     /// <summary>
     /// Adds the <c>mapreduce</c> role (SPEC §5). <paramref name="jobs"/> registers job types of your own next to the
-    /// built-in ones — do the same on every node; <paramref name="settings"/> replaces the defaults.
+    /// built-in ones — do the same on every node; <paramref name="settings"/> replaces the settings bound from
+    /// <c>ActorGrid:MapReduce</c>.
     /// </summary>
     /// <example><code>grid.WithMapReduce(jobs => jobs.Add&lt;SessionLengthJob&gt;("session-length"));</code></example>
     public static ActorGridBuilder WithMapReduce(this ActorGridBuilder grid, Action<MapReduceJobs>? jobs = null, Settings? settings = null)
     {
         var registry = new MapReduceJobs();
         jobs?.Invoke(registry);
-        return grid.AddRole(new MapReduceRole(registry, settings ?? Settings.Default(Environment.ProcessorCount)));
+        return grid.AddRole(new MapReduceRole(registry, settings));
     }
 }

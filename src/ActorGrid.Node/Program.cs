@@ -1,24 +1,19 @@
-using ActorGrid.Configuration;
 using ActorGrid.Hosting;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.Node;
 using ActorGrid.Resp;
 
-try
+var command = NodeCommandLine.Create();
+command.SetAction((parse, cancellationToken) => NodeStartup.RunAsync(parse, cancellationToken, (builder, configuration) =>
 {
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-    builder.Configuration.AddInMemoryCollection(NodeCommandLine.ToConfiguration(args));
-    builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
     builder.Services.AddProblemDetails();
-    builder.Services.AddActorGrid(builder.Configuration, grid => grid.WithBuiltInRoles());
+    builder.Services.AddActorGrid(configuration, grid => grid.WithBuiltInRoles());
     builder.AddActorGridResp();
-
-    var app = builder.Build();
-    app.MapActorGrid();
-    await app.RunAsync();
-    return 0;
-}
-catch (ActorGridConfigurationException e)
+}, app =>
 {
-    Console.Error.WriteLine(e.Message);
-    return 2;
-}
+    // The node is its own application: bare status codes (unknown routes, wrong methods) become problem+json too.
+    app.UseStatusCodePages();
+    app.UseActorGridTelemetry();
+    app.MapActorGrid();
+}));
+return await NodeStartup.InvokeAsync(command, args);

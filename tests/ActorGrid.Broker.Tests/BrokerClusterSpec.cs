@@ -99,7 +99,7 @@ public sealed class BrokerClusterSpec(ITestOutputHelper output)
         const int RecordsPerRequest = 10;
         using var crashAfter = new SemaphoreSlim(0);
 
-        async Task ProduceAsync(string producerId, BrokerClient client)
+        async Task ProduceAsync(string producerId, IBrokerClient client)
         {
             for (var request = 0; request < RequestsPerProducer; request++)
             {
@@ -285,7 +285,7 @@ public sealed class BrokerClusterSpec(ITestOutputHelper output)
     private GridTestClusterOptions Kit() => new() { Log = output.WriteLine };
 
     private static async Task ConsumeUntilAsync(
-        BrokerClient client, string memberId, ConcurrentBag<GroupRecord> consumed, ConcurrentDictionary<string, int> byMember, Func<bool> done)
+        IBrokerClient client, string memberId, ConcurrentBag<GroupRecord> consumed, ConcurrentDictionary<string, int> byMember, Func<bool> done)
     {
         var deadline = DateTime.UtcNow + Deadline;
         while (!done())

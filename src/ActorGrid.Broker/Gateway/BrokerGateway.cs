@@ -73,6 +73,17 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             throw BrokerRequestException.BadRequest($"retentionSeconds must be at least 1 or null (got {config.RetentionSeconds})");
         }
 
+        if (await FindTopicAsync(config.Name, cancellationToken) is null)
+        {
+            // A soft cap (two creations racing may both pass): it bounds the directory and the entities a client can make.
+            var names = await AskAsync<TopicListReply>(Region<TopicDirectoryRegion>(), new ListTopics(), Settings.AskTimeout, cancellationToken);
+            if (names.Topics.Length >= Settings.MaxTopics)
+            {
+                throw new BrokerRequestException(StatusCodes.Status409Conflict, "Conflict",
+                    $"the grid has {names.Topics.Length} topics, the most allowed ({Settings.MaxTopics})");
+            }
+        }
+
         var result = await AskAsync<CreateTopicResult>(Region<TopicRegion>(), new CreateTopic(config), Settings.AskTimeout, cancellationToken);
         _topics.TryAdd(result.Config.Name, result.Config);
         return result;
@@ -207,6 +218,16 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             throw BrokerRequestException.BadRequest("topics must name at least one topic");
         }
 
+        if (topics.Count > Settings.MaxJoinTopics)
+        {
+            throw BrokerRequestException.TooLarge($"a member may subscribe to at most {Settings.MaxJoinTopics} topics (got {topics.Count})");
+        }
+
+        foreach (var topic in topics)
+        {
+            RequireName("topic", topic);
+        }
+
         var timeout = sessionTimeoutMs ?? (int)Settings.DefaultSessionTimeout.TotalMilliseconds;
         if (timeout < Settings.MinSessionTimeout.TotalMilliseconds || timeout > Settings.MaxSessionTimeout.TotalMilliseconds)
         {
@@ -280,6 +301,11 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, GridPrincipal caller, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
     {
         RequireName("group", group);
+        if (offsets.Count > Settings.MaxCommitOffsets)
+        {
+            throw BrokerRequestException.TooLarge($"at most {Settings.MaxCommitOffsets} offsets per commit (got {offsets.Count})");
+        }
+
         RequireMember(memberId, caller);
         return AskAsync<CommitOffsetsResult>(Region<ConsumerGroupRegion>(), new CommitOffsets(group, memberId, generation, [.. offsets]), Settings.AskTimeout, cancellationToken);
     }
@@ -411,6 +437,8 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         {
             T result => result,
             BrokerError error => throw BrokerRequestException.From(error),
+            Coordination.OwnershipLapsed => throw new BrokerRequestException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "the node owning this data lost its lease (it is moving to another node); retry"),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {message.GetType().Name}"),
         };
     }

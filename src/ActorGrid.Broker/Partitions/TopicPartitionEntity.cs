@@ -55,6 +55,9 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <inheritdoc />
+    protected override string EntityKind => "broker.partition";
+
     /// <summary>The journal id of a partition's log.</summary>
     public static string PersistenceIdFor(string topic, int partition) => $"broker/partition/{topic}/{partition}";
 

@@ -40,6 +40,9 @@ public sealed record ActorGridOptions
     /// <summary>Broker role settings.</summary>
     public BrokerOptions Broker { get; init; } = new();
 
+    /// <summary>MapReduce role settings.</summary>
+    public MapReduceOptions MapReduce { get; init; } = new();
+
     /// <summary>The Redis front door (<c>Resp:Port</c>; 0 turns it off).</summary>
     public RespOptions Resp { get; init; } = new();
 
@@ -79,9 +82,19 @@ public sealed record PersistenceOptions
 
     /// <summary>Take a snapshot every this many events per entity, bounding recovery time.</summary>
     public int SnapshotEvery { get; init; } = 1000;
+
+    /// <summary>
+    /// Journal transactions in flight at once (Akka.Persistence.Sql <c>parallelism</c>). Writes of all entities that
+    /// queue while they run are coalesced into the next transaction, so fewer means more writes per commit. Null:
+    /// 1 on SQLite (one writer at a time anyway), 2 on PostgreSQL.
+    /// </summary>
+    public int? WriteParallelism { get; init; }
+
+    /// <summary>Most journal rows coalesced into one transaction (Akka.Persistence.Sql <c>batch-size</c>).</summary>
+    public int WriteBatchSize { get; init; } = 4000;
 }
 
-/// <summary>Key-value role settings.</summary>
+/// <summary>Key-value role settings (section <c>ActorGrid:Kv</c>).</summary>
 public sealed record KvOptions
 {
     /// <summary>Number of KV partitions; fixed for the life of a cluster, all nodes must agree.</summary>
@@ -89,13 +102,171 @@ public sealed record KvOptions
 
     /// <summary>Largest value accepted, in bytes.</summary>
     public int MaxValueBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>How long tombstones and expired values are kept before compaction purges them.</summary>
+    public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long an HTTP request waits for the owning partition before answering 503.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most events group-committed in one journal write.</summary>
+    public int MaxBatchEvents { get; init; } = 2000;
+
+    /// <summary>About the most value bytes group-committed in one journal write (at least <see cref="MaxValueBytes"/>).</summary>
+    public int MaxBatchBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>How often a replica re-subscribes to and hears from each partition it follows.</summary>
+    public TimeSpan ReplicaRefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A replica stops following a partition nobody read from it for this long.</summary>
+    public TimeSpan ReplicaIdleAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Window of the per-partition ops/sec shown in <c>/cluster/shards</c>.</summary>
+    public TimeSpan LoadWindow { get; init; } = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>Broker role settings.</summary>
+/// <summary>Broker role settings (section <c>ActorGrid:Broker</c>).</summary>
 public sealed record BrokerOptions
 {
     /// <summary>Largest record value accepted, in bytes.</summary>
     public int MaxMessageBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest key accepted, in UTF-8 bytes.</summary>
+    public int MaxKeyBytes { get; init; } = 1024;
+
+    /// <summary>Most partitions a topic may have.</summary>
+    public int MaxPartitions { get; init; } = 1024;
+
+    /// <summary>Most records in one produce request.</summary>
+    public int MaxRecordsPerRequest { get; init; } = 10_000;
+
+    /// <summary>Most records one fetch or poll returns.</summary>
+    public int MaxFetchRecords { get; init; } = 1000;
+
+    /// <summary>Most records a partition writes to the journal in one batch (group commit).</summary>
+    public int MaxWriteBatchRecords { get; init; } = 10_000;
+
+    /// <summary>How many of its newest records a partition keeps in memory; older reads page from the journal.</summary>
+    public int TailMaxRecords { get; init; } = 10_000;
+
+    /// <summary>Memory bound of the in-memory tail, in bytes.</summary>
+    public long TailMaxBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>How many recent batches per producer a partition remembers for deduplication.</summary>
+    public int ProducerWindowBatches { get; init; } = 16;
+
+    /// <summary>How many producers per partition are remembered (least recently active are forgotten first).</summary>
+    public int MaxProducersPerPartition { get; init; } = 1000;
+
+    /// <summary>Records between time-index entries (age retention below the in-memory tail has this granularity).</summary>
+    public long TimeIndexInterval { get; init; } = 1024;
+
+    /// <summary>Most time-index entries per partition (the interval doubles when exceeded).</summary>
+    public int MaxTimeIndexEntries { get; init; } = 4096;
+
+    /// <summary>Concurrent catch-up reads of the journal per partition; more wait in line.</summary>
+    public int MaxConcurrentJournalReads { get; init; } = 4;
+
+    /// <summary>Most parked long-poll fetches per partition; beyond it fetches answer at once.</summary>
+    public int MaxWaitingFetches { get; init; } = 10_000;
+
+    /// <summary>How often a partition with retention checks for expired records.</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Session timeout of group members that do not ask for one.</summary>
+    public TimeSpan DefaultSessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Smallest session timeout a member may ask for.</summary>
+    public TimeSpan MinSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Largest session timeout a member may ask for.</summary>
+    public TimeSpan MaxSessionTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest long-poll wait.</summary>
+    public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the HTTP edge waits for an entity to answer (beyond any long-poll wait).</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A partition snapshots at most this often, however fast records arrive.</summary>
+    public TimeSpan MinSnapshotInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shards per broker entity type.</summary>
+    public int MaxShards { get; init; } = 100;
+}
+
+/// <summary>
+/// MapReduce role settings (section <c>ActorGrid:MapReduce</c>). Settings left null scale with the machine's cores.
+/// </summary>
+public sealed record MapReduceOptions
+{
+    /// <summary>Most map attempts of one job computing at once on one node (attempts delivering their output do not count). Null: the machine's cores (at least 2).</summary>
+    public int? MapSlotsPerNode { get; init; }
+
+    /// <summary>Map attempts of one job queued at a node's worker beyond its slots, so a slot is refilled at once rather than after a round trip to the coordinator. Null: the machine's cores (at least 2).</summary>
+    public int? MapPrefetchPerNode { get; init; }
+
+    /// <summary>KV input is cut into about this many map tasks per node owning partitions (each task reads whole partitions of one owner). Fewer, larger tasks shuffle less (each combines more); more balance better and lose less to a crash. Null: twice the machine's cores (at least 4).</summary>
+    public int? KvSplitsPerNode { get; init; }
+
+    /// <summary>Most map attempts (of all jobs) a node's worker computes at once; the rest queue. Null: the machine's cores (at least 2).</summary>
+    public int? WorkerConcurrency { get; init; }
+
+    /// <summary>Failed or timed-out attempts of one task before the job fails (lost nodes do not count).</summary>
+    public int MaxAttempts { get; init; } = 4;
+
+    /// <summary>Wait before re-running a failed task; doubles per failure up to 8×.</summary>
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A map attempt running longer than this is given up and retried.</summary>
+    public TimeSpan TaskTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A running attempt slower than this many times the median finished attempt gets a speculative copy.</summary>
+    public double SpeculativeAfterFactor { get; init; } = 2.0;
+
+    /// <summary>No speculative copy of an attempt younger than this.</summary>
+    public TimeSpan SpeculativeMinRuntime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often coordinators check timeouts, lost nodes, stragglers and free slots.</summary>
+    public TimeSpan Tick { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often a coordinator repeats the run request to unfinished reduce partitions.</summary>
+    public TimeSpan ReducePingInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often workers repeat unanswered shuffle chunks and task reports.</summary>
+    public TimeSpan ReportResendInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Target size of one split of inline text.</summary>
+    public int TextSplitChars { get; init; } = 256 * 1024;
+
+    /// <summary>Largest inline text input (it must also fit, as JSON, in one remoting frame: it travels to the job's coordinator in one message).</summary>
+    public int MaxTextChars { get; init; } = 1024 * 1024;
+
+    /// <summary>Most topic messages in one split.</summary>
+    public int TopicSplitRecords { get; init; } = 50_000;
+
+    /// <summary>Largest serialized chunk of map output sent to one reduce partition.</summary>
+    public int ShuffleChunkBytes { get; init; } = 512 * 1024;
+
+    /// <summary>Reduce partitions when the request does not say.</summary>
+    public int DefaultReducers { get; init; } = 4;
+
+    /// <summary>Most reduce partitions a job may ask for.</summary>
+    public int MaxReducers { get; init; } = 256;
+
+    /// <summary>How long a map attempt retries reading its input (an owner moving) before it fails.</summary>
+    public TimeSpan InputRetryDeadline { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Entries per KV write of the output.</summary>
+    public int OutputBatchEntries { get; init; } = 1000;
+
+    /// <summary>How long an HTTP request waits for a coordinator or reduce partition.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A finished job's coordinator and partitions stop after this long without requests.</summary>
+    public TimeSpan FinishedJobIdleAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Most jobs the index keeps (oldest finished ones are forgotten first).</summary>
+    public int MaxListedJobs { get; init; } = 10_000;
 }
 
 /// <summary>Failure detector and split-brain resolver timing.</summary>

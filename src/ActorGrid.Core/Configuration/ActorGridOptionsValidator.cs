@@ -89,6 +89,16 @@ public static class ActorGridOptionsValidator
             yield return $"{p}Persistence:SnapshotEvery must be at least 1 (got {options.Persistence.SnapshotEvery})";
         }
 
+        if (options.Persistence.WriteParallelism is < 1 or > 64)
+        {
+            yield return $"{p}Persistence:WriteParallelism must be between 1 and 64 (got {options.Persistence.WriteParallelism})";
+        }
+
+        if (options.Persistence.WriteBatchSize is < 1 or > 100_000)
+        {
+            yield return $"{p}Persistence:WriteBatchSize must be between 1 and 100000 (got {options.Persistence.WriteBatchSize})";
+        }
+
         if (options.Kv.Partitions is < 1 or > 65536)
         {
             yield return $"{p}Kv:Partitions must be between 1 and 65536 (got {options.Kv.Partitions})";
@@ -118,6 +128,19 @@ public static class ActorGridOptionsValidator
         if (resp.MaxArguments < 16 || resp.MaxInlineBytes < 1024 || resp.MaxPipelineDepth < 1)
         {
             yield return $"{p}Resp:MaxArguments (>= 16), Resp:MaxInlineBytes (>= 1024) and Resp:MaxPipelineDepth (>= 1) are out of range";
+        }
+
+        // Every other role setting is a size, a count, a factor or a duration: zero or less is never meant.
+        foreach (var (section, settings) in new (string, object)[] { ("Kv", options.Kv), ("Broker", options.Broker), ("MapReduce", options.MapReduce) })
+        {
+            foreach (var property in settings.GetType().GetProperties())
+            {
+                var value = property.GetValue(settings);
+                if (value is int and < 1 or long and < 1 or double and <= 0 || value is TimeSpan t && t <= TimeSpan.Zero)
+                {
+                    yield return $"{p}{section}:{property.Name} must be positive (got {value})";
+                }
+            }
         }
 
         var fd = options.FailureDetection;
@@ -174,41 +197,24 @@ public static class ActorGridOptionsValidator
     {
         const string p = ActorGridOptions.SectionName + ":Security:";
         var security = options.Security;
+        // Files are read (and their problems reported, naming the key) when the node starts: a Kubernetes Secret is
+        // mounted in the pod, not where the manifests are checked.
         if (security.Tls is { } tls)
         {
-            foreach (var (name, path) in new[] { ("Tls:Certificate", tls.Certificate), ("Tls:CaCertificate", tls.CaCertificate) })
+            if (string.IsNullOrWhiteSpace(tls.Certificate))
             {
-                if (string.IsNullOrWhiteSpace(path))
-                {
-                    yield return $"{p}{name} is required when {p}Tls is set";
-                }
-                else if (!File.Exists(path))
-                {
-                    yield return $"{p}{name} file '{path}' does not exist";
-                }
+                yield return $"{p}Tls:Certificate is required when {p}Tls is set";
             }
 
-            if (!string.IsNullOrWhiteSpace(tls.PrivateKey) && !File.Exists(tls.PrivateKey))
+            if (string.IsNullOrWhiteSpace(tls.CaCertificate))
             {
-                yield return $"{p}Tls:PrivateKey file '{tls.PrivateKey}' does not exist";
+                yield return $"{p}Tls:CaCertificate is required when {p}Tls is set";
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(security.TokensFile) && !File.Exists(security.TokensFile))
+        if (security.Https is { } https && string.IsNullOrWhiteSpace(https.Certificate))
         {
-            yield return $"{p}TokensFile '{security.TokensFile}' does not exist";
-        }
-
-        if (security.Https is { } https)
-        {
-            if (string.IsNullOrWhiteSpace(https.Certificate))
-            {
-                yield return $"{p}Https:Certificate is required when {p}Https is set";
-            }
-            else if (!File.Exists(https.Certificate))
-            {
-                yield return $"{p}Https:Certificate file '{https.Certificate}' does not exist";
-            }
+            yield return $"{p}Https:Certificate is required when {p}Https is set";
         }
 
         // Protected mode (SPEC §11), as Redis does it: reachable from the network means closed unless the operator says otherwise.

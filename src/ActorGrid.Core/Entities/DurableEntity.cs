@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using ActorGrid.Configuration;
 using ActorGrid.Observability;
+using ActorGrid.Coordination;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -41,6 +42,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     private bool _snapshotInFlight;
     private long _eventsSinceSnapshot;
     private long _lastSnapshotTimestamp;
+    private readonly OwnershipFence _fence;
 
     /// <summary>Creates the entity persisted as <paramref name="persistenceId"/>, starting from <paramref name="initial"/>.</summary>
     protected DurableEntity(string persistenceId, TState initial, DurableEntitySettings? settings = null)
@@ -51,6 +53,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         _lastSnapshotTimestamp = Settings.Time.GetTimestamp();
         JournalPluginId = ActorGridHocon.JournalPluginId;
         SnapshotPluginId = ActorGridHocon.SnapshotPluginId;
+        _fence = OwnershipFence.For(Context);
     }
 
     /// <inheritdoc />
@@ -186,9 +189,11 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 
     /// <summary>
     /// Whether this incarnation may still serve: checked before a write is journaled, before it is acknowledged and,
-    /// through <see cref="TryServe"/>, before a read is answered. Defaults to <see cref="DurableEntitySettings.MayServe"/>.
+    /// through <see cref="TryServe"/>, before a read is answered. Defaults to: this node still holds the entity's
+    /// shard lease (<see cref="OwnershipFence"/>, a monotonic clock compare, no I/O) and
+    /// <see cref="DurableEntitySettings.MayServe"/>.
     /// </summary>
-    protected virtual bool MayServe() => Settings.MayServe?.Invoke() ?? true;
+    protected virtual bool MayServe() => _fence.IsValid && (Settings.MayServe?.Invoke() ?? true);
 
     /// <summary>The one place a journal write completes (metrics): defaults to <see cref="DurableEntitySettings.OnJournalWrite"/>.</summary>
     protected virtual void OnJournalWriteCompleted(in JournalWriteCompleted write) => Settings.OnJournalWrite?.Invoke(write);
@@ -211,7 +216,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 
     /// <summary>
     /// Answers a read with <paramref name="reply"/> if this incarnation may serve (<see cref="MayServe"/>), else with
-    /// a failure (<see cref="EntityFailureException"/>). Returns whether it served.
+    /// <see cref="OwnershipLapsed"/> (a 503 at the HTTP doors). Returns whether it served.
     /// </summary>
     protected bool TryServe(IActorRef replyTo, object reply)
     {
@@ -221,7 +226,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             return true;
         }
 
-        replyTo.Tell(new Status.Failure(new EntityFailureException(PersistenceId, EntityFailure.NotServing, "this node may no longer serve the entity; retry")));
+        replyTo.Tell(new OwnershipLapsed(PersistenceId));
         return false;
     }
 
@@ -229,8 +234,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     protected void FailQueued(EntityFailure failure, string detail)
     {
         Answer(_pendingCommands, _pendingReplyTo, failure, detail);
-        _pendingCommands.Clear();
-        _pendingReplyTo.Clear();
+        ClearPending();
     }
 
     /// <summary>Stops once the write in flight and the queued ones are answered and <see cref="HasUnfinishedWork"/> is false.</summary>

@@ -30,7 +30,7 @@ public sealed class GridEntityRole<TState, TCommand, TEvent>(
     public void RegisterManifests(ManifestRegistry registry) => manifests(registry);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context) =>
+    public void AddServices(IServiceCollection services) =>
         services.AddSingleton(sp =>
         {
             var registry = sp.GetRequiredService<ActorRegistry>();

@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Http;
 using ActorGrid.Serialization;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -23,12 +24,17 @@ public interface IGridRole
 
     /// <summary>
     /// Registers the role's services (for example its implementation of a contract in <c>ActorGrid.Contracts</c>,
-    /// through which other roles and embedding services use it).
+    /// through which other roles and embedding services use it). The node's <see cref="GridContext"/> and
+    /// <see cref="Configuration.ActorGridOptions"/> are services too: resolve them in the factories, since options are
+    /// bound and validated when the host starts, not when services are registered.
     /// </summary>
-    void AddServices(IServiceCollection services, GridContext context) { }
+    void AddServices(IServiceCollection services) { }
 
     /// <summary>Starts the role's shard regions (or proxies) and actors.</summary>
     void Configure(AkkaConfigurationBuilder akka, GridContext context);
+
+    /// <summary>Describes the request and response bodies of the role's endpoints for the OpenAPI document.</summary>
+    void DescribeApi(HttpApiDescription api) { }
 
     /// <summary>Maps the role's HTTP endpoints (every node serves every role's API).</summary>
     void MapEndpoints(IEndpointRouteBuilder endpoints) { }

@@ -29,7 +29,7 @@ public static class ObservabilityExtensions
     public const string ReadyTag = "ready";
 
     /// <summary>Adds the node's telemetry and health checks.</summary>
-    public static IServiceCollection AddActorGridObservability(this IServiceCollection services, ActorGridOptions options)
+    public static IServiceCollection AddActorGridObservability(this IServiceCollection services, ObservabilityOptions observability)
     {
         services.AddMetrics();
         services.AddHealthChecks()
@@ -39,15 +39,15 @@ public static class ObservabilityExtensions
             .AddCheck<JournalHealthCheck>("journal", tags: [ReadyTag]);
 
         var otlp = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        if (!options.Observability.Metrics && !otlp)
+        if (!observability.Metrics && !otlp)
         {
             return services;
         }
 
-        var telemetry = services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("actorgrid", serviceInstanceId: $"{options.AdvertisedHostname}:{options.Port}")
-                .AddAttributes([new("actorgrid.cluster", options.ClusterName)]));
-        if (options.Observability.Metrics)
+        var telemetry = services.AddOpenTelemetry();
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.ConfigureResource(r => Describe(r, sp.GetRequiredService<ActorGridOptions>())));
+        services.ConfigureOpenTelemetryTracerProvider((sp, tracing) => tracing.ConfigureResource(r => Describe(r, sp.GetRequiredService<ActorGridOptions>())));
+        if (observability.Metrics)
         {
             telemetry.WithMetrics(metrics =>
             {
@@ -84,24 +84,31 @@ public static class ObservabilityExtensions
     }
 
     /// <summary>
-    /// Measures and traces every role request (<see cref="RequestTelemetryMiddleware"/>), and maps <c>/metrics</c>
-    /// and <c>/dashboard</c> on <paramref name="endpoints"/> (behind the API's token check) as configured.
+    /// Measures and traces every ActorGrid role request (<see cref="RequestTelemetryMiddleware"/>; other requests pass
+    /// untouched). The node calls it; an embedding service adds it where it wants it in its own pipeline.
     /// </summary>
-    public static WebApplication UseActorGridObservability(this WebApplication app, ActorGridOptions options, IEndpointRouteBuilder endpoints)
-    {
+    public static IApplicationBuilder UseActorGridTelemetry(this IApplicationBuilder app) =>
         app.UseMiddleware<RequestTelemetryMiddleware>();
-        if (options.Observability.Metrics)
+
+    /// <summary>Maps <c>/metrics</c> and <c>/dashboard</c> on <paramref name="endpoints"/> as configured.</summary>
+    internal static IEndpointRouteBuilder MapTelemetryEndpoints(this IEndpointRouteBuilder endpoints, ObservabilityOptions observability)
+    {
+        if (observability.Metrics)
         {
             endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
         }
 
-        if (options.Observability.Dashboard)
+        if (observability.Dashboard)
         {
             endpoints.MapDashboard();
         }
 
-        return app;
+        return endpoints;
     }
+
+    private static void Describe(ResourceBuilder resource, ActorGridOptions options) =>
+        resource.AddService("actorgrid", serviceInstanceId: $"{options.AdvertisedHostname}:{options.Port}")
+            .AddAttributes([new("actorgrid.cluster", options.ClusterName)]);
 
     internal static bool IsTelemetryPath(PathString path) =>
         path.StartsWithSegments(MetricsPath) || path.StartsWithSegments("/health") || path.StartsWithSegments(DashboardEndpoints.Path);

@@ -179,7 +179,7 @@ public static class MapReduceBenchmark
         });
     }
 
-    private static async Task<(string JobId, double Wall, double Server)> RunJobAsync(JobsClient client, JobRequest request)
+    private static async Task<(string JobId, double Wall, double Server)> RunJobAsync(IJobsClient client, JobRequest request)
     {
         var clock = Stopwatch.StartNew();
         var jobId = await client.SubmitAsync(request);
@@ -193,7 +193,7 @@ public static class MapReduceBenchmark
         return (jobId, wall, (status.FinishedAt!.Value - status.SubmittedAt!.Value).TotalSeconds);
     }
 
-    private static async Task<Dictionary<string, long>> ResultAsync(JobsClient client, string jobId)
+    private static async Task<Dictionary<string, long>> ResultAsync(IJobsClient client, string jobId)
     {
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
         await foreach (var item in client.ReadResultAsync(jobId))
