@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The ActorGrid node. Build from the repository root:
 #   docker build -t actorgrid/node:dev .
-# Runs as the image's non-root user (uid 1654); HTTP on 5080, Akka remoting on 4053.
+# Runs as the image's non-root user (uid 1654); HTTP on 5080, the Redis protocol on 6379 (at ActorGrid:Hostname), Akka remoting on 4053.
 
 ARG DOTNET_VERSION=10.0
 
@@ -27,7 +27,7 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://0.0.0.0:5080 \
     ActorGrid__DataDir=/var/lib/actorgrid
-EXPOSE 4053 5080
+EXPOSE 4053 5080 6379
 # Numeric, so that Kubernetes' runAsNonRoot can verify it (the image's `app` user).
 USER 1654
 ENTRYPOINT ["dotnet", "ActorGrid.Node.dll"]

@@ -67,12 +67,12 @@ trap 'stop_all; exit 143' TERM
 trap 'stop_all' EXIT
 
 for n in 1 2 3; do
-  args=(--port $((4052 + n)) --http "http://127.0.0.1:$((5079 + n))" --data "$state/data")
+  args=(--port $((4052 + n)) --http "http://127.0.0.1:$((5079 + n))" --resp $((6378 + n)) --data "$state/data")
   if ((n > 1)); then args+=(--seed 127.0.0.1:4053); fi
   # Each node runs from the state folder, so nothing lands in the source tree.
   (cd "$state" && exec dotnet "$dll" "${args[@]}") >"$state/node-$n.log" 2>&1 &
   pids+=($!)
-  echo "node $n: pid ${pids[-1]}, http://127.0.0.1:$((5079 + n)), remoting 127.0.0.1:$((4052 + n)), log $state/node-$n.log"
+  echo "node $n: pid ${pids[-1]}, http://127.0.0.1:$((5079 + n)), redis 127.0.0.1:$((6378 + n)), remoting 127.0.0.1:$((4052 + n)), log $state/node-$n.log"
 done
 
 up_members() { curl -fsS --max-time 2 "http://127.0.0.1:$1/cluster" 2>/dev/null | grep -o '"status":"Up"' | wc -l; }
@@ -101,8 +101,10 @@ cat <<INFO
 
 ActorGrid local cluster is up (3 members):
   http://127.0.0.1:5080   http://127.0.0.1:5081   http://127.0.0.1:5082
+  Redis protocol on 6379, 6380, 6381
 Try:
   curl -s http://127.0.0.1:5081/cluster
+  redis-cli -p 6380 SET greeting hello
   dotnet run --project src/ActorGrid.Cli -- cluster status --node http://127.0.0.1:5082
 Ctrl-C stops all three gracefully.
 INFO

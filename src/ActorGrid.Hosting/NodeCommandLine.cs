@@ -6,7 +6,7 @@ namespace ActorGrid.Hosting;
 
 /// <summary>
 /// The node's flags (<c>--port</c>, <c>--http</c>, <c>--seed</c> (repeatable), <c>--data</c>, <c>--hostname</c>,
-/// <c>--roles</c>, <c>--postgres</c>, <c>--kafka</c>, <c>--insecure</c>, and <c>--Key:Path=value</c> for any other key), parsed with System.CommandLine
+/// <c>--roles</c>, <c>--postgres</c>, <c>--kafka</c>, <c>--resp</c>, <c>--insecure</c>, and <c>--Key:Path=value</c> for any other key), parsed with System.CommandLine
 /// (so <c>--help</c> lists them) and translated to configuration keys that layer over appsettings.json and
 /// environment variables like any other configuration source. A flag given twice takes its last value.
 /// </summary>
@@ -22,6 +22,7 @@ public static class NodeCommandLine
         new("--data", "dir", "Folder of the SQLite journal (ActorGrid:DataDir)", v => [(P + "DataDir", v[^1])]),
         new("--kafka", "port", "Kafka protocol listener port; 0 turns it off (ActorGrid:Kafka:Port)", v => [(P + "Kafka:Port", v[^1])]),
         new("--hostname", "host", "Address remoting binds to (ActorGrid:Hostname)", v => [(P + "Hostname", v[^1])]),
+        new("--resp", "port", "Port of the Redis protocol front door, 0 = off (ActorGrid:Resp:Port)", v => [(P + "Resp:Port", v[^1])]),
         new("--roles", "kv,broker,mapreduce", "Roles this node hosts (ActorGrid:Roles)", v => v[^1]
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((r, i) => ($"{P}Roles:{i}", r))),
         new("--postgres", "connection string", "Use PostgreSQL as the journal (ActorGrid:Persistence)", v =>

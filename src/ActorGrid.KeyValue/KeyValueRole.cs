@@ -47,8 +47,11 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad, IReportsShardSt
     public void RegisterManifests(ManifestRegistry manifests) => KvProtocol.RegisterManifests(manifests);
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services) =>
-        services.AddSingleton<IKeyValueStore>(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), Settings.Create(sp.GetRequiredService<ActorGridOptions>())));
+    public void AddServices(IServiceCollection services)
+    {
+        services.AddSingleton(sp => new KvStore(sp.GetRequiredService<ActorSystem>(), Settings.Create(sp.GetRequiredService<ActorGridOptions>())));
+        services.AddSingleton<IKeyValueStore>(sp => sp.GetRequiredService<KvStore>());
+    }
 
     /// <inheritdoc />
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)

@@ -27,11 +27,35 @@ public static class KvKeys
     /// <summary>Why <paramref name="value"/> cannot be a scan prefix or cursor, or null when it can.</summary>
     public static string? ValidateBound(string value, string name) => ValidateText(value, name, minBytes: 0);
 
-    /// <summary>The partition (0..<paramref name="partitions"/>-1) that owns <paramref name="key"/>: XxHash3 of its UTF-8 bytes, the same in every process.</summary>
+    /// <summary>
+    /// The partition (0..<paramref name="partitions"/>-1) that owns <paramref name="key"/>: XxHash3 of its UTF-8
+    /// bytes, the same in every process. A key with a Redis Cluster hash tag — text between the first <c>{</c> and
+    /// the first <c>}</c> after it, when not empty — is placed by its tag alone, so <c>{user42}:cart</c> and
+    /// <c>{user42}:profile</c> share a partition (and can share a transaction). This holds for every front door.
+    /// </summary>
     public static int PartitionOf(string key, int partitions)
     {
-        var bytes = Encoding.UTF8.GetBytes(key);
-        return (int)(XxHash3.HashToUInt64(bytes) % (ulong)partitions);
+        var tagged = HashTag(key);
+        var max = Encoding.UTF8.GetMaxByteCount(tagged.Length);
+        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
+        var length = Encoding.UTF8.GetBytes(tagged, buffer);
+        return (int)(XxHash3.HashToUInt64(buffer[..length]) % (ulong)partitions);
+    }
+
+    /// <summary>The part of <paramref name="key"/> that places it: its hash tag when it has one, else the whole key.</summary>
+    public static ReadOnlySpan<char> HashTag(string key)
+    {
+        var open = key.IndexOf('{', StringComparison.Ordinal);
+        if (open >= 0)
+        {
+            var close = key.IndexOf('}', open + 1);
+            if (close > open + 1)
+            {
+                return key.AsSpan(open + 1, close - open - 1);
+            }
+        }
+
+        return key;
     }
 
     /// <summary>The sharded entity id of partition <paramref name="partition"/> (<c>kv-17</c>).</summary>

@@ -60,7 +60,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     {
         switch (message)
         {
-            case Put or Delete:
+            case Put or Delete or Execute:
                 RecordLoad();
                 Submit(message, Sender);
                 break;
@@ -98,6 +98,12 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     /// <inheritdoc />
     protected override Decision<KvPartitionState, object> Decide(KvPartitionState state, object command)
     {
+        if (command is Execute execute)
+        {
+            var executed = state.Decide(execute, NowUnixMs, _settings);
+            return Decision<KvPartitionState, object>.Persist(executed.Events, _ => executed.Reply);
+        }
+
         var decision = command switch
         {
             Put put => state.Decide(put, NowUnixMs, _settings),
@@ -115,8 +121,9 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     protected override long SizeOf(object @event) => @event is ValueWritten w ? w.Value.Length : 0;
 
     /// <inheritdoc />
-    protected override object ErrorReply(object command, EntityFailure failure, string detail) =>
-        new WriteResult(WriteStatus.Unavailable, 0, detail);
+    protected override object ErrorReply(object command, EntityFailure failure, string detail) => command is Execute
+        ? new ExecuteResult(ExecuteStatus.Failed, [], detail)
+        : new WriteResult(WriteStatus.Unavailable, 0, detail);
 
     /// <inheritdoc />
     protected override object? ToSnapshot(KvPartitionState state) => state.ToSnapshot(NowUnixMs);

@@ -14,7 +14,7 @@ public readonly record struct KvDecision(object? Event, WriteResult Reply);
 /// actor only journals and replies. Time is passed in (Unix ms) so that decisions and replay are deterministic:
 /// a TTL becomes an absolute expiry inside the event.
 /// </summary>
-public sealed class KvPartitionState
+public sealed partial class KvPartitionState
 {
     /// <summary>A partition with no keys.</summary>
     public static readonly KvPartitionState Empty = new(

@@ -68,6 +68,121 @@ public static class KvProtocol
     /// </summary>
     public sealed record Scan(string EntityId, string Prefix, string? After, int Limit, int MaxBytes) : IWithEntityId, IActorGridMessage;
 
+    /// <summary>
+    /// One atomic command on a partition: <paramref name="Ops"/> are decided in order against the partition's
+    /// state and journaled in one write, all or nothing (the Redis front door's INCR, SET … GET, MSETNX and
+    /// MULTI/EXEC). With <paramref name="Watches"/>, nothing is done (<see cref="ExecuteStatus.Aborted"/>) unless
+    /// every watched key still has the live version it was watched at (0: absent).
+    /// </summary>
+    public sealed record Execute(string EntityId, KvOp[] Ops, WatchedKey[]? Watches = null) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>A key and the live version (0: absent) it must still have for an <see cref="Execute"/> to run.</summary>
+    public sealed record WatchedKey(string Key, long Version);
+
+    /// <summary>What a <see cref="KvOp"/> does (Redis string and key commands).</summary>
+    public enum KvOpCode
+    {
+        /// <summary>Read the value (GET).</summary>
+        Get,
+
+        /// <summary>Write the value (SET with its NX/XX/GET/expiry options).</summary>
+        Set,
+
+        /// <summary>Delete the key (DEL); with <see cref="KvOp.ReturnOld"/>, GETDEL.</summary>
+        Delete,
+
+        /// <summary>Add <see cref="KvOp.Amount"/> to a 64-bit integer value (INCRBY, DECRBY, INCR, DECR).</summary>
+        IncrBy,
+
+        /// <summary>Add <see cref="KvOp.Increment"/> to a floating point value (INCRBYFLOAT).</summary>
+        IncrByFloat,
+
+        /// <summary>Append <see cref="KvOp.Value"/> (APPEND).</summary>
+        Append,
+
+        /// <summary>Change the expiry of a live key (EXPIRE…, PERSIST; with <see cref="KvOp.ReturnOld"/>, GETEX).</summary>
+        Expire,
+
+        /// <summary>Version, value and expiry of the key, read-only (EXISTS, STRLEN, TTL, TYPE, WATCH).</summary>
+        Inspect,
+    }
+
+    /// <summary>A SET's condition on the key's current state.</summary>
+    public enum SetCondition
+    {
+        /// <summary>Unconditional.</summary>
+        None,
+
+        /// <summary>NX: only when the key does not exist.</summary>
+        NotExists,
+
+        /// <summary>XX: only when the key exists.</summary>
+        Exists,
+    }
+
+    /// <summary>How a write sets the key's expiry.</summary>
+    public enum ExpiryMode
+    {
+        /// <summary>No expiry (a plain SET clears the TTL; PERSIST).</summary>
+        Clear,
+
+        /// <summary>Keep the current expiry (KEEPTTL, INCR, APPEND).</summary>
+        Keep,
+
+        /// <summary>Expire <see cref="KvOp.Expiry"/> ms after the write is decided (EX, PX, EXPIRE, PEXPIRE).</summary>
+        AfterMs,
+
+        /// <summary>Expire at Unix time <see cref="KvOp.Expiry"/> ms (EXAT, PXAT, EXPIREAT, PEXPIREAT).</summary>
+        AtUnixMs,
+    }
+
+    /// <summary>One operation of an <see cref="Execute"/>; which fields matter depends on <paramref name="Code"/>.</summary>
+    public sealed record KvOp(
+        KvOpCode Code,
+        string Key,
+        byte[]? Value = null,
+        long Amount = 0,
+        double Increment = 0,
+        SetCondition Condition = SetCondition.None,
+        ExpiryMode ExpiryMode = ExpiryMode.Keep,
+        long Expiry = 0,
+        bool ReturnOld = false);
+
+    /// <summary>How one op of an <see cref="Execute"/> ended.</summary>
+    public enum KvOpOutcome
+    {
+        /// <summary>Done (written, deleted, or read); see the result's fields.</summary>
+        Done,
+
+        /// <summary>Nothing to do: SET's condition failed, or DEL/EXPIRE of an absent key.</summary>
+        Skipped,
+
+        /// <summary>Refused with <see cref="KvOpResult.Error"/> (not an integer, overflow, too large…); nothing changed.</summary>
+        Error,
+    }
+
+    /// <summary>
+    /// The result of one op: the key's live version after it (0: absent), its value (the old one for
+    /// <see cref="KvOp.ReturnOld"/>), the integer result (INCRBY's value, APPEND's length) and the key's expiry.
+    /// </summary>
+    public sealed record KvOpResult(KvOpOutcome Outcome, long Version = 0, byte[]? Value = null, long Integer = 0, long? ExpiresAtUnixMs = null, string? Error = null);
+
+    /// <summary>How an <see cref="Execute"/> ended.</summary>
+    public enum ExecuteStatus
+    {
+        /// <summary>Every op was decided (some may have failed individually) and the writes are durable.</summary>
+        Done,
+
+        /// <summary>A watched key changed: nothing was done.</summary>
+        Aborted,
+
+        /// <summary>The journal refused the write: nothing was done.</summary>
+        Failed,
+    }
+
+    /// <summary>The answer to <see cref="Execute"/>: one result per op, in order (empty unless <see cref="ExecuteStatus.Done"/>).</summary>
+    public sealed record ExecuteResult(ExecuteStatus Status, KvOpResult[] Results, string? Error = null) : IActorGridMessage;
+
     /// <summary>Counters of one partition incarnation (tests, diagnostics).</summary>
     public sealed record GetPartitionStats(string EntityId) : IWithEntityId, IActorGridMessage;
 
@@ -227,6 +342,8 @@ public static class KvProtocol
         .Add<Delete>("kv.delete.v1")
         .Add<Get>("kv.get.v1")
         .Add<Scan>("kv.scan.v1")
+        .Add<Execute>("kv.execute.v1")
+        .Add<ExecuteResult>("kv.execute-result.v1")
         .Add<GetPartitionStats>("kv.get-partition-stats.v1")
         .Add<FollowPartition>("kv.follow-partition.v1")
         .Add<StopPartition>("kv.stop-partition.v1")

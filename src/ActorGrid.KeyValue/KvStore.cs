@@ -13,7 +13,13 @@ namespace ActorGrid.KeyValue;
 /// </summary>
 public sealed class KvStore(ActorSystem system, Settings settings) : IKeyValueStore
 {
-    private IActorRef Region => ActorRegistry.For(system).Get<KvPartitionRegion>();
+    private readonly string[] _entityIds = [.. Enumerable.Range(0, settings.Partitions).Select(KvKeys.EntityId)];
+    private IActorRef? _region;
+
+    private IActorRef Region => _region ??= ActorRegistry.For(system).Get<KvPartitionRegion>();
+
+    /// <summary>The settings in force.</summary>
+    public Settings Settings => settings;
 
     /// <inheritdoc />
     public int Partitions => settings.Partitions;
@@ -58,6 +64,64 @@ public sealed class KvStore(ActorSystem system, Settings settings) : IKeyValueSt
         var result = await Region.Ask<GetResult>(new Get(KvKeys.EntityIdFor(key, settings.Partitions), key), settings.AskTimeout, cancellationToken);
         return result.Found ? new KvEntry(key, result.Value!, result.Version) : null;
     }
+
+    /// <summary>Reads <paramref name="key"/> from its owning partition (linearizable): value, version and expiry.</summary>
+    /// <exception cref="AskTimeoutException">when the owner does not answer within the ask timeout.</exception>
+    public Task<GetResult> ReadAsync(string key, CancellationToken cancellationToken = default) =>
+        Region.Ask<GetResult>(new Get(EntityIdOf(key), key), settings.AskTimeout, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="ops"/> as one atomic command in the partition that owns them all (keys sharing a hash
+    /// tag share one), after checking <paramref name="watches"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">when the keys are not all in one partition.</exception>
+    public Task<ExecuteResult> ExecuteAsync(IReadOnlyList<KvOp> ops, IReadOnlyList<WatchedKey>? watches = null, CancellationToken cancellationToken = default)
+    {
+        var partition = CommonPartition(ops.Select(o => o.Key).Concat(watches?.Select(w => w.Key) ?? []))
+                        ?? throw new ArgumentException("the keys of one command must share a partition", nameof(ops));
+        return Region.Ask<ExecuteResult>(new Execute(_entityIds[partition], [.. ops], watches is null ? null : [.. watches]), settings.AskTimeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="ops"/> grouped by partition: atomic within each partition, concurrently across them.
+    /// Results come back in the order of <paramref name="ops"/>; a partition whose journal refused the write reports
+    /// each of its ops as an error.
+    /// </summary>
+    public async Task<KvOpResult[]> ExecuteEachAsync(IReadOnlyList<KvOp> ops, CancellationToken cancellationToken = default)
+    {
+        var results = new KvOpResult[ops.Count];
+        var groups = Enumerable.Range(0, ops.Count).GroupBy(i => PartitionOf(ops[i].Key)).ToList();
+        await Task.WhenAll(groups.Select(async group =>
+        {
+            var indexes = group.ToArray();
+            var reply = await Region.Ask<ExecuteResult>(new Execute(_entityIds[group.Key], [.. indexes.Select(i => ops[i])]), settings.AskTimeout, cancellationToken);
+            for (var k = 0; k < indexes.Length; k++)
+            {
+                results[indexes[k]] = reply.Status == ExecuteStatus.Done ? reply.Results[k] : new KvOpResult(KvOpOutcome.Error, Error: reply.Error);
+            }
+        }));
+        return results;
+    }
+
+    /// <summary>The partition all <paramref name="keys"/> live in, or null when they span several (none: partition 0).</summary>
+    public int? CommonPartition(IEnumerable<string> keys)
+    {
+        int? partition = null;
+        foreach (var key in keys)
+        {
+            var p = PartitionOf(key);
+            if (partition is { } q && q != p)
+            {
+                return null;
+            }
+
+            partition = p;
+        }
+
+        return partition ?? 0;
+    }
+
+    private string EntityIdOf(string key) => _entityIds[PartitionOf(key)];
 
     private int Check(int partition)
     {

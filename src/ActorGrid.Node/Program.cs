@@ -1,12 +1,14 @@
 using ActorGrid.Hosting;
 using ActorGrid.Hosting.Observability;
 using ActorGrid.Node;
+using ActorGrid.Resp;
 
 var command = NodeCommandLine.Create();
 command.SetAction((parse, cancellationToken) => NodeStartup.RunAsync(parse, cancellationToken, (builder, configuration) =>
 {
     builder.Services.AddProblemDetails();
     builder.Services.AddActorGrid(configuration, grid => grid.WithBuiltInRoles());
+    builder.AddActorGridResp();
 }, app =>
 {
     // The node is its own application: bare status codes (unknown routes, wrong methods) become problem+json too.

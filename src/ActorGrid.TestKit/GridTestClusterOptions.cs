@@ -30,6 +30,12 @@ public sealed record GridTestClusterOptions
     /// <summary>Where node logs go (for example <c>ITestOutputHelper.WriteLine</c>); null discards them.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Adds front doors to every node's web application before it is built (for example
+    /// <c>b =&gt; b.AddActorGridResp()</c>, with a free <c>Resp.Port</c> per node set through <see cref="Configure"/>).
+    /// </summary>
+    public Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? FrontDoors { get; init; }
+
     /// <summary>Lowest level of node log lines passed to <see cref="Log"/>.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
 

@@ -92,6 +92,7 @@ public sealed class GridTestNode : IAsyncDisposable
                 ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]\nakka.stdout-loglevel = OFF\n" + PauseGate.Hocon(gate)),
                 HoconAddMode.Prepend));
         });
+        kit.FrontDoors?.Invoke(builder);
         var app = builder.Build();
         app.UseStatusCodePages();
         app.UseActorGridTelemetry();

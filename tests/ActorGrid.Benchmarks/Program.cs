@@ -2,6 +2,7 @@ using ActorGrid.Benchmarks.Kv;
 using ActorGrid.Benchmarks.Broker;
 using ActorGrid.Benchmarks.Kafka;
 using ActorGrid.Benchmarks.MapReduce;
+using ActorGrid.Benchmarks.Redis;
 
 // dotnet run -c Release --project tests/ActorGrid.Benchmarks -- <mode> [options]
 var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
@@ -13,6 +14,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
     ["broker"] = BrokerBenchmark.RunAsync,
     ["kafka"] = KafkaBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
+    ["resp"] = RespBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))

@@ -45,6 +45,8 @@ public sealed record ActorGridOptions
 
     /// <summary>The Kafka protocol front door (<c>ActorGrid:Kafka</c>).</summary>
     public KafkaOptions Kafka { get; init; } = new();
+    /// <summary>The Redis front door (<c>Resp:Port</c>; 0 turns it off).</summary>
+    public RespOptions Resp { get; init; } = new();
 
     /// <summary>Failure detector and split-brain resolver timing.</summary>
     public FailureDetectionOptions FailureDetection { get; init; } = new();

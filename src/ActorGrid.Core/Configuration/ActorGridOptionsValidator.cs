@@ -124,6 +124,22 @@ public static class ActorGridOptionsValidator
             yield return $"{p}Broker:MaxMessageBytes must be between 1 and 67108864 (got {options.Broker.MaxMessageBytes})";
         }
 
+        var resp = options.Resp;
+        if (resp.Port is < 0 or > 65535)
+        {
+            yield return $"{p}Resp:Port must be between 0 (off) and 65535 (got {resp.Port})";
+        }
+
+        if (resp.MaxBulkBytes < 1024)
+        {
+            yield return $"{p}Resp:MaxBulkBytes must be at least 1024 (got {resp.MaxBulkBytes})";
+        }
+
+        if (resp.MaxArguments < 16 || resp.MaxInlineBytes < 1024 || resp.MaxPipelineDepth < 1)
+        {
+            yield return $"{p}Resp:MaxArguments (>= 16), Resp:MaxInlineBytes (>= 1024) and Resp:MaxPipelineDepth (>= 1) are out of range";
+        }
+
         // Every other role setting is a size, a count, a factor or a duration: zero or less is never meant.
         foreach (var (section, settings) in new (string, object)[] { ("Kv", options.Kv), ("Broker", options.Broker), ("MapReduce", options.MapReduce) })
         {

@@ -32,6 +32,9 @@ public sealed record NodeProcessOptions
     /// <summary>HTTP port; default a free one.</summary>
     public int? HttpPort { get; init; }
 
+    /// <summary>Port of the Redis front door (<c>--resp</c>); null picks a free one, 0 turns it off.</summary>
+    public int? RespPort { get; init; }
+
     /// <summary>The node binary to run (<c>ActorGrid.Node.dll</c> or a user's own node); default <see cref="NodeProcess.DefaultNodeAssembly"/>.</summary>
     public string? NodeAssembly { get; init; }
 }
@@ -55,11 +58,12 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly List<string> _standardError = [];
     private readonly Lock _gate = new();
 
-    private NodeProcess(NodeProcessOptions options, int remotingPort, int httpPort, IReadOnlyList<string> args)
+    private NodeProcess(NodeProcessOptions options, int remotingPort, int httpPort, int respPort, IReadOnlyList<string> args)
     {
         Name = options.Name;
         RemotingPort = remotingPort;
         HttpPort = httpPort;
+        RespPort = respPort;
         Arguments = args;
         _workingDirectory = Directory.CreateTempSubdirectory("actorgrid-node-").FullName;
         HttpUri = new Uri($"http://127.0.0.1:{httpPort}/");
@@ -124,6 +128,9 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>HTTP port (<c>--http</c>).</summary>
     public int HttpPort { get; }
 
+    /// <summary>The Redis front door's port (0: off).</summary>
+    public int RespPort { get; }
+
     /// <summary>The node's HTTP base address.</summary>
     public Uri HttpUri { get; }
 
@@ -180,11 +187,15 @@ public sealed class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(NodeProcessOptions? options = null)
     {
         options ??= new NodeProcessOptions();
-        var ports = FreePorts.Take(3);
+        var ports = FreePorts.Take(4);
         var remotingPort = options.RemotingPort ?? ports[0];
         var httpPort = options.HttpPort ?? ports[1];
-        List<string> args = ["--port", remotingPort.ToString(CultureInfo.InvariantCulture), "--http", $"http://127.0.0.1:{httpPort}",
-            "--kafka", ports[2].ToString(CultureInfo.InvariantCulture)];
+        var respPort = options.RespPort ?? ports[2];
+        List<string> args =
+        [
+            "--port", remotingPort.ToString(CultureInfo.InvariantCulture), "--http", $"http://127.0.0.1:{httpPort}",
+            "--resp", respPort.ToString(CultureInfo.InvariantCulture), "--kafka", ports[3].ToString(CultureInfo.InvariantCulture),
+        ];
         if (options.DataDir is not null)
         {
             args.AddRange(["--data", options.DataDir]);
@@ -196,7 +207,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         args.AddRange(options.ExtraArgs);
-        return new NodeProcess(options, remotingPort, httpPort, args);
+        return new NodeProcess(options, remotingPort, httpPort, respPort, args);
     }
 
     /// <summary>Waits until <c>GET /health/ready</c> answers 200; fails at once if the process exits.</summary>

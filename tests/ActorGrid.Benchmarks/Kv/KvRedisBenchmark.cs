@@ -293,7 +293,7 @@ public static class KvRedisBenchmark
         return process.TotalProcessorTime;
     }
 
-    private static string Run(string file, IReadOnlyList<string> args)
+    internal static string Run(string file, IReadOnlyList<string> args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -331,13 +331,13 @@ public static class KvRedisBenchmark
               ?? throw new InvalidOperationException("--postgres without a connection string needs ACTORGRID_TEST_POSTGRES");
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
