@@ -101,7 +101,7 @@ public static class ClusterEndpoints
 
     internal sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
 
-    private sealed record ShardView(
+    internal sealed record ShardView(
         string ShardId,
         string Node,
         int Entities,
