@@ -27,10 +27,11 @@ public static class ActorGridCli
     public static Task<int> RunAsync(string[] args, InvocationConfiguration? configuration = null, CancellationToken cancellationToken = default)
     {
         var parseResult = Create().Parse(args);
-        if (parseResult.Action is ParseErrorAction parseError)
+        if (parseResult.Errors.Count > 0)
         {
             // A usage mistake is one line too; --help is there for the rest.
-            parseError.ShowHelp = false;
+            (configuration?.Error ?? Console.Error).WriteLine($"error: {parseResult.Errors[0].Message.ReplaceLineEndings(" ")} (see --help)");
+            return Task.FromResult(GridCli.Usage);
         }
 
         return parseResult.InvokeAsync(configuration, cancellationToken);

@@ -21,8 +21,23 @@ public static class GridCli
     /// <summary>Where the CLI goes when neither <c>--node</c> nor <c>ACTORGRID_NODE</c> says otherwise.</summary>
     public const string DefaultNode = "http://127.0.0.1:5080";
 
-    /// <summary>Exit code of a failed call (the node answered with an error, or could not be reached).</summary>
+    /// <summary>Exit code of a failure that has no code of its own.</summary>
     public const int Failed = 1;
+
+    /// <summary>Exit code of a usage mistake: a bad flag or argument, or input the node refused as bad (400).</summary>
+    public const int Usage = 2;
+
+    /// <summary>Exit code when what was named does not exist (404).</summary>
+    public const int NotFound = 3;
+
+    /// <summary>Exit code of a conflict or a failed precondition (409, 412).</summary>
+    public const int Conflict = 4;
+
+    /// <summary>Exit code when the node cannot be reached or cannot serve now (503, connection refused, timeout).</summary>
+    public const int Unavailable = 5;
+
+    /// <summary>Exit code when the token is missing, wrong or lacks the scope (401, 403).</summary>
+    public const int Unauthorized = 6;
 
     /// <summary>Exit code when the user interrupted the command (Ctrl-C).</summary>
     public const int Interrupted = 130;
@@ -110,9 +125,27 @@ public static class GridCli
             catch (Exception e)
             {
                 await config.Error.WriteLineAsync("error: " + Describe(e, node));
-                return Failed;
+                return ExitCode(e);
             }
         });
+
+    /// <summary>The exit code for a verb that failed with <paramref name="e"/> (SPEC §15).</summary>
+    public static int ExitCode(Exception e) => e switch
+    {
+        ActorGridException { Status: var status } => (int)status switch
+        {
+            400 or 413 or 416 => Usage,
+            404 => NotFound,
+            409 or 412 => Conflict,
+            401 or 403 => Unauthorized,
+            502 or 503 or 504 => Unavailable,
+            _ => Failed,
+        },
+        KeyNotFoundException => NotFound,
+        ArgumentException or FormatException => Usage,
+        HttpRequestException or TaskCanceledException or TimeoutException => Unavailable,
+        _ => Failed,
+    };
 
     /// <summary>One line that tells the user what went wrong, without a stack trace.</summary>
     public static string Describe(Exception e, Uri baseAddress)

@@ -11,6 +11,10 @@ public interface IClusterClient
     Task<ShardsStatus> GetShardsAsync(CancellationToken cancellationToken = default);
 
     Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+
+    Task LeaveAsync(string address, CancellationToken cancellationToken = default);
+
+    Task DownAsync(string address, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Cluster membership, health and shard placement.</summary>
@@ -30,6 +34,19 @@ public sealed class ClusterClient(HttpClient http) : IClusterClient
         using var response = await http.GetAsync("cluster/shards", cancellationToken);
         await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
         return (await response.Content.ReadFromJsonAsync<ShardsStatus>(cancellationToken))!;
+    }
+
+    /// <summary><c>POST /cluster/leave</c>: makes the member at <paramref name="address"/> leave gracefully (admin scope).</summary>
+    public Task LeaveAsync(string address, CancellationToken cancellationToken = default) => MembershipAsync("cluster/leave", address, cancellationToken);
+
+    /// <summary><c>POST /cluster/down</c>: downs the member at <paramref name="address"/>, which must be gone for good (admin scope).</summary>
+    public Task DownAsync(string address, CancellationToken cancellationToken = default) => MembershipAsync("cluster/down", address, cancellationToken);
+
+    private async Task MembershipAsync(string path, string address, CancellationToken cancellationToken)
+    {
+        // Leaving or downing twice has the effect of once.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, path, new { address }, idempotent: true, cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
     }
 
     /// <summary><c>GET /health/ready</c>: whether the node is Up with its shard regions started.</summary>

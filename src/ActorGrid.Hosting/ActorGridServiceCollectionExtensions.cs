@@ -128,8 +128,13 @@ public static class ActorGridServiceCollectionExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            // Creating the token store reads the tokens file.
+            // Creating the token store reads the tokens file; the remoting certificates are read before the node joins.
             services.GetRequiredService<TokenStore>();
+            if (options.Security.Tls is { } tls)
+            {
+                RemotingTls.Setup(tls);
+            }
+
             return JournalPreparation.PrepareAsync(options, cancellationToken);
         }
 

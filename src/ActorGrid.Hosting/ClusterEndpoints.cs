@@ -41,6 +41,15 @@ public static class ClusterEndpoints
                 state.Unreachable.Select(m => m.Address.ToString()).ToList()));
         }).RequireGridAccess(GridAccess.Read, GridResource.Cluster);
 
+        // Administration (SPEC §15): make a member leave gracefully (its shards hand off first) or down it (for a member
+        // that is gone and will not come back: the split-brain resolver would down it too, later).
+        endpoints.MapPost("/cluster/leave", (HttpRequest request, ActorSystem system, CancellationToken ct) =>
+            MembershipAsync(request, system, "leave", (cluster, address) => cluster.Leave(address), ct))
+            .RequireGridAccess(GridAccess.Admin, GridResource.Cluster);
+        endpoints.MapPost("/cluster/down", (HttpRequest request, ActorSystem system, CancellationToken ct) =>
+            MembershipAsync(request, system, "down", (cluster, address) => cluster.Down(address), ct))
+            .RequireGridAccess(GridAccess.Admin, GridResource.Cluster);
+
         endpoints.MapGet("/cluster/shards", async (ActorSystem system, ActorGridBuilder grid, CancellationToken cancellationToken) =>
         {
             var sharding = ClusterSharding.Get(system);
@@ -74,6 +83,30 @@ public static class ClusterEndpoints
         return endpoints;
     }
 
+    private static async Task<IResult> MembershipAsync(
+        HttpRequest request, ActorSystem system, string action, Action<Akka.Cluster.Cluster, Address> apply, CancellationToken cancellationToken)
+    {
+        var body = await request.ReadFromJsonAsync<MemberRequest>(cancellationToken);
+        Address address;
+        try
+        {
+            address = Address.Parse(body?.Address ?? throw new FormatException("address is required"));
+        }
+        catch (Exception e) when (e is FormatException or UriFormatException or ArgumentException)
+        {
+            return Http.GridResults.BadRequest($"address must be a member address such as akka.tcp://actorgrid@10.0.0.5:4053 ({e.Message})");
+        }
+
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        if (!cluster.State.Members.Any(m => m.Address == address))
+        {
+            return Http.GridResults.NotFound($"'{address}' is not a member of this cluster");
+        }
+
+        apply(cluster, address);
+        return Results.Accepted(value: new MemberActionView(address.ToString(), action));
+    }
+
     /// <summary>
     /// Runs the health checks tagged <paramref name="tag"/>: 200 <c>{"status":"<paramref name="healthy"/>"}</c>, or
     /// 503 problem+json naming what failed, with <c>Retry-After</c> on readiness.
@@ -94,6 +127,10 @@ public static class ClusterEndpoints
         var failed = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}");
         return Results.Problem(statusCode: 503, title: title, detail: string.Join("; ", failed));
     }
+
+    internal sealed record MemberRequest(string? Address);
+
+    internal sealed record MemberActionView(string Address, string Action);
 
     internal sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
 

@@ -1,6 +1,5 @@
 #nullable enable
-using System.IO.Hashing;
-using System.Text;
+using ActorGrid.Collections;
 using static ActorGrid.KeyValue.KvProtocol;
 
 namespace ActorGrid.KeyValue;
@@ -21,8 +20,6 @@ public sealed record PurgedKeys(long VersionFloor, byte[]? Filter)
     /// <summary>Size of the filter.</summary>
     public const int FilterBytes = 16 * 1024;
 
-    private const int Hashes = 7;
-
     /// <summary>Nothing purged.</summary>
     public static readonly PurgedKeys None = new(0, null);
 
@@ -30,50 +27,9 @@ public sealed record PurgedKeys(long VersionFloor, byte[]? Filter)
     public long Bytes => Filter?.Length ?? 0;
 
     /// <summary>The version <paramref name="key"/> had when purged, as far as is known: the floor, or 0 if never purged.</summary>
-    public long LastVersionOf(string key)
-    {
-        if (Filter is null)
-        {
-            return 0;
-        }
-
-        var (h1, h2) = Hash(key);
-        for (var i = 0; i < Hashes; i++)
-        {
-            var bit = Bit(h1, h2, i);
-            if ((Filter[bit >> 3] & (1 << (bit & 7))) == 0)
-            {
-                return 0;
-            }
-        }
-
-        return VersionFloor;
-    }
+    public long LastVersionOf(string key) => KeyFilter.MayContain(Filter, key) ? VersionFloor : 0;
 
     /// <summary>These, with <paramref name="entries"/> purged too.</summary>
-    public PurgedKeys Add(IEnumerable<Entry> entries)
-    {
-        var filter = Filter is null ? new byte[FilterBytes] : (byte[])Filter.Clone();
-        var floor = VersionFloor;
-        foreach (var entry in entries)
-        {
-            floor = Math.Max(floor, entry.Version);
-            var (h1, h2) = Hash(entry.Key);
-            for (var i = 0; i < Hashes; i++)
-            {
-                var bit = Bit(h1, h2, i);
-                filter[bit >> 3] |= (byte)(1 << (bit & 7));
-            }
-        }
-
-        return new PurgedKeys(floor, filter);
-    }
-
-    private static (uint, uint) Hash(string key)
-    {
-        var hash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(key));
-        return ((uint)hash, (uint)(hash >> 32) | 1);
-    }
-
-    private static int Bit(uint h1, uint h2, int i) => (int)((h1 + (uint)i * h2) % (FilterBytes * 8));
+    public PurgedKeys Add(IReadOnlyCollection<Entry> entries) =>
+        new(Math.Max(VersionFloor, entries.Max(e => e.Version)), KeyFilter.Add(Filter, FilterBytes, entries.Select(e => e.Key)));
 }

@@ -146,6 +146,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
             Context.Parent.Tell(ComputeFinished.Instance);
             Report(new MapTaskFailed(_task.JobId, _task.Task, _task.Attempt, Describe(failure.Cause)));
         });
+        Receive<MapOutputRefused>(refused => Report(new MapTaskFailed(_task.JobId, _task.Task, _task.Attempt, refused.Reason)));
         Receive<MapOutputStored>(stored =>
         {
             if (!_inFlight.Remove((ReducerOf(stored.EntityId), stored.Chunk)))
@@ -197,6 +198,12 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
             foreach (var record in batch)
             {
                 runner.Map(record);
+                if (runner.EstimatedBytes > services.Settings.MapOutputBudgetBytes)
+                {
+                    throw new InvalidOperationException(
+                        $"the map output of task {task.Task} passed the node's memory budget of {services.Settings.MapOutputBudgetBytes} bytes (MapReduce MapOutputBudgetBytes); use more input splits or a combiner");
+                }
+
                 if (slice.Elapsed >= MapSlice)
                 {
                     // Long map work gives its thread back now and then, so work queued behind it on the pool (the

@@ -54,6 +54,12 @@ internal sealed class ReducePartition : GroupCommitActor
 
         Command<StoreMapOutput>(store =>
         {
+            if (_state.OverBudget(store, _services.Settings.ShuffleBudgetBytes) is { } refused)
+            {
+                Sender.Tell(new MapOutputRefused(store.EntityId, store.Task, store.Attempt, store.Chunk, refused));
+                return;
+            }
+
             var sender = Sender;
             Decide(_state.Store(store), () => sender.Tell(new MapOutputStored(store.EntityId, store.Task, store.Attempt, store.Chunk)));
         });

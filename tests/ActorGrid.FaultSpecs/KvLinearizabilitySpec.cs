@@ -104,25 +104,24 @@ public sealed class KvLinearizabilitySpec(ITestOutputHelper output) : IAsyncLife
             : $"node{index} is still a member for some peer";
     }
 
-    /// <summary>Waits for every downed node to stop, restarts it, and waits for three members Up everywhere.</summary>
-    private async Task MakeWholeAsync()
-    {
-        for (var i = 0; i < 3; i++)
+    /// <summary>
+    /// Until three members are Up on every node: a node that stopped (downed nodes stop by themselves — DownedNodeGuard,
+    /// the split-brain resolver) is started again fresh; a downed node that has not stopped yet is waited for.
+    /// </summary>
+    private async Task MakeWholeAsync() =>
+        await Eventually.AwaitAsync(async () =>
         {
-            var index = i;
-            var address = _cluster[index].Address;
-            var majority = _cluster.Running.Where(n => n.Index != index).ToList();
-            var removed = majority.Count > 0 && majority.All(p => Akka.Cluster.Cluster.Get(p.System).State.Members.All(m => m.Address != address));
-            if (removed || !_cluster[index].IsRunning)
+            foreach (var node in _cluster.Nodes.Where(n => !n.IsRunning).ToList())
             {
-                // Downed nodes stop by themselves (DownedNodeGuard, the split-brain resolver); then they come back fresh.
-                await Eventually.AwaitAsync(() => _cluster[index].IsRunning ? $"node{index} still runs after being removed" : null, TimeSpan.FromSeconds(60), $"node{index} to stop");
-                await _cluster.RestartAsync(index);
+                await _cluster.RestartAsync(node.Index);
             }
-        }
 
-        await _cluster.WaitForUpAsync(3, TimeSpan.FromSeconds(90));
-    }
+            var running = _cluster.Running;
+            var views = running.Select(n => Akka.Cluster.Cluster.Get(n.System).State).ToList();
+            return running.Count == 3 && views.All(v => v.Members.Count == 3 && v.Members.All(m => m.Status == Akka.Cluster.MemberStatus.Up) && v.Unreachable.Count == 0)
+                ? null
+                : string.Join("; ", running.Select((n, i) => $"node{n.Index} sees {string.Join(",", views[i].Members.Select(m => $"{m.Address.Port}:{m.Status}"))}"));
+        }, TimeSpan.FromSeconds(120), "three members Up on every node");
 
     private static async Task AwaitProgressAsync(KvRegisterLoad load)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ActorGrid.Cli;
+using ActorGrid.TestKit;
 using ActorGrid.TestKit.Processes;
 
 namespace ActorGrid.Node.Tests;
@@ -90,6 +91,41 @@ public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNod
         Assert.NotEqual(0, exitCode);
         var line = Assert.Single(Lines(stderr));
         Assert.Contains("--node", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exit_codes_say_what_kind_of_failure_it_was()
+    {
+        var node = fixture.Node.HttpUri.ToString();
+        var key = "cli-exit/" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await RunAsync("kv", "put", key, "v1", "--node", node)).ExitCode);
+
+        Assert.Equal(GridCli.Usage, (await RunAsync("kv", "get", "--node", node)).ExitCode);
+        Assert.Equal(GridCli.Usage, (await RunAsync("kv", "get", key, "--frobnicate", "--node", node)).ExitCode);
+        Assert.Equal(GridCli.NotFound, (await RunAsync("kv", "get", key + "-absent", "--node", node)).ExitCode);
+        Assert.Equal(GridCli.Conflict, (await RunAsync("kv", "put", key, "v2", "--if-version", "7", "--node", node)).ExitCode);
+        Assert.Equal(GridCli.Unavailable, (await RunAsync("cluster", "status", "--node", $"http://127.0.0.1:{FreePorts.Take(1)[0]}")).ExitCode);
+        Assert.Equal(GridCli.NotFound, (await RunAsync("cluster", "leave", "akka.tcp://actorgrid@127.0.0.1:1", "--node", node)).ExitCode);
+        var (exitCode, _, stderr) = await RunAsync("cluster", "down", "not-an-address", "--node", node);
+        Assert.Equal(GridCli.Usage, exitCode);
+        Assert.Single(Lines(stderr));
+    }
+
+    [Fact]
+    public async Task Cluster_down_removes_a_member_and_leave_makes_one_leave()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(3, _ => { });
+        var via = cluster[0].HttpAddress.ToString();
+
+        var (downed, downOut, downErr) = await RunAsync("cluster", "down", cluster[2].Address.ToString(), "--node", via);
+        Assert.True(downed == 0, downErr);
+        Assert.Contains("down requested", downOut, StringComparison.Ordinal);
+        await Eventually.AwaitAsync(() => cluster[2].IsRunning ? "node2 still runs" : null, TimeSpan.FromSeconds(30), "the downed node to stop");
+
+        var (left, _, leaveErr) = await RunAsync("cluster", "leave", cluster[1].Address.ToString(), "--node", via, "--json");
+        Assert.True(left == 0, leaveErr);
+        await Eventually.AwaitAsync(() => cluster[1].IsRunning ? "node1 still runs" : null, TimeSpan.FromSeconds(30), "the leaving node to stop");
+        await cluster.WaitForUpAsync(1);
     }
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)

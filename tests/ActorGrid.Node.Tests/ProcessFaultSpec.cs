@@ -146,7 +146,7 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
         }
 
         output.WriteLine($"takeover after SIGKILL over {samples.Count} rounds: median {Median(samples).TotalSeconds:0.00}s, min {samples.Min().TotalSeconds:0.00}s, max {samples.Max().TotalSeconds:0.00}s");
-        Assert.All(samples, s => Assert.True(s < TimeSpan.FromSeconds(20), $"takeover took {s.TotalSeconds:0.0}s"));
+        Assert.All(samples, s => Assert.True(s < TimeSpan.FromSeconds(30), $"takeover took {s.TotalSeconds:0.0}s"));
     }
 
     /// <summary>

@@ -301,12 +301,12 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, GridPrincipal caller, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
     {
         RequireName("group", group);
-        RequireMember(memberId, caller);
         if (offsets.Count > Settings.MaxCommitOffsets)
         {
             throw BrokerRequestException.TooLarge($"at most {Settings.MaxCommitOffsets} offsets per commit (got {offsets.Count})");
         }
 
+        RequireMember(memberId, caller);
         return AskAsync<CommitOffsetsResult>(Region<ConsumerGroupRegion>(), new CommitOffsets(group, memberId, generation, [.. offsets]), Settings.AskTimeout, cancellationToken);
     }
 

@@ -18,14 +18,14 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
 {
     private static readonly TimeSpan SessionCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly string _group;
-    private readonly Settings _settings;
+    private readonly int _maxMembers;
     private bool _passivating;
 
     public ConsumerGroupEntity(string group, Settings settings)
         : base($"broker/group/{group}", ConsumerGroupState.Empty, new DurableEntitySettings { SnapshotEvery = settings.SnapshotEvery })
     {
         _group = group;
-        _settings = settings;
+        _maxMembers = settings.MaxMembersPerGroup;
     }
 
     /// <inheritdoc />
@@ -58,6 +58,16 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
             case LeaveGroup leave:
                 Submit(leave, Sender);
                 break;
+            case CheckSessions when !State.Exists && !IsWriting:
+                // A group that does not exist (asked about, or sent a refused command) leaves at once: asking about
+                // many names never keeps many entities and their timers alive. Queued commands drain first.
+                if (!_passivating)
+                {
+                    _passivating = true;
+                    Context.Parent.Tell(new Passivate(StopEntity.Instance));
+                }
+
+                break;
             case CheckSessions:
                 if (State.ExpiredMembers(NowUnixMs).Count > 0)
                 {
@@ -69,19 +79,16 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
                 var (polled, pollReply) = State.Poll(poll, NowUnixMs);
                 State = polled;
                 Sender.Tell(pollReply);
-                PassivateIfAbsent();
                 break;
             case AdvancePositions advance:
                 var (advanced, advanceReply) = State.Advance(advance, NowUnixMs);
                 State = advanced;
                 Sender.Tell(advanceReply);
-                PassivateIfAbsent();
                 break;
             case DescribeGroup:
                 TryServe(Sender, State.Exists
                     ? State.Describe(_group, NowUnixMs)
                     : new BrokerError(BrokerErrorCode.GroupNotFound, $"group '{_group}' has no members and no committed offsets"));
-                PassivateIfAbsent();
                 break;
             case StopEntity:
                 StopWhenDrained();
@@ -95,7 +102,7 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     /// <inheritdoc />
     protected override Decision<ConsumerGroupState, IGroupEvent> Decide(ConsumerGroupState state, object command) => command switch
     {
-        JoinGroup join => state.Decide(join, NewMemberId(), _settings.MaxMembersPerGroup),
+        JoinGroup join => state.Decide(join, NewMemberId(), _maxMembers),
         LeaveGroup leave => state.Decide(leave),
         CommitOffsets commit => state.Decide(commit),
         _ => state.DecideExpiry(NowUnixMs),
@@ -117,19 +124,6 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     /// <inheritdoc />
     protected override void OnRecoveryCompleted() =>
         Timers.StartPeriodicTimer("sessions", CheckSessions.Instance, SessionCheckInterval);
-
-    /// <summary>
-    /// A group that does not exist (a read for an unknown name) leaves at once, so asking about many names never
-    /// keeps many entities and their timers alive.
-    /// </summary>
-    private void PassivateIfAbsent()
-    {
-        if (!State.Exists && !_passivating)
-        {
-            _passivating = true;
-            Context.Parent.Tell(new Passivate(StopEntity.Instance));
-        }
-    }
 
     private static string NewMemberId() => "m-" + Guid.NewGuid().ToString("N")[..16];
 

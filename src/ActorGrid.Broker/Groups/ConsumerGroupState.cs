@@ -50,7 +50,7 @@ internal sealed record ConsumerGroupState
         var memberId = command.MemberId ?? newMemberId;
         if (!Members.ContainsKey(memberId) && Members.Count >= maxMembers)
         {
-            return Refuse(BrokerErrorCode.LimitReached, $"the group has {Members.Count} members, the most allowed (ActorGrid:Broker:MaxMembersPerGroup)");
+            return GroupDecision.Respond(new BrokerError(BrokerErrorCode.LimitReached, $"the group has {Members.Count} members, the most allowed (MaxMembersPerGroup)"));
         }
 
         var topics = command.Topics.OrderBy(t => t.Topic, StringComparer.Ordinal).ToImmutableArray();

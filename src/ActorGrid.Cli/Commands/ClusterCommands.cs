@@ -44,7 +44,31 @@ public static class ClusterCommands
             return 0;
         });
 
-        return new Command("cluster", "Cluster membership and shard placement") { status, shards };
+        return new Command("cluster", "Cluster membership and shard placement") { status, shards, Membership("leave"), Membership("down") };
+    }
+
+    private static Command Membership(string action)
+    {
+        var address = new Argument<string>("address") { Description = "The member's address, as cluster status lists it (akka.tcp://actorgrid@host:port)" };
+        var command = new Command(action, action == "leave"
+            ? "Make a member leave gracefully: its shards hand off first (admin scope)"
+            : "Down a member that is gone for good: its shards move at once (admin scope)") { address };
+        command.SetGridAction(async (grid, cancellationToken) =>
+        {
+            var member = grid.Get(address)!;
+            await (action == "leave" ? grid.Client.Cluster.LeaveAsync(member, cancellationToken) : grid.Client.Cluster.DownAsync(member, cancellationToken));
+            if (grid.Json)
+            {
+                grid.WriteJson(new { Address = member, Action = action });
+            }
+            else
+            {
+                await grid.Output.WriteLineAsync($"{member}: {action} requested");
+            }
+
+            return 0;
+        });
+        return command;
     }
 
     private static void WriteStatus(IAnsiConsole console, ClusterStatus cluster)

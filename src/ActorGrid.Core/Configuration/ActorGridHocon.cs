@@ -54,6 +54,13 @@ public static class ActorGridHocon
         var lease = ShardLease(fd);
         var writeIsolation = options.Persistence.Provider == PersistenceProvider.Sqlite ? ", write-isolation-level = serializable" : "";
         var sql = $"connection-string = {Quote(connectionString)}, provider-name = {Quote(provider)}, auto-initialize = on, warn-on-auto-init-fail = off{writeIsolation}";
+        // The journal's writer queue coalesces the writes of every entity that arrive while its transactions run
+        // into the next one (one commit, one fsync, for writes of many partitions). With the default 3 transactions
+        // in flight, SQLite's one write lock made them wait for each other instead, and each carried ~1 partition's
+        // write: the cost per journal write, not per event, was what limited durable writes (docs/benchmarks.md).
+        var persistence = options.Persistence;
+        var parallelism = persistence.WriteParallelism ?? (persistence.Provider == PersistenceProvider.Sqlite ? 1 : 2);
+        var journalWriter = $"parallelism = {parallelism}, batch-size = {persistence.WriteBatchSize}, buffer-size = {Math.Max(5000, persistence.WriteBatchSize * 4)}";
         var hocon = $$"""
             akka {
               loglevel = INFO
@@ -119,7 +126,7 @@ public static class ActorGridHocon
                 snapshot-store.plugin = {{Quote(SnapshotPluginId)}}
                 journal {
                   # A collision with another writer on the unique index fails that write alone, not its batch.
-                  sql { class = "ActorGrid.Persistence.FencedSqlWriteJournal, ActorGrid.Core", {{sql}}, {{ReplayFilterOff}} }
+                  sql { class = "ActorGrid.Persistence.FencedSqlWriteJournal, ActorGrid.Core", {{sql}}, {{ReplayFilterOff}}, {{journalWriter}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
                     plugin-id = {{Quote(ShardingJournalPluginId)}}

@@ -79,6 +79,16 @@ public sealed record PersistenceOptions
 
     /// <summary>Take a snapshot every this many events per entity, bounding recovery time.</summary>
     public int SnapshotEvery { get; init; } = 1000;
+
+    /// <summary>
+    /// Journal transactions in flight at once (Akka.Persistence.Sql <c>parallelism</c>). Writes of all entities that
+    /// queue while they run are coalesced into the next transaction, so fewer means more writes per commit. Null:
+    /// 1 on SQLite (one writer at a time anyway), 2 on PostgreSQL.
+    /// </summary>
+    public int? WriteParallelism { get; init; }
+
+    /// <summary>Most journal rows coalesced into one transaction (Akka.Persistence.Sql <c>batch-size</c>).</summary>
+    public int WriteBatchSize { get; init; } = 4000;
 }
 
 /// <summary>Key-value role settings (section <c>ActorGrid:Kv</c>).</summary>

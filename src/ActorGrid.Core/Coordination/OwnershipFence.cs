@@ -29,18 +29,17 @@ public sealed class OwnershipFence
     public static OwnershipFence For(IActorContext context)
     {
         // Entity path: /system/sharding/<type name>/<shard id>/<entity id>.
-        var shard = context.Self.Path.Parent;
-        var region = shard.Parent;
+        var path = context.Self.Path.Elements;
         var system = context.System;
         var configPath = system.Settings.Config.GetString("akka.cluster.sharding.use-lease", "");
-        if (string.IsNullOrEmpty(configPath) || region.Parent.Name != "sharding" || region.Parent.Parent.Name != "system")
+        if (string.IsNullOrEmpty(configPath) || path.Count != 5 || path[0] != "system" || path[1] != "sharding")
         {
             return Unfenced;
         }
 
         // The name and owner Akka's Shard acquires under; LeaseProvider hands out that same instance.
-        var typeName = Uri.UnescapeDataString(region.Name);
-        var shardId = Uri.UnescapeDataString(shard.Name);
+        var typeName = Uri.UnescapeDataString(path[2]);
+        var shardId = Uri.UnescapeDataString(path[3]);
         var lease = LeaseProvider.Get(system).GetLease(
             $"{system.Name}-shard-{typeName}-{shardId}", configPath, Cluster.Get(system).SelfAddress.HostPort());
         return new OwnershipFence(lease);

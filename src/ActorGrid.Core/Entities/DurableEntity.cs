@@ -234,8 +234,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     protected void FailQueued(EntityFailure failure, string detail)
     {
         Answer(_pendingCommands, _pendingReplyTo, failure, detail);
-        _pendingCommands.Clear();
-        _pendingReplyTo.Clear();
+        ClearPending();
     }
 
     /// <summary>Stops once the write in flight and the queued ones are answered and <see cref="HasUnfinishedWork"/> is false.</summary>

@@ -282,7 +282,7 @@ public sealed class HttpFuzzer(int seed)
 
     // ------------------------------------------------------------------ the rest
 
-    private FuzzRequest Cluster() => new("GET", Pick("cluster", "cluster/shards", "health/live", "health/ready", "cluster/%00", "cluster/shards?x=%0A"), [], null, null);
+    private FuzzRequest Cluster() => new("GET", Pick("cluster", "cluster/shards", "health/live", "health/ready", "cluster/%00", "cluster/shards?x=%0A", "groups", "groups?limit=%00", "metrics"), [], null, null);
 
     private FuzzRequest WrongMethod() =>
         new(Pick("PATCH", "POST", "OPTIONS", "HEAD", "TRACE"), Pick("kv/fz/a", "topics", "jobs/fzj", "groups/fzg", "cluster", "kv"), [], Chance(2) ? Bytes() : null, null);
