@@ -91,6 +91,9 @@ public static class BrokerProtocol
 
         /// <summary>The entity cannot serve now (journal failure, overload); retry.</summary>
         Unavailable,
+
+        /// <summary>A documented limit (members per group, topics) is reached: nothing was changed.</summary>
+        LimitReached,
     }
 
     /// <summary>A refusal with a detail meant for the user.</summary>
@@ -232,7 +235,11 @@ public static class BrokerProtocol
     /// <param name="Floor">Highest sequence forgotten (evicted from the window), -1 when none.</param>
     /// <param name="LastOffset">Offset of the producer's latest record (recency for eviction).</param>
     /// <param name="Batches">The most recent batches, oldest first.</param>
-    public sealed record ProducerSnapshot(string ProducerId, long Floor, long LastOffset, ProducerBatch[] Batches);
+    /// <param name="LastTimestamp">Timestamp of its latest record (expiry by time; 0 in snapshots written before it).</param>
+    public sealed record ProducerSnapshot(string ProducerId, long Floor, long LastOffset, ProducerBatch[] Batches, long LastTimestamp = 0);
+
+    /// <summary>A producer the partition forgot (expired or evicted): only the highest sequence it had appended.</summary>
+    public sealed record ForgottenProducer(string ProducerId, long Floor);
 
     /// <summary>A sparse time index entry: the record at <paramref name="Offset"/> was appended at <paramref name="Timestamp"/>.</summary>
     public sealed record TimeIndexEntry(long Offset, long Timestamp);
@@ -244,7 +251,8 @@ public static class BrokerProtocol
         long LastTimestamp,
         ProducerSnapshot[] Producers,
         long TimeIndexInterval,
-        TimeIndexEntry[] TimeIndex) : IActorGridMessage;
+        TimeIndexEntry[] TimeIndex,
+        ForgottenProducer[]? ForgottenProducers = null) : IActorGridMessage;
 
     // ------------------------------------------------------------------ consumer group
 
@@ -434,11 +442,29 @@ public static class BrokerProtocol
         /// <summary>Memory bound of the in-memory tail, in bytes.</summary>
         public long TailMaxBytes { get; init; } = 16L * 1024 * 1024;
 
+        /// <summary>Most topics a consumer group member may subscribe to in one join.</summary>
+        public int MaxJoinTopics { get; init; } = 100;
+
+        /// <summary>Most offsets in one commit.</summary>
+        public int MaxCommitOffsets { get; init; } = 10_000;
+
+        /// <summary>Most members of one consumer group.</summary>
+        public int MaxMembersPerGroup { get; init; } = 1000;
+
+        /// <summary>Most topics in the grid.</summary>
+        public int MaxTopics { get; init; } = 10_000;
+
         /// <summary>How many recent batches per producer a partition remembers for deduplication.</summary>
         public int ProducerWindowBatches { get; init; } = 16;
 
         /// <summary>How many producers per partition are remembered (least recently active are forgotten first).</summary>
         public int MaxProducersPerPartition { get; init; } = 1000;
+
+        /// <summary>
+        /// A producer with no records in a partition for this long is forgotten there (as Kafka's producer-id expiry).
+        /// A forgotten producer keeps only its highest sequence: a retry of anything older is refused, never appended twice.
+        /// </summary>
+        public TimeSpan ProducerExpiry { get; init; } = TimeSpan.FromDays(1);
 
         /// <summary>Records between time-index entries (age retention below the in-memory tail has this granularity).</summary>
         public long TimeIndexInterval { get; init; } = 1024;

@@ -2,6 +2,7 @@
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Http;
+using ActorGrid.Broker.Observability;
 using ActorGrid.Broker.Partitions;
 using ActorGrid.Broker.Topics;
 using ActorGrid.Contracts;
@@ -69,6 +70,10 @@ public sealed class BrokerRole(Func<Settings, Settings>? configure = null) : IGr
                 id => TopicPartitionEntity.PropsFor(id, settings), settings.MaxShards, handOffStopMessage: StopEntity.Instance)
             .WithGridRegion<ConsumerGroupRegion>(context, RoleName, GroupTypeName,
                 id => ConsumerGroupEntity.PropsFor(id, settings), settings.MaxShards, handOffStopMessage: StopEntity.Instance);
+        if (context.Hosts(RoleName))
+        {
+            akka.WithActors((system, _) => system.ActorOf(ConsumerLagSampler.PropsFor(settings), ConsumerLagSampler.ActorName));
+        }
     }
 
     /// <inheritdoc />

@@ -5,6 +5,7 @@ using ActorGrid.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ActorGrid.Hosting.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -35,7 +36,7 @@ public static class ActorGridServiceCollectionExtensions
     public static IServiceCollection AddActorGrid(this IServiceCollection services, ActorGridOptions options, Action<ActorGridBuilder> configure)
     {
         ActorGridOptionsValidator.ThrowIfInvalid(options);
-        services.AddActorGridServices(_ => options, configure);
+        services.AddActorGridServices(_ => options, configure, options.Observability);
         return services.AddAkka(options.ClusterName, (akka, provider) => akka.WithActorGrid(provider));
     }
 
@@ -48,9 +49,14 @@ public static class ActorGridServiceCollectionExtensions
     /// <c>services.AddAkka(name, (akka, sp) =&gt; akka.WithActorGrid(sp))</c>.
     /// </summary>
     public static IServiceCollection AddActorGridServices(this IServiceCollection services, IConfiguration configuration, Action<ActorGridBuilder> configure) =>
-        services.AddActorGridServices(_ => ActorGridOptionsValidator.Bind(configuration), configure);
+        services.AddActorGridServices(
+            _ => ActorGridOptionsValidator.Bind(configuration),
+            configure,
+            // Which exporters to register is decided now; the rest of the section is bound and validated at start.
+            configuration.GetSection($"{ActorGridOptions.SectionName}:{nameof(ActorGridOptions.Observability)}").Get<ObservabilityOptions>() ?? new());
 
-    private static IServiceCollection AddActorGridServices(this IServiceCollection services, Func<IServiceProvider, ActorGridOptions> bind, Action<ActorGridBuilder> configure)
+    private static IServiceCollection AddActorGridServices(
+        this IServiceCollection services, Func<IServiceProvider, ActorGridOptions> bind, Action<ActorGridBuilder> configure, ObservabilityOptions observability)
     {
         if (services.Any(d => d.ServiceType == typeof(ActorGridBuilder)))
         {
@@ -84,6 +90,7 @@ public static class ActorGridServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StopWhenActorSystemTerminates>());
         services.AddActorGridSecurity();
+        services.AddActorGridObservability(observability);
         // A document of its own, so that the grid's API and the service's own are described apart.
         services.AddOpenApi(ActorGridWebApplicationExtensions.ApiDocumentName);
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
@@ -121,8 +128,13 @@ public static class ActorGridServiceCollectionExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            // Creating the token store reads the tokens file.
+            // Creating the token store reads the tokens file; the remoting certificates are read before the node joins.
             services.GetRequiredService<TokenStore>();
+            if (options.Security.Tls is { } tls)
+            {
+                RemotingTls.Setup(tls);
+            }
+
             return JournalPreparation.PrepareAsync(options, cancellationToken);
         }
 

@@ -1,6 +1,8 @@
 #nullable enable
 using System.Text.Json;
+using ActorGrid.Configuration;
 using ActorGrid.Grid;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.Http;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
@@ -53,10 +55,11 @@ public static class ActorGridWebApplicationExtensions
         group.MapHealthEndpoints();
         // Everything but /health/* needs a token when the node has a tokens file (SPEC §11); endpoints check scopes.
         var api = group.MapGroup("").RequireAuthorization(GridBearerAuthentication.PolicyName);
+        api.MapTelemetryEndpoints(endpoints.ServiceProvider.GetRequiredService<ActorGridOptions>().Observability);
         api.MapClusterEndpoints();
         foreach (var role in roles)
         {
-            role.MapEndpoints(api);
+            role.MapEndpoints(api.MapGroup("").WithMetadata(new GridRoleMetadata(role.Name)));
         }
 
         return group;
@@ -69,6 +72,9 @@ public static class ActorGridWebApplicationExtensions
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } e => GridResults.TooLarge(e.Message),
         BadHttpRequestException e => GridResults.BadRequest(e.InnerException is JsonException j ? j.Message : e.Message),
         JsonException e => GridResults.BadRequest(e.Message),
+        // What System.Text.Json throws reading an escaped lone surrogate ("\ud800") as a string: bad input.
+        InvalidOperationException { Source: { } source } e when source.StartsWith("System.Text.Json", StringComparison.Ordinal) =>
+            GridResults.BadRequest(e.Message),
         AskTimeoutException or TaskCanceledException => GridResults.Unavailable("the owner of this data did not answer in time; retry"),
         _ => InternalError(error, http),
     };

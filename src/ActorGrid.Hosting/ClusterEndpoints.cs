@@ -1,12 +1,14 @@
 #nullable enable
+using System.Text.Json.Serialization;
 using ActorGrid.Grid;
 using ActorGrid.Security;
+using ActorGrid.Hosting.Observability;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ActorGrid.Hosting;
 
@@ -17,22 +19,10 @@ public static class ClusterEndpoints
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // Liveness must not depend on cluster reachability: a partitioned node is alive, just not ready.
-        endpoints.MapGet("/health/live", (ActorSystem system) =>
-            system.WhenTerminated.IsCompleted
-                ? Results.Problem(statusCode: 503, title: "Actor system terminated")
-                : Results.Ok(new { status = "live" }));
-
-        endpoints.MapGet("/health/ready", (ActorSystem system, ActorGridBuilder grid, HttpContext http) =>
-        {
-            var (ready, detail) = Readiness(system, grid);
-            if (ready)
-            {
-                return Results.Ok(new { status = "ready" });
-            }
-
-            http.Response.Headers.RetryAfter = "1";
-            return Results.Problem(statusCode: 503, title: "Not ready", detail: detail);
-        });
+        endpoints.MapGet("/health/live", (HealthCheckService health, HttpContext http) =>
+            HealthAsync(health, http, ObservabilityExtensions.LiveTag, "live", "Actor system terminated"));
+        endpoints.MapGet("/health/ready", (HealthCheckService health, HttpContext http) =>
+            HealthAsync(health, http, ObservabilityExtensions.ReadyTag, "ready", "Not ready"));
 
         return endpoints;
     }
@@ -63,24 +53,29 @@ public static class ClusterEndpoints
         endpoints.MapGet("/cluster/shards", async (ActorSystem system, ActorGridBuilder grid, CancellationToken cancellationToken) =>
         {
             var sharding = ClusterSharding.Get(system);
-            var regions = new List<RegionView>();
-            foreach (var role in grid.Roles)
+
+            // All regions at once: with a member unreachable each waits out the stats timeout, so in turn they would add up.
+            var regions = await Task.WhenAll(grid.Roles.SelectMany(role => role.ShardTypeNames.Select(async typeName =>
             {
-                foreach (var typeName in role.ShardTypeNames)
-                {
-                    var stats = await sharding.ShardRegion(typeName)
-                        .Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5), cancellationToken);
-                    var load = role is IReportsShardLoad reporter
-                        ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
-                        : new Dictionary<string, double>();
-                    var shards = stats.Regions
-                        .SelectMany(r => r.Value.Stats.Select(s => new ShardView(
-                            s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null)))
-                        .OrderBy(s => s.ShardId, StringComparer.Ordinal)
-                        .ToList();
-                    regions.Add(new RegionView(role.Name, typeName, shards));
-                }
-            }
+                var stats = await sharding.ShardRegion(typeName)
+                    .Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5), cancellationToken);
+                var load = role is IReportsShardLoad reporter
+                    ? await reporter.GetShardLoadAsync(system, typeName, cancellationToken)
+                    : new Dictionary<string, double>();
+                var running = stats.Regions.SelectMany(r => r.Value.Stats).Where(s => s.Value > 0).Select(s => s.Key).ToList();
+                var storage = role is IReportsShardStorage storing
+                    ? await storing.GetShardStorageAsync(system, typeName, running, cancellationToken)
+                    : new Dictionary<string, ShardStorage>();
+                var shards = stats.Regions
+                    .SelectMany(r => r.Value.Stats.Select(s =>
+                    {
+                        var held = storage.GetValueOrDefault(s.Key);
+                        return new ShardView(s.Key, r.Key.ToString(), s.Value, load.TryGetValue(s.Key, out var l) ? l : null, held?.Keys, held?.Tombstones, held?.Bytes);
+                    }))
+                    .OrderBy(s => s.ShardId, StringComparer.Ordinal)
+                    .ToList();
+                return new RegionView(role.Name, typeName, shards);
+            })));
 
             return Results.Ok(new { regions });
         }).RequireGridAccess(GridAccess.Read, GridResource.Cluster);
@@ -112,23 +107,25 @@ public static class ClusterEndpoints
         return Results.Accepted(value: new MemberActionView(address.ToString(), action));
     }
 
-    /// <summary>Whether the node is Up with every role's shard regions started, and why not.</summary>
-    public static (bool Ready, string Detail) Readiness(ActorSystem system, ActorGridBuilder grid)
+    /// <summary>
+    /// Runs the health checks tagged <paramref name="tag"/>: 200 <c>{"status":"<paramref name="healthy"/>"}</c>, or
+    /// 503 problem+json naming what failed, with <c>Retry-After</c> on readiness.
+    /// </summary>
+    private static async Task<IResult> HealthAsync(HealthCheckService health, HttpContext http, string tag, string healthy, string title)
     {
-        if (system.WhenTerminated.IsCompleted)
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(tag), http.RequestAborted);
+        if (report.Status == HealthStatus.Healthy)
         {
-            return (false, "the actor system has terminated");
+            return Results.Ok(new { status = healthy });
         }
 
-        var self = Akka.Cluster.Cluster.Get(system).SelfMember;
-        if (self.Status != MemberStatus.Up)
+        if (tag == ObservabilityExtensions.ReadyTag)
         {
-            return (false, $"this node is {self.Status}, not Up");
+            http.Response.Headers.RetryAfter = "1";
         }
 
-        var started = ClusterSharding.Get(system).ShardTypeNames;
-        var missing = grid.Roles.SelectMany(r => r.ShardTypeNames).Where(t => !started.Contains(t)).ToList();
-        return missing.Count == 0 ? (true, "") : (false, "shard regions not started: " + string.Join(", ", missing));
+        var failed = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}");
+        return Results.Problem(statusCode: 503, title: title, detail: string.Join("; ", failed));
     }
 
     internal sealed record MemberRequest(string? Address);
@@ -141,5 +138,12 @@ public static class ClusterEndpoints
 
     internal sealed record RegionView(string Role, string TypeName, IReadOnlyList<ShardView> Shards);
 
-    internal sealed record ShardView(string ShardId, string Node, int Entities, double? Load);
+    internal sealed record ShardView(
+        string ShardId,
+        string Node,
+        int Entities,
+        double? Load,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Keys,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tombstones,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Bytes);
 }

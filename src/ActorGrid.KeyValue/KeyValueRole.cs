@@ -33,7 +33,7 @@ public sealed class KvReplicaActor
 /// The <c>kv</c> role: partitions as sharded persistent entities (<c>kv-0</c> … <c>kv-{Partitions-1}</c>), a replica
 /// and a load reporter on every node, and the <c>/kv</c> HTTP API.
 /// </summary>
-public sealed class KeyValueRole : IGridRole, IReportsShardLoad
+public sealed class KeyValueRole : IGridRole, IReportsShardLoad, IReportsShardStorage
 {
     private Settings? _settings;
 
@@ -105,6 +105,34 @@ public sealed class KeyValueRole : IGridRole, IReportsShardLoad
         }
 
         return perShard;
+    }
+
+    /// <summary>Live keys, tombstones and bytes per running shard, summed over its partitions (each asked, 3 s at most).</summary>
+    public async Task<IReadOnlyDictionary<string, ShardStorage>> GetShardStorageAsync(
+        ActorSystem system, string typeName, IReadOnlyCollection<string> shardIds, CancellationToken cancellationToken)
+    {
+        var settings = _settings ?? throw new InvalidOperationException("the kv role is not configured");
+        var extractor = new GridMessageExtractor(settings.Partitions);
+        var region = ActorRegistry.For(system).Get<KvPartitionRegion>();
+        var wanted = shardIds.ToHashSet(StringComparer.Ordinal);
+        var answers = await Task.WhenAll(Enumerable.Range(0, settings.Partitions)
+            .Select(p => new GetPartitionStats(KvKeys.EntityId(p)))
+            .Where(ask => wanted.Contains(extractor.ShardId(ask.EntityId, ask)))
+            .Select(async ask =>
+            {
+                try
+                {
+                    return (Shard: extractor.ShardId(ask.EntityId, ask), Stats: await region.Ask<PartitionStatsResult>(ask, TimeSpan.FromSeconds(3), cancellationToken));
+                }
+                catch (AskTimeoutException)
+                {
+                    return (Shard: "", Stats: (PartitionStatsResult?)null);
+                }
+            }));
+        return answers.Where(a => a.Stats is not null).GroupBy(a => a.Shard, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => new ShardStorage(g.Sum(a => a.Stats!.LiveKeys), g.Sum(a => a.Stats!.Tombstones), g.Sum(a => a.Stats!.Bytes)),
+            StringComparer.Ordinal);
     }
 }
 

@@ -1,7 +1,9 @@
 #nullable enable
 using System.Globalization;
+using ActorGrid.Grid;
 using ActorGrid.Http;
 using ActorGrid.Security;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -185,7 +187,8 @@ public static class KvEndpoints
     {
         try
         {
-            return await target.Ask<object>(message, settings.AskTimeout, cancellationToken);
+            // The request's span travels with the message to the partition that owns the key.
+            return await target.Ask<object>(message is IWithEntityId addressed ? TracedMessage.Wrap(addressed) : message, settings.AskTimeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {
@@ -251,6 +254,7 @@ public static class KvEndpoints
     private static IResult Unavailable(object reply) => reply switch
     {
         KvReplica.ReplicaUnavailable u => GridResults.Unavailable(u.Reason),
+        Coordination.OwnershipLapsed => GridResults.Unavailable("the node owning this key's partition lost its lease (it is moving to another node); retry"),
         _ => GridResults.Unavailable("the partition owning this key did not answer in time (it may be moving to another node); retry"),
     };
 

@@ -18,8 +18,17 @@ public sealed class KvLoadReporter : ReceiveActor
     /// <summary>Creates the reporter.</summary>
     public KvLoadReporter()
     {
-        Receive<PartitionLoad>(load => _loads[load.EntityId] = load.OpsPerSecond);
-        Receive<PartitionStopped>(stopped => _loads.Remove(stopped.EntityId));
+        var metrics = KvMetrics.For(Context.System);
+        Receive<PartitionLoad>(load =>
+        {
+            _loads[load.EntityId] = load.OpsPerSecond;
+            metrics.PartitionLoad(load.EntityId, load.OpsPerSecond);
+        });
+        Receive<PartitionStopped>(stopped =>
+        {
+            _loads.Remove(stopped.EntityId);
+            metrics.PartitionStopped(stopped.EntityId);
+        });
         Receive<GetPartitionLoads>(_ => Sender.Tell(new PartitionLoadsResult([.. _loads.Select(l => new PartitionLoad(l.Key, l.Value))])));
     }
 }

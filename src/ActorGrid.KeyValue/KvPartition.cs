@@ -26,6 +26,8 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     private readonly LoadMeter _load;
     private readonly ActorSelection _loadReporter;
     private bool _reportingLoad;
+    private IReadOnlySet<string> _purgeCandidates = new HashSet<string>();
+    private bool _snapshotAfterCompaction;
 
     /// <summary>Creates the partition <paramref name="entityId"/> (also its persistence id).</summary>
     public KvPartition(string entityId, Settings settings, TimeProvider? time = null)
@@ -51,6 +53,9 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <inheritdoc />
+    protected override string EntityKind => "kv.partition";
+
+    /// <inheritdoc />
     protected override void HandleCommand(object message)
     {
         switch (message)
@@ -71,7 +76,12 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
                 Follow(follow);
                 break;
             case GetPartitionStats:
-                Sender.Tell(new PartitionStatsResult(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), CommittedSequenceNr, JournalWrites, EventsWritten, State.Count, _followers.Count, RecoveredFromSnapshotAt));
+                var (live, tombstones, bytes) = State.Measure(NowUnixMs);
+                Sender.Tell(new PartitionStatsResult(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), CommittedSequenceNr, JournalWrites, EventsWritten, State.Count, _followers.Count, RecoveredFromSnapshotAt,
+                    live, tombstones, bytes));
+                break;
+            case CompactTombstones:
+                Compact();
                 break;
             case StopPartition:
                 StopWhenDrained();
@@ -115,7 +125,43 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     protected override KvPartitionState FromSnapshot(object snapshot) => KvPartitionState.FromSnapshot((PartitionSnapshot)snapshot);
 
     /// <inheritdoc />
-    protected override void OnCommitted(IReadOnlyList<object> events, long firstSequenceNr) => PublishToFollowers(firstSequenceNr, events);
+    protected override void OnCommitted(IReadOnlyList<object> events, long firstSequenceNr)
+    {
+        PublishToFollowers(firstSequenceNr, events);
+        if (_snapshotAfterCompaction)
+        {
+            SaveSnapshotNow();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnRecoveryCompleted() =>
+        Timers.StartPeriodicTimer(nameof(CompactTombstones), CompactTombstones.Instance, _settings.TombstoneGracePeriod);
+
+    /// <inheritdoc />
+    protected override void OnSnapshotSaved(Akka.Persistence.SnapshotMetadata metadata) => _snapshotAfterCompaction = false;
+
+    /// <summary>
+    /// Purges the tombstones seen at the previous round (so each one is at least a grace period old) and values
+    /// expired for a grace period, then snapshots so that recovery no longer sees them either (the snapshot deletes
+    /// the events before it). Memory only until that snapshot: a recovery before it replays the tombstones and a
+    /// later round purges them again. Reads never see the difference.
+    /// </summary>
+    private void Compact()
+    {
+        var compacted = State.Compact(_purgeCandidates, NowUnixMs, (long)_settings.TombstoneGracePeriod.TotalMilliseconds);
+        if (!ReferenceEquals(compacted, State))
+        {
+            State = compacted;
+            _snapshotAfterCompaction = true;
+        }
+
+        _purgeCandidates = State.Tombstones();
+        if (_snapshotAfterCompaction)
+        {
+            SaveSnapshotNow();
+        }
+    }
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -150,7 +196,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
                 continue;
             }
 
-            if (chunk.Count > 0 && bytes + entry.Value!.Length > _settings.ChunkBytes)
+            if (chunk.Count > 0 && bytes + entry.WireSize() > _settings.ChunkBytes)
             {
                 replica.Tell(new ReplicaSyncChunk(PersistenceId, CommittedSequenceNr, [.. chunk], first, Last: false));
                 first = false;
@@ -159,7 +205,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
             }
 
             chunk.Add(entry);
-            bytes += entry.Value!.Length;
+            bytes += entry.WireSize();
         }
 
         replica.Tell(new ReplicaSyncChunk(PersistenceId, CommittedSequenceNr, [.. chunk], first, Last: true));
@@ -185,7 +231,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
         for (var i = 0; i < events.Count; i++)
         {
             var entry = KvPartitionState.EntryOf(events[i]);
-            var size = entry.Value?.Length ?? 0;
+            var size = entry.WireSize();
             if (changes.Count > 0 && bytes + size > _settings.ChunkBytes)
             {
                 Publish(new ReplicaDelta(PersistenceId, start, start + changes.Count - 1, [.. changes]));
@@ -233,5 +279,10 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     private sealed class ReportLoad
     {
         public static readonly ReportLoad Instance = new();
+    }
+
+    private sealed class CompactTombstones
+    {
+        public static readonly CompactTombstones Instance = new();
     }
 }

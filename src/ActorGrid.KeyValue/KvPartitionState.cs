@@ -19,27 +19,37 @@ public sealed class KvPartitionState
     /// <summary>A partition with no keys.</summary>
     public static readonly KvPartitionState Empty = new(
         ImmutableDictionary.Create<string, Entry>(StringComparer.Ordinal),
-        ImmutableSortedSet.Create<string>(StringComparer.Ordinal));
+        ImmutableSortedSet.Create<string>(StringComparer.Ordinal),
+        PurgedKeys.None);
 
     private readonly ImmutableDictionary<string, Entry> _entries;
 
-    // Key order for scans; only grows when a new key is first written (updates and deletes leave it alone).
+    // Key order for scans; grows when a new key is first written, shrinks only when compaction purges keys.
     private readonly ImmutableSortedSet<string> _keys;
 
-    private KvPartitionState(ImmutableDictionary<string, Entry> entries, ImmutableSortedSet<string> keys)
+    private KvPartitionState(ImmutableDictionary<string, Entry> entries, ImmutableSortedSet<string> keys, PurgedKeys purged)
     {
         _entries = entries;
         _keys = keys;
+        Purged = purged;
     }
 
     /// <summary>Number of keys held, tombstones included.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>
+    /// What is left of the keys compaction purged: enough to continue their version count when one is written
+    /// again (see <see cref="PurgedKeys"/>).
+    /// </summary>
+    public PurgedKeys Purged { get; }
+
     /// <summary>Every entry in key order, tombstones included.</summary>
     public IEnumerable<Entry> Entries => _keys.Select(k => _entries[k]);
 
     /// <summary>A state holding exactly <paramref name="entries"/>.</summary>
-    public static KvPartitionState FromEntries(IEnumerable<Entry> entries)
+    public static KvPartitionState FromEntries(IEnumerable<Entry> entries) => FromEntries(entries, PurgedKeys.None);
+
+    private static KvPartitionState FromEntries(IEnumerable<Entry> entries, PurgedKeys purged)
     {
         var map = ImmutableDictionary.CreateBuilder<string, Entry>(StringComparer.Ordinal);
         var keys = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
@@ -49,7 +59,7 @@ public sealed class KvPartitionState
             keys.Add(entry.Key);
         }
 
-        return new KvPartitionState(map.ToImmutable(), keys.ToImmutable());
+        return new KvPartitionState(map.ToImmutable(), keys.ToImmutable(), purged);
     }
 
     /// <summary>The stored entry of <paramref name="key"/> (possibly a tombstone or expired), or null.</summary>
@@ -86,7 +96,7 @@ public sealed class KvPartitionState
             return new KvDecision(null, new WriteResult(WriteStatus.PreconditionFailed, liveVersion, Mismatch(put.Precondition, liveVersion)));
         }
 
-        var version = (stored?.Version ?? 0) + 1;
+        var version = (stored?.Version ?? Purged.LastVersionOf(put.Key)) + 1;
         long? expiresAt = put.TtlSeconds is { } seconds ? nowUnixMs + seconds * 1000 : null;
         return new KvDecision(new ValueWritten(put.Key, version, put.Value, expiresAt), new WriteResult(WriteStatus.Written, version));
     }
@@ -131,11 +141,64 @@ public sealed class KvPartitionState
     /// <summary>Replaces (or adds) one entry.</summary>
     public KvPartitionState Set(Entry entry) => new(
         _entries.SetItem(entry.Key, entry),
-        _entries.ContainsKey(entry.Key) ? _keys : _keys.Add(entry.Key));
+        _entries.ContainsKey(entry.Key) ? _keys : _keys.Add(entry.Key),
+        Purged);
+
+    /// <summary>Keys held as tombstones (deleted, or expired and dropped by a snapshot): compaction's candidates.</summary>
+    public IReadOnlySet<string> Tombstones() => _entries.Values.Where(e => e.Value is null).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Compaction: forgets the tombstones of <paramref name="candidates"/> (the tombstones of the previous round, so
+    /// each one has been a tombstone for a whole grace period) and the values that expired more than
+    /// <paramref name="graceMs"/> ago, from the entries and the key index. Their versions are folded into
+    /// <see cref="Purged"/> so that writing one of them again continues its count. Nothing readable changes:
+    /// reads, scans and preconditions see a purged key exactly as its tombstone.
+    /// </summary>
+    public KvPartitionState Compact(IReadOnlySet<string> candidates, long nowUnixMs, long graceMs)
+    {
+        var purged = new List<Entry>();
+        foreach (var entry in _entries.Values)
+        {
+            var expiredLongAgo = entry.Value is not null && entry.ExpiresAtUnixMs is { } at && at + graceMs <= nowUnixMs;
+            if (expiredLongAgo || (entry.Value is null && candidates.Contains(entry.Key)))
+            {
+                purged.Add(entry);
+            }
+        }
+
+        if (purged.Count == 0)
+        {
+            return this;
+        }
+
+        var gone = purged.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+        return FromEntries(_entries.Values.Where(e => !gone.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal), Purged.Add(purged));
+    }
+
+    /// <summary>Live keys, tombstones (expired values included) and the bytes of keys and values held, for <c>/cluster/shards</c>.</summary>
+    public (long Keys, long Tombstones, long Bytes) Measure(long nowUnixMs)
+    {
+        long keys = 0, tombstones = 0, bytes = 0;
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.IsLiveAt(nowUnixMs))
+            {
+                keys++;
+            }
+            else
+            {
+                tombstones++;
+            }
+
+            bytes += System.Text.Encoding.UTF8.GetByteCount(entry.Key) + (entry.Value?.Length ?? 0);
+        }
+
+        return (keys, tombstones, bytes + Purged.Bytes);
+    }
 
     /// <summary>
     /// Live keys starting with <paramref name="prefix"/>, strictly after <paramref name="after"/>, in ordinal order:
-    /// at most <paramref name="limit"/> of them and, past the first, no more than <paramref name="maxBytes"/> of values.
+    /// at most <paramref name="limit"/> of them and, past the first, no more than <paramref name="maxBytes"/> serialized (<see cref="Entry.WireSize"/>).
     /// </summary>
     public ScanResult Scan(string prefix, string? after, int limit, int maxBytes, long nowUnixMs)
     {
@@ -157,13 +220,13 @@ public sealed class KvPartitionState
                 continue;
             }
 
-            if (items.Count == limit || (items.Count > 0 && bytes + entry.Value!.Length > maxBytes))
+            if (items.Count == limit || (items.Count > 0 && bytes + entry.WireSize() > maxBytes))
             {
                 return new ScanResult([.. items], More: true);
             }
 
             items.Add(entry);
-            bytes += entry.Value!.Length;
+            bytes += entry.WireSize();
         }
 
         return new ScanResult([.. items], More: false);
@@ -176,11 +239,13 @@ public sealed class KvPartitionState
     public PartitionSnapshot ToSnapshot(long nowUnixMs) => new(
         [.. Entries.Select(e => e.Value is not null && !e.IsLiveAt(nowUnixMs)
             ? new PartitionSnapshotEntry(e.Key, e.Version, null, null)
-            : new PartitionSnapshotEntry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs))]);
+            : new PartitionSnapshotEntry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs))],
+        Purged.VersionFloor,
+        Purged.Filter);
 
     /// <summary>The state a stored snapshot holds.</summary>
     public static KvPartitionState FromSnapshot(PartitionSnapshot snapshot) =>
-        FromEntries(snapshot.Entries.Select(e => new Entry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs)));
+        FromEntries(snapshot.Entries.Select(e => new Entry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs)), new PurgedKeys(snapshot.VersionFloor, snapshot.PurgedFilter));
 
     private int StartIndex(string bound, bool inclusive)
     {

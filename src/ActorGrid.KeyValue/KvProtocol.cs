@@ -101,13 +101,22 @@ public static class KvProtocol
     {
         /// <summary>Whether the entry holds a value that has not expired at <paramref name="nowUnixMs"/>.</summary>
         public bool IsLiveAt(long nowUnixMs) => Value is not null && (ExpiresAtUnixMs is not { } at || nowUnixMs < at);
+
+        /// <summary>
+        /// At least the bytes the entry takes in a serialized message: a JSON string escapes a UTF-16 unit in at most
+        /// 6 bytes, a value is base64 (4 bytes per 3), plus member names. Chunks of remote messages are cut by this,
+        /// not by value bytes alone, so that many small keys cannot make a message larger than the remoting frame.
+        /// </summary>
+        public long WireSize() => 6L * Key.Length + (Value is null ? 0 : 4L * ((Value.Length + 2) / 3)) + 96;
     }
 
     /// <summary>
     /// A partition's whole state (tombstones included), as persisted: its own versioned type, so the state's
-    /// <see cref="Entry"/> can change without breaking stored snapshots.
+    /// <see cref="Entry"/> can change without breaking stored snapshots. <paramref name="VersionFloor"/> and
+    /// <paramref name="PurgedFilter"/> are the <see cref="PurgedKeys"/> of compaction (added members: snapshots
+    /// written before them read as nothing purged).
     /// </summary>
-    public sealed record PartitionSnapshot(PartitionSnapshotEntry[] Entries) : IActorGridMessage;
+    public sealed record PartitionSnapshot(PartitionSnapshotEntry[] Entries, long VersionFloor = 0, byte[]? PurgedFilter = null) : IActorGridMessage;
 
     /// <summary>One key in a <see cref="PartitionSnapshot"/> (a null <paramref name="Value"/> is a tombstone).</summary>
     public sealed record PartitionSnapshotEntry(string Key, long Version, byte[]? Value, long? ExpiresAtUnixMs);
@@ -165,7 +174,19 @@ public static class KvProtocol
     /// events since it started, keys held (tombstones included), replicas following it, and the snapshot it
     /// recovered from (0: none).
     /// </summary>
-    public sealed record PartitionStatsResult(string Node, long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot)
+    /// <param name="Node">The node it runs on.</param>
+    /// <param name="SequenceNr">Its last journaled event.</param>
+    /// <param name="Batches">Journal writes since it started.</param>
+    /// <param name="Events">Events written since it started.</param>
+    /// <param name="Keys">Keys held, tombstones included.</param>
+    /// <param name="Followers">Replicas following it.</param>
+    /// <param name="RecoveredFromSnapshot">The snapshot it recovered from (0: none).</param>
+    /// <param name="LiveKeys">Keys readable now.</param>
+    /// <param name="Tombstones">Deleted or expired keys not yet purged by compaction.</param>
+    /// <param name="Bytes">Bytes of the keys and values held (and of the purged-keys filter).</param>
+    public sealed record PartitionStatsResult(
+        string Node, long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot,
+        long LiveKeys = 0, long Tombstones = 0, long Bytes = 0)
         : IActorGridMessage;
 
     // ---- Replication (partition → a node's replica) -------------------------------------------------------------
@@ -263,6 +284,12 @@ public static class KvProtocol
         /// <summary>About the most value bytes in one HTTP scan page.</summary>
         public int ScanPageBytes => Math.Max(MaxValueBytes, 4 * 1024 * 1024);
 
+        /// <summary>
+        /// How long a tombstone (or an expired value) is kept before compaction purges it (<c>Kv:TombstoneGracePeriod</c>);
+        /// compaction runs this often. Purging never changes what is read; the grace only delays it.
+        /// </summary>
+        public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
+
         /// <summary>Settings from a node's options.</summary>
         public static Settings Create(ActorGridOptions options) => new(
             options.Kv.Partitions,
@@ -273,6 +300,9 @@ public static class KvProtocol
             Math.Max(options.Kv.MaxBatchBytes, options.Kv.MaxValueBytes),
             options.Kv.ReplicaRefreshInterval,
             options.Kv.ReplicaIdleAfter,
-            options.Kv.LoadWindow);
+            options.Kv.LoadWindow)
+        {
+            TombstoneGracePeriod = options.Kv.TombstoneGracePeriod,
+        };
     }
 }

@@ -23,6 +23,7 @@ public sealed class KvReplica : ReceiveActor, IWithTimers
     private readonly Settings _settings;
     private readonly Func<long> _clock;
     private readonly Dictionary<string, View> _views = new(StringComparer.Ordinal);
+    private readonly KvMetrics _metrics = KvMetrics.For(Context.System);
 
     /// <summary>Creates the replica; it reaches partitions through <paramref name="region"/> (a region or a proxy).</summary>
     public KvReplica(IActorRef region, Settings settings, Func<long>? clock = null)
@@ -194,8 +195,12 @@ public sealed class KvReplica : ReceiveActor, IWithTimers
         _region.Tell(new FollowPartition(entityId, -1));
     }
 
-    private static GetResult Answer(View view, string key, long now) =>
-        view.State.Read(key, now) with { StalenessMs = Math.Max(0, now - view.ConfirmedAt), EventsBehind = view.KnownSeq - view.Applied };
+    private GetResult Answer(View view, string key, long now)
+    {
+        var (staleness, behind) = (Math.Max(0, now - view.ConfirmedAt), view.KnownSeq - view.Applied);
+        _metrics.ReplicaRead(staleness, behind);
+        return view.State.Read(key, now) with { StalenessMs = staleness, EventsBehind = behind };
+    }
 
     private sealed class View
     {

@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Persistence;
 
@@ -27,6 +28,9 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
             }
         });
     }
+
+    /// <summary>The entity kind its journal writes are measured under (<c>mapreduce.job</c>, ...).</summary>
+    protected abstract string EntityKind { get; }
 
     /// <summary>Take a snapshot every this many events (0: never).</summary>
     protected abstract int SnapshotEvery { get; }
@@ -92,6 +96,7 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
 
         _writing = true;
         var persisted = 0;
+        var write = NodeTelemetry.For(Context.System).Journal.Begin(EntityKind, PersistenceId, events.Count);
         PersistAllAsync(events, _ =>
         {
             if (++persisted < events.Count)
@@ -99,6 +104,7 @@ internal abstract class GroupCommitActor : ReceivePersistentActor
                 return;
             }
 
+            write.Complete();
             _writing = false;
             RunAfter(batch);
             if (SnapshotEvery > 0 && LastSequenceNr - _snapshotAt >= SnapshotEvery)

@@ -25,6 +25,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
     private readonly MapReduceServices _services;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MapReduceMetrics _metrics = MapReduceMetrics.For(Context.System);
     private readonly Cluster _cluster = Cluster.Get(Context.System);
 
     // Attempts that computed their output and are delivering it (they hold no slot); not journaled.
@@ -118,7 +119,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         {
             _planning = false;
             _planningFailures++;
-            _log.Warning("Planning job {0} failed ({1}/{2}): {3}", _state.JobId, _planningFailures, MaxPlanningAttempts, failed.Error);
+            _log.Warning("Planning job {JobId} failed ({Failures}/{MaxAttempts}): {Error}", _state.JobId, _planningFailures, MaxPlanningAttempts, failed.Error);
             if (_planningFailures >= MaxPlanningAttempts)
             {
                 Decide(_state.PlanningFailed(failed.Error, Now));
@@ -140,12 +141,14 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
             }
         });
         Command<SaveSnapshotSuccess>(_ => { });
-        Command<SaveSnapshotFailure>(failed => _log.Warning("Job {0} snapshot failed: {1}", _state.JobId, failed.Cause.Message));
+        Command<SaveSnapshotFailure>(failed => _log.Warning("Job {JobId} snapshot failed: {Error}", _state.JobId, failed.Cause.Message));
     }
 
     public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override string EntityKind => "mapreduce.job";
 
     protected override int SnapshotEvery => _services.Settings.SnapshotEvery;
 
@@ -177,7 +180,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         Start();
         if (_state.IsActive)
         {
-            _log.Info("Job {0} resumed in phase {1} with {2}/{3} map tasks accepted", _state.JobId, _state.Phase, _state.MapTasksCompleted, _state.MapTasks.Count);
+            _log.Info("Job {JobId} resumed in phase {Phase} with {Accepted}/{MapTasks} map tasks accepted", _state.JobId, _state.Phase, _state.MapTasksCompleted, _state.MapTasks.Count);
         }
     }
 
@@ -272,20 +275,29 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         {
             switch (e)
             {
+                case JobSubmitted submitted:
+                    _metrics.JobSubmitted(submitted.Spec.Type);
+                    break;
                 case MapAttemptStarted started:
+                    _metrics.MapAttemptStarted(started.Attempt, started.Speculative);
                     Worker(started.Node).Tell(RunMapTaskFor(after, started.Task, started.Attempt));
+                    break;
+                case ReduceTaskCompleted:
+                    _metrics.ReduceTaskCompleted();
                     break;
                 case MapAttemptKilled killed:
                     Worker(after.MapTasks[killed.Task].Attempts[killed.Attempt - 1].Node)
                         .Tell(new AbortMapAttempt(after.JobId, killed.Task, killed.Attempt));
                     break;
                 case MapAttemptFailed failed:
-                    _log.Warning("Job {0} map task {1} attempt {2} {3}: {4}", after.JobId, failed.Task, failed.Attempt, failed.Outcome, failed.Reason);
+                    _metrics.MapAttemptFailed(failed.Outcome.ToString());
+                    _log.Warning("Job {JobId} map task {Task} attempt {Attempt} {Outcome}: {Reason}", after.JobId, failed.Task, failed.Attempt, failed.Outcome, failed.Reason);
                     break;
                 case ReducePhaseStarted:
                     PingReducers(after);
                     break;
                 case JobCompleted or JobFailed or JobCancelled:
+                    _metrics.JobFinished(after.Spec?.Type ?? "unknown", e.GetType().Name.Replace("Job", "", StringComparison.Ordinal).ToLowerInvariant());
                     Finish(after, e);
                     break;
             }
@@ -317,7 +329,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
         if (how is JobFailed failed)
         {
-            _log.Warning("Job {0} failed: {1}", state.JobId, failed.Error);
+            _log.Warning("Job {JobId} failed: {Error}", state.JobId, failed.Error);
         }
     }
 

@@ -79,6 +79,8 @@ internal sealed class JobIndex : GroupCommitActor
 
     public override string PersistenceId { get; }
 
+    protected override string EntityKind => "mapreduce.index";
+
     protected override int SnapshotEvery => _services.Settings.SnapshotEvery;
 
     public static Props Props(string entityId, MapReduceServices? services = null) =>

@@ -1,8 +1,8 @@
 #nullable enable
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ActorGrid.MapReduce.Jobs;
+using ActorGrid.Naming;
 using Microsoft.AspNetCore.Http;
 using static ActorGrid.MapReduce.MapReduceProtocol;
 
@@ -18,16 +18,30 @@ internal sealed class JobRequestException(int status, string message) : Exceptio
 /// Reads and checks a <c>POST /jobs</c> body completely before anything runs: the type is known, the parameters are
 /// valid for it, exactly one input is given and the roles it needs are there, the reducer count is sane.
 /// </summary>
-internal static partial class JobRequests
+internal static class JobRequests
 {
     private static readonly HashSet<string> Properties = ["jobId", "type", "input", "output", "reducers", "parameters"];
 
     /// <summary>Whether <paramref name="jobId"/> can name a job (1-64 of letters, digits, '-', '_').</summary>
-    public static bool IsValidJobId(string jobId) => JobIdPattern().IsMatch(jobId);
+    public static bool IsValidJobId(string jobId) => GridNames.JobId.IsValid(jobId);
 
     /// <summary>The job a body describes, with the id it asks for (null: the server picks one).</summary>
     /// <exception cref="JobRequestException">when the body is not a job this grid can run.</exception>
     public static (JobSpec Spec, string? JobId) Parse(JsonElement body, MapReduceJobs jobs, Settings settings, bool hasKeyValue, bool hasBroker)
+    {
+        try
+        {
+            return ParseObject(body, jobs, settings, hasKeyValue, hasBroker);
+        }
+        catch (InvalidOperationException e) when (e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)
+        {
+            // JsonElement.GetString throws this (not a JsonException; Source "System.Text.Json.Rethrowable") for an
+            // escaped lone surrogate such as "\ud800".
+            throw Bad("a string in the body is not valid Unicode (an unpaired surrogate escape such as \\ud800)");
+        }
+    }
+
+    private static (JobSpec Spec, string? JobId) ParseObject(JsonElement body, MapReduceJobs jobs, Settings settings, bool hasKeyValue, bool hasBroker)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -147,7 +161,7 @@ internal static partial class JobRequests
                     throw Bad("input.topic needs the broker role, which this grid does not run");
                 }
 
-                if (!TopicPattern().IsMatch(text))
+                if (!GridNames.Broker.IsValid(text))
                 {
                     throw Bad("input.topic must be 1-200 of [A-Za-z0-9._-]");
                 }
@@ -207,10 +221,4 @@ internal static partial class JobRequests
             : throw Bad($"{name} is required (a non-empty string)");
 
     private static JobRequestException Bad(string message) => new(StatusCodes.Status400BadRequest, message);
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex JobIdPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,200}$")]
-    private static partial Regex TopicPattern();
 }

@@ -51,6 +51,12 @@ internal static class MapReduceEndpoints
                 return GridResults.TooLarge(tooLarge);
             }
 
+            var active = await CountActiveJobsAsync(system, services.Settings, cancellationToken);
+            if (active >= services.Settings.MaxActiveJobs)
+            {
+                return GridResults.Unavailable($"{active} jobs are pending or running, the most allowed at once ({services.Settings.MaxActiveJobs}); retry when one has finished", 5);
+            }
+
             var reply = await Coordinators(system).Ask<SubmitJobResult>(submit, services.Settings.AskTimeout, cancellationToken);
             return reply.Status == SubmitStatus.Accepted
                 ? Results.Accepted($"/jobs/{jobId}", new { jobId })
@@ -182,6 +188,14 @@ internal static class MapReduceEndpoints
         return size + 16 * 1024 <= frame
             ? null
             : $"the job with its inline text is {size} bytes as a message; at most {frame - 16 * 1024} fit in one (store larger input in the KV store and use kvPrefix)";
+    }
+
+    /// <summary>Jobs pending or running, from the index (a soft cap: the index hears of a new job just after it starts).</summary>
+    private static async Task<int> CountActiveJobsAsync(ActorSystem system, Settings settings, CancellationToken cancellationToken)
+    {
+        var list = await ClusterSharding.Get(system).ShardRegion(IndexTypeName)
+            .Ask<JobListReply>(new ListJobs(IndexEntityId, settings.MaxListedJobs), settings.AskTimeout, cancellationToken);
+        return list.Jobs.Count(j => j.Status is JobStatus.Pending or JobStatus.Running);
     }
 
     private static IActorRef Coordinators(ActorSystem system) => ClusterSharding.Get(system).ShardRegion(CoordinatorTypeName);

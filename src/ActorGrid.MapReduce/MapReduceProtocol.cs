@@ -272,6 +272,9 @@ public static class MapReduceProtocol
     /// <summary>The chunk is durable (also the answer to a duplicate).</summary>
     public sealed record MapOutputStored(string EntityId, int Task, int Attempt, int Chunk) : IActorGridMessage;
 
+    /// <summary>The reduce partition did not store a chunk: it would pass its memory budget. The attempt fails with <paramref name="Reason"/>.</summary>
+    public sealed record MapOutputRefused(string EntityId, int Task, int Attempt, int Chunk, string Reason) : IActorGridMessage;
+
     /// <summary>The accepted attempt of one map task and how many chunks it delivered to this partition.</summary>
     public sealed record AcceptedMapOutput(int Task, int Attempt, int Chunks);
 
@@ -371,6 +374,7 @@ public static class MapReduceProtocol
         .Add<AbortJob>("mr.abort-job.v1")
         .Add<StoreMapOutput>("mr.store-map-output.v1")
         .Add<MapOutputStored>("mr.map-output-stored.v1")
+        .Add<MapOutputRefused>("mr.map-output-refused.v1")
         .Add<RunReduce>("mr.run-reduce.v1")
         .Add<GetResultPage>("mr.get-result-page.v1")
         .Add<ResultPageReply>("mr.result-page.v1")
@@ -438,6 +442,15 @@ public static class MapReduceProtocol
     {
         /// <summary>Largest page of <c>GET /jobs/{id}/result</c>.</summary>
         public const int MaxResultLimit = 1000;
+
+        /// <summary>Most bytes of map output one reduce partition holds; a job that sends more fails with a clear error.</summary>
+        public long ShuffleBudgetBytes { get; init; } = 256L * 1024 * 1024;
+
+        /// <summary>About the most bytes one map attempt's output may take in memory; beyond it the attempt fails.</summary>
+        public long MapOutputBudgetBytes { get; init; } = 256L * 1024 * 1024;
+
+        /// <summary>Most jobs pending or running at once; a submission beyond it is refused with 503 and Retry-After.</summary>
+        public int MaxActiveJobs { get; init; } = 100;
 
         /// <summary>Page size of <c>GET /jobs/{id}/result</c> without <c>limit</c>.</summary>
         public const int DefaultResultLimit = 100;

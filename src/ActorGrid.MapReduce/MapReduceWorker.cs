@@ -20,6 +20,7 @@ internal sealed class MapReduceWorker : ReceiveActor
     private readonly Dictionary<(string Job, int Task, int Attempt), IActorRef> _running = [];
     private readonly HashSet<IActorRef> _computing = [];
     private readonly LinkedList<RunMapTask> _queue = new();
+    private long _started;
 
     public MapReduceWorker(MapReduceServices services)
     {
@@ -84,7 +85,9 @@ internal sealed class MapReduceWorker : ReceiveActor
         {
             _queue.RemoveFirst();
             var task = next.Value;
-            var runner = Context.ActorOf(MapAttemptRunner.Props(task, services, node), $"{task.JobId}-{task.Task}-{task.Attempt}");
+            // Named by a counter, never by the job id: a name Akka refuses would throw here and restart the worker,
+            // stopping every attempt it runs.
+            var runner = Context.ActorOf(MapAttemptRunner.Props(task, services, node), $"map-{++_started}");
             Context.Watch(runner);
             _running[(task.JobId, task.Task, task.Attempt)] = runner;
             _computing.Add(runner);
@@ -143,6 +146,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
             Context.Parent.Tell(ComputeFinished.Instance);
             Report(new MapTaskFailed(_task.JobId, _task.Task, _task.Attempt, Describe(failure.Cause)));
         });
+        Receive<MapOutputRefused>(refused => Report(new MapTaskFailed(_task.JobId, _task.Task, _task.Attempt, refused.Reason)));
         Receive<MapOutputStored>(stored =>
         {
             if (!_inFlight.Remove((ReducerOf(stored.EntityId), stored.Chunk)))
@@ -169,6 +173,8 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
     public static Props Props(RunMapTask task, MapReduceServices services, string node) =>
         Akka.Actor.Props.Create(() => new MapAttemptRunner(task, services, node));
 
+    private static readonly TimeSpan MapSlice = TimeSpan.FromMilliseconds(20);
+
     protected override void PreStart()
     {
         var (task, services, node, token) = (_task, _services, _node, _cancellation.Token);
@@ -186,11 +192,26 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
 
         // Only for the counters: asked alongside the reading, never delaying it.
         var local = input.IsLocalAsync(task.Split, node, cancellationToken);
+        var slice = System.Diagnostics.Stopwatch.StartNew();
         await foreach (var batch in input.ReadAsync(task, cancellationToken))
         {
             foreach (var record in batch)
             {
                 runner.Map(record);
+                if (runner.EstimatedBytes > services.Settings.MapOutputBudgetBytes)
+                {
+                    throw new InvalidOperationException(
+                        $"the map output of task {task.Task} passed the node's memory budget of {services.Settings.MapOutputBudgetBytes} bytes (MapReduce MapOutputBudgetBytes); use more input splits or a combiner");
+                }
+
+                if (slice.Elapsed >= MapSlice)
+                {
+                    // Long map work gives its thread back now and then, so work queued behind it on the pool (the
+                    // actors carrying cluster heartbeats among it) is never starved; a stopped attempt stops here.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await Task.Yield();
+                    slice.Restart();
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -207,6 +228,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
     private void Deliver(MapComputed computed)
     {
         var chunks = computed.Output.ChunksPerReducer;
+        MapReduceMetrics.For(Context.System).Shuffled(chunks.Sum(r => r.Sum(c => (long)c.Length)));
         for (var r = 0; r < chunks.Length; r++)
         {
             for (var c = 0; c < chunks[r].Length; c++)
@@ -264,7 +286,7 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
 
     private void Report(MapTaskFailed failure)
     {
-        _log.Warning("Map attempt {0}/{1}/{2} failed: {3}", _task.JobId, _task.Task, _task.Attempt, failure.Error);
+        _log.Warning("Map attempt {JobId}/{Task}/{Attempt} failed: {Error}", _task.JobId, _task.Task, _task.Attempt, failure.Error);
         _unsent.Clear();
         _inFlight.Clear();
         _report = failure;

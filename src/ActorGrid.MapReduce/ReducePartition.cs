@@ -54,6 +54,12 @@ internal sealed class ReducePartition : GroupCommitActor
 
         Command<StoreMapOutput>(store =>
         {
+            if (_state.OverBudget(store, _services.Settings.ShuffleBudgetBytes) is { } refused)
+            {
+                Sender.Tell(new MapOutputRefused(store.EntityId, store.Task, store.Attempt, store.Chunk, refused));
+                return;
+            }
+
             var sender = Sender;
             Decide(_state.Store(store), () => sender.Tell(new MapOutputStored(store.EntityId, store.Task, store.Attempt, store.Chunk)));
         });
@@ -76,7 +82,7 @@ internal sealed class ReducePartition : GroupCommitActor
 
             _running = false;
             _recomputing = false;
-            _log.Warning("Reduce partition {0} run {1} failed: {2}", _entityId, failed.Run, failed.Error);
+            _log.Warning("Reduce partition {EntityId} run {Run} failed: {Error}", _entityId, failed.Run, failed.Error);
             Reply(ReduceRunState.Failed, failed.Error);
         });
         Command<GetResultPage>(query =>
@@ -113,9 +119,9 @@ internal sealed class ReducePartition : GroupCommitActor
             }
         });
         Command<SaveSnapshotFailure>(failed =>
-            _log.Warning("Reduce partition {0} could not save its output (it stays computable from the journal): {1}", _entityId, failed.Cause.Message));
+            _log.Warning("Reduce partition {EntityId} could not save its output (it stays computable from the journal): {Error}", _entityId, failed.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failed => _log.Warning("Reduce partition {0} could not delete its shuffle events: {1}", _entityId, failed.Cause.Message));
+        Command<DeleteMessagesFailure>(failed => _log.Warning("Reduce partition {EntityId} could not delete its shuffle events: {Error}", _entityId, failed.Cause.Message));
         Command<ReceiveTimeout>(_ =>
         {
             if (!_running)
@@ -126,6 +132,8 @@ internal sealed class ReducePartition : GroupCommitActor
     }
 
     public override string PersistenceId { get; }
+
+    protected override string EntityKind => "mapreduce.reduce";
 
     protected override int SnapshotEvery => 0;
 

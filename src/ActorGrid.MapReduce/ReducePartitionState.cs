@@ -35,7 +35,16 @@ internal sealed record ReducePartitionState(
 
     /// <summary>The partition once run <paramref name="run"/> produced <paramref name="output"/> (sorted by key).</summary>
     public ReducePartitionState Complete(int run, IReadOnlyList<ResultItem> output, ImmutableDictionary<string, long> counters) =>
-        this with { Run = run, Completed = true, Output = [.. output], Counters = counters, Chunks = Chunks.Clear() };
+        this with { Run = run, Completed = true, Output = [.. output], Counters = counters, Chunks = Chunks.Clear(), ChunkBytes = 0 };
+
+    /// <summary>Bytes of the map output chunks held.</summary>
+    public long ChunkBytes { get; init; }
+
+    /// <summary>Why <paramref name="command"/>'s chunk would pass <paramref name="budget"/>, or null when it fits (or is a duplicate).</summary>
+    public string? OverBudget(StoreMapOutput command, long budget) =>
+        IsClosed || Chunks.ContainsKey(new ChunkId(command.Task, command.Attempt, command.Chunk)) || ChunkBytes + command.Payload.Length <= budget
+            ? null
+            : $"reduce partition {command.EntityId} would hold more than its memory budget of {budget} bytes of map output (MapReduce ShuffleBudgetBytes); use more reducers";
 
     /// <summary>Whether the partition is done with shuffle data (completed or discarded): late chunks are acknowledged and dropped.</summary>
     public bool IsClosed => Completed || Discarded;
@@ -84,9 +93,9 @@ internal sealed record ReducePartitionState(
 
     public ReducePartitionState Apply(IActorGridMessage @event) => @event switch
     {
-        MapOutputReceived e => this with { Chunks = Chunks.SetItem(new ChunkId(e.Task, e.Attempt, e.Chunk), e.Payload) },
+        MapOutputReceived e => this with { Chunks = Chunks.SetItem(new ChunkId(e.Task, e.Attempt, e.Chunk), e.Payload), ChunkBytes = ChunkBytes + e.Payload.Length },
         ReduceRunStarted e => this with { Run = e.Run, Request = e.Request, Output = [] },
-        ReduceDataDiscarded => this with { Discarded = true, Chunks = Chunks.Clear(), Output = [] },
+        ReduceDataDiscarded => this with { Discarded = true, Chunks = Chunks.Clear(), ChunkBytes = 0, Output = [] },
         _ => throw new ArgumentException($"{@event.GetType().Name} is not a reduce partition event", nameof(@event)),
     };
 }

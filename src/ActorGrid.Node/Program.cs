@@ -1,4 +1,5 @@
 using ActorGrid.Hosting;
+using ActorGrid.Hosting.Observability;
 using ActorGrid.Node;
 
 var command = NodeCommandLine.Create();
@@ -10,6 +11,7 @@ command.SetAction((parse, cancellationToken) => NodeStartup.RunAsync(parse, canc
 {
     // The node is its own application: bare status codes (unknown routes, wrong methods) become problem+json too.
     app.UseStatusCodePages();
+    app.UseActorGridTelemetry();
     app.MapActorGrid();
 }));
 return await NodeStartup.InvokeAsync(command, args);

@@ -8,7 +8,8 @@ namespace ActorGrid.TestKit;
 
 /// <summary>
 /// N ActorGrid nodes in one test process, joined over real loopback remoting and sharing one journal, with the
-/// faults a distributed system meets: crash, graceful leave, restart, network partition and heal.
+/// faults a distributed system meets: crash, graceful leave, restart, pause (a stopped process), network partition
+/// (both ways or one way) and heal.
 /// </summary>
 /// <example>
 /// <code>
@@ -22,6 +23,7 @@ public sealed class GridTestCluster : IAsyncDisposable
 {
     private readonly List<GridTestNode> _nodes = [];
     private readonly HashSet<(int, int)> _partitioned = [];
+    private readonly HashSet<(int From, int To)> _oneWay = [];
     private readonly Action<ActorGridBuilder> _roles;
     private readonly GridTestClusterOptions _kit;
     private readonly string _clusterName;
@@ -131,16 +133,50 @@ public sealed class GridTestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Restores all traffic dropped by <see cref="PartitionAsync"/>.</summary>
+    /// <summary>
+    /// Drops what node <paramref name="from"/> sends to node <paramref name="to"/>, and only that: <paramref name="to"/>
+    /// still reaches <paramref name="from"/> (an asymmetric partition, as a one-way firewall rule or a full send
+    /// buffer makes). Healed by <see cref="HealAsync"/>.
+    /// </summary>
+    public async Task PartitionOneWayAsync(int from, int to)
+    {
+        _kit.Log?.Invoke($"[kit] partition one way: node{from} -> node{to} dropped");
+        if (_nodes[from].IsRunning)
+        {
+            await _nodes[from].SetBlackholeAsync(_nodes[to].Address, blackhole: true, Akka.Remote.Transport.ThrottleTransportAdapter.Direction.Send);
+        }
+
+        _oneWay.Add((from, to));
+    }
+
+    /// <summary>Restores all traffic dropped by <see cref="PartitionAsync"/> and <see cref="PartitionOneWayAsync"/>.</summary>
     public async Task HealAsync()
     {
         _kit.Log?.Invoke("[kit] heal all partitions");
-        foreach (var (a, b) in _partitioned)
+        foreach (var (a, b) in _partitioned.Concat(_oneWay))
         {
             await SetBlackholeAsync(a, b, blackhole: false);
         }
 
         _partitioned.Clear();
+        _oneWay.Clear();
+    }
+
+    /// <summary>
+    /// Pauses node <paramref name="index"/>: none of its actors runs until <see cref="Resume"/> (the in-process
+    /// SIGSTOP; see <see cref="Faults.PauseGate"/>). Long enough, and the others down it and take its shards over.
+    /// </summary>
+    public void Pause(int index)
+    {
+        _kit.Log?.Invoke($"[kit] pause node{index} ({_nodes[index].Address})");
+        _nodes[index].Pause();
+    }
+
+    /// <summary>Wakes node <paramref name="index"/> paused by <see cref="Pause"/>.</summary>
+    public void Resume(int index)
+    {
+        _kit.Log?.Invoke($"[kit] resume node{index}");
+        _nodes[index].Resume();
     }
 
     /// <summary>

@@ -3,6 +3,8 @@ using ActorGrid.Client;
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.Hosting;
+using ActorGrid.Hosting.Observability;
+using ActorGrid.TestKit.Faults;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
@@ -23,9 +25,11 @@ namespace ActorGrid.TestKit;
 public sealed class GridTestNode : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly PauseGate _gate;
 
-    private GridTestNode(int index, WebApplication app, ActorGridOptions options)
+    private GridTestNode(int index, WebApplication app, ActorGridOptions options, PauseGate gate)
     {
+        _gate = gate;
         Index = index;
         _app = app;
         Options = options;
@@ -78,23 +82,29 @@ public sealed class GridTestNode : IAsyncDisposable
         }
 
         builder.Services.AddProblemDetails();
+        var gate = PauseGate.Create();
         builder.Services.AddActorGrid(options, grid =>
         {
             roles(grid);
-            // The throttler and failure-injector adapters let the kit blackhole traffic between node sets.
+            // The throttler and failure-injector adapters let the kit blackhole traffic between node sets; the pause
+            // gate under every dispatcher lets it stop the node as SIGSTOP stops a process.
             grid.ConfigureAkka(akka => akka.AddHocon(
-                ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]\nakka.stdout-loglevel = OFF"), HoconAddMode.Prepend));
+                ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.applied-adapters = [trttl, gremlin]\nakka.stdout-loglevel = OFF\n" + PauseGate.Hocon(gate)),
+                HoconAddMode.Prepend));
         });
         var app = builder.Build();
         app.UseStatusCodePages();
+        app.UseActorGridTelemetry();
         app.MapActorGrid();
         await app.StartAsync();
-        return new GridTestNode(index, app, options);
+        return new GridTestNode(index, app, options, gate);
     }
 
     /// <summary>Kills the node without leaving the cluster: no handoff, peers must detect and down it.</summary>
     public async Task CrashAsync()
     {
+        // A paused node's own actors would never run its abort.
+        _gate.Resume();
         if (IsRunning)
         {
             ((ExtendedActorSystem)System).Abort();
@@ -111,17 +121,33 @@ public sealed class GridTestNode : IAsyncDisposable
         await System.WhenTerminated;
     }
 
-    /// <summary>Drops (or with <paramref name="blackhole"/> false, restores) all traffic between this node and <paramref name="peer"/>.</summary>
-    public Task<bool> SetBlackholeAsync(Address peer, bool blackhole)
+    /// <summary>Whether the node is paused (<see cref="Pause"/>).</summary>
+    public bool IsPaused => _gate.IsPaused;
+
+    /// <summary>
+    /// Stops every actor of the node, as SIGSTOP stops a process (see <see cref="PauseGate"/>): messages, remoting
+    /// traffic and HTTP requests queue; its peers hear nothing from it; its lease renewals stop.
+    /// </summary>
+    public void Pause() => _gate.Pause();
+
+    /// <summary>Wakes a paused node: everything queued runs against the state it had when paused.</summary>
+    public void Resume() => _gate.Resume();
+
+    /// <summary>
+    /// Drops (or with <paramref name="blackhole"/> false, restores) traffic between this node and <paramref name="peer"/>:
+    /// both ways, or with <paramref name="direction"/> <c>Send</c> only what this node sends (<c>Receive</c>: only what it gets).
+    /// </summary>
+    public Task<bool> SetBlackholeAsync(Address peer, bool blackhole, ThrottleTransportAdapter.Direction direction = ThrottleTransportAdapter.Direction.Both)
     {
         var transport = ((IRemoteActorRefProvider)((ExtendedActorSystem)System).Provider).Transport;
         ThrottleMode mode = blackhole ? Blackhole.Instance : Unthrottled.Instance;
-        return transport.ManagementCommand(new SetThrottle(peer, ThrottleTransportAdapter.Direction.Both, mode));
+        return transport.ManagementCommand(new SetThrottle(peer, direction, mode));
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _gate.Remove();
         await StopHostAsync();
         await _app.DisposeAsync();
         Http.Dispose();

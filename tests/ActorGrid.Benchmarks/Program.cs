@@ -7,6 +7,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
 {
     ["kv"] = KvBenchmark.RunAsync,
     ["kv-redis"] = KvRedisBenchmark.RunAsync,
+    ["kv-metrics"] = KvMetricsOverheadBenchmark.RunAsync,
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,

@@ -64,7 +64,8 @@ public sealed class BrokerHttpEndToEndSpec(TwoNodeProcesses nodes, ITestOutputHe
         Assert.Equal(HttpStatusCode.BadRequest, (await _b.Http.PostAsync("topics/orders/messages", new StringContent("{\"records\":[", Encoding.UTF8, "application/json"))).StatusCode);
         var oversize = new { records = new[] { new { value = new string('x', 1024 * 1024 + 1) } } };
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await _a.Http.PostAsJsonAsync("topics/orders/messages", oversize)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _a.Http.PostAsJsonAsync("groups/g/poll", new { memberId = "ghost" })).StatusCode);
+        // A member id the server did not issue to this caller (SPEC §11).
+        Assert.Equal(HttpStatusCode.Forbidden, (await _a.Http.PostAsJsonAsync("groups/g/poll", new { memberId = "ghost" })).StatusCode);
 
         // The push stream on B: `assigned` first, then one `record` event per record with id topic/partition/offset.
         await _a.Client.Broker.CreateTopicAsync("clicks", 2);

@@ -48,6 +48,15 @@ public sealed class ConsumerGroupStateSpec
     }
 
     [Fact]
+    public void A_full_group_refuses_a_new_member_but_lets_its_members_rejoin()
+    {
+        var state = Run(Run(ConsumerGroupState.Empty, Join(), "a").State, Join(), "b").State;
+
+        Assert.Equal(BrokerErrorCode.LimitReached, Refusal(state.Decide(Join(), "c", maxMembers: 2)));
+        Assert.IsType<JoinGroupResult>(state.Decide(Join() with { MemberId = "a" }, "ignored", maxMembers: 2).Reply(state));
+    }
+
+    [Fact]
     public void Commits_are_refused_for_unknown_members_stale_generations_and_partitions_of_others()
     {
         var state = Run(Run(ConsumerGroupState.Empty, Join(), "a").State, Join(), "b").State;

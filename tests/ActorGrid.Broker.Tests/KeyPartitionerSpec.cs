@@ -30,6 +30,11 @@ public sealed class KeyPartitionerSpec
     [InlineData("has space", false)]
     [InlineData("slash/name", false)]
     [InlineData("ünicode", false)]
+    [InlineData("x\n", false)] // `$` matched before a trailing newline (issue 14)
+    [InlineData("x\r\n", false)]
+    [InlineData("\u0000", false)]
+    [InlineData("x\ud800", false)]
+    [InlineData("ｘ", false)] // full-width letter: IsLetterOrDigit, not ASCII
     public void Names_follow_the_topic_name_rule(string name, bool valid)
     {
         Assert.Equal(valid, BrokerNames.IsValid(name));

@@ -111,8 +111,31 @@ public sealed class PartitionStateSpec
 
         Assert.Equal(2, state.ProducerCount);
         Assert.Equal([2L], Duplicate(state, ProducedSequences("p1", [1])));
-        // p2 was forgotten: its retry is indistinguishable from a new record.
-        Assert.Equal([[4]], Append(state, T0, ProducedSequences("p2", [0])));
+        // p2 was forgotten down to its last sequence: its retry is refused, never appended a second time (issue 14)…
+        var refused = Refused(state, ProducedSequences("p2", [0]));
+        Assert.Equal(BrokerErrorCode.SequenceConflict, refused.Code);
+        Assert.Contains("forgotten", refused.Detail);
+        // …while its next records are appended, and deduplicated again from then on.
+        Assert.Equal([[4]], Append(state, T0, ProducedSequences("p2", [1])));
+        Assert.Equal([4L], Duplicate(state, ProducedSequences("p2", [1])));
+    }
+
+    [Fact]
+    public void A_producer_idle_past_the_expiry_is_forgotten_and_its_retry_refused_even_after_a_snapshot()
+    {
+        var settings = Defaults with { ProducerExpiry = TimeSpan.FromMinutes(1) };
+        var state = new PartitionState(settings);
+        Append(state, T0, ProducedSequences("idle", [0, 1]));
+        Append(state, T0 + 61_000, ProducedSequences("busy", [0]));
+
+        Assert.Equal(1, state.ProducerCount);
+        var restored = new PartitionState(settings);
+        restored.Restore(state.ToSnapshot());
+        foreach (var s in new[] { state, restored })
+        {
+            Assert.Equal(BrokerErrorCode.SequenceConflict, Refused(s, ProducedSequences("idle", [1])).Code);
+            Assert.Equal(3, s.NextOffset);
+        }
     }
 
     [Fact]

@@ -29,6 +29,34 @@ public sealed class SqliteJournalSpec : IDisposable
         Assert.Equal(7000L, connection.Execute<long>("PRAGMA busy_timeout"));
     }
 
+    [Fact]
+    public void Journal_connections_fsync_every_commit_in_wal_mode()
+    {
+        var connectionString = SqliteJournalFile.ConnectionStringFor(_dataDir);
+        SqliteJournalFile.EnsureWriteAheadLog(connectionString);
+
+        using var connection = new DataConnection(SqliteJournalFile.DataOptionsFor(connectionString, TimeSpan.FromSeconds(7)));
+        Assert.Equal("wal", connection.Execute<string>("PRAGMA journal_mode"));
+        Assert.Equal(2L, connection.Execute<long>("PRAGMA synchronous")); // FULL: acknowledged = on disk
+    }
+
+    [Theory]
+    [InlineData("Sqlite", 1)]
+    [InlineData("PostgreSql", 2)]
+    public void The_journal_coalesces_concurrent_writes_into_few_transactions(string provider, int parallelism)
+    {
+        var options = ActorGridOptionsValidator.Bind(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ActorGrid:Persistence:Provider"] = provider,
+            ["ActorGrid:Persistence:ConnectionString"] = provider == "Sqlite" ? null : "Host=db",
+        }).Build());
+
+        var journal = ActorGridHocon.Build(options, []).GetConfig(ActorGridHocon.JournalPluginId);
+
+        Assert.Equal(parallelism, journal.GetInt("parallelism"));
+        Assert.Equal(4000, journal.GetInt("batch-size"));
+    }
+
     [Theory]
     [InlineData("Sqlite", true)]
     [InlineData("PostgreSql", false)]

@@ -19,6 +19,8 @@ public sealed class ObjectMeta
     public string Name { get; set; } = "";
 
     public Dictionary<string, string> Labels { get; set; } = [];
+
+    public Dictionary<string, string> Annotations { get; set; } = [];
 }
 
 public sealed class Service : KubeObject

@@ -57,12 +57,33 @@ public sealed class JobRequestsTests
     [InlineData("""{"type":"wordcount","input":{"kvPrefix":"docs/"},"output":{"kvPrefix":"docs/out/"}}""", "overlaps input.kvPrefix")]
     [InlineData("""{"type":"wordcount","input":{"text":"a"},"jobId":"has space"}""", "jobId must be")]
     [InlineData("""{"type":"wordcount","input":{"text":"a"},"reducer":4}""", "unknown property 'reducer'")]
+    // Regressions (issue 14): `$` matched before a trailing newline, so "x\n" was a valid id, and an escaped lone
+    // surrogate threw InvalidOperationException (500) out of JsonElement.GetString.
+    [InlineData("""{"type":"wordcount","input":{"text":"a"},"jobId":"x\n"}""", "jobId must be")]
+    [InlineData("""{"type":"wordcount","input":{"text":"a"},"jobId":"x\u0000"}""", "jobId must be")]
+    [InlineData("""{"type":"wordcount","input":{"text":"\ud800"}}""", "not valid Unicode")]
+    [InlineData("""{"type":"wordcount","input":{"kvPrefix":"a\udc00b"}}""", "not valid Unicode")]
+    [InlineData("""{"type":"grep","input":{"text":"a"},"parameters":{"pattern":"\ud800"}}""", "not valid Unicode")]
+    [InlineData("""{"type":"wordcount","input":{"topic":"t\n"}}""", "input.topic must be")]
+    [InlineData("""{"type":"grep","input":{"text":"a"},"parameters":{"pattern":"(a+)+\\1"}}""", "cannot run in linear time")]
+    [InlineData("""{"type":"grep","input":{"text":"a"},"parameters":{"pattern":"(?=a)a"}}""", "cannot run in linear time")]
     public void Bad_requests_are_refused_with_a_message_naming_the_problem(string body, string message)
     {
         var error = Assert.Throws<JobRequestException>(() => Parse(body));
 
         Assert.Equal(400, error.Status);
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void A_grep_pattern_longer_than_the_cap_is_refused()
+    {
+        var body = """{"type":"grep","input":{"text":"a"},"parameters":{"pattern":"P"}}""".Replace("P", new string('a', GrepJob.MaxPatternChars + 1), StringComparison.Ordinal);
+
+        var error = Assert.Throws<JobRequestException>(() => Parse(body));
+
+        Assert.Equal(400, error.Status);
+        Assert.Contains($"at most {GrepJob.MaxPatternChars}", error.Message);
     }
 
     [Fact]

@@ -1,4 +1,9 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using ActorGrid.Grid;
+using ActorGrid.KeyValue;
 using ActorGrid.TestKit;
 using ActorGrid.TestKit.Histories;
 using ActorGrid.TestKit.Load;
@@ -14,6 +19,7 @@ namespace ActorGrid.Node.Tests;
 public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int TopicPartitions = 3;
+    private const int Partitions = 16;
     private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(60);
     private readonly string _data = Directory.CreateTempSubdirectory("actorgrid-faults-").FullName;
     private readonly NodeProcess?[] _pods = new NodeProcess?[3];
@@ -50,6 +56,97 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
         await stop.CancelAsync();
         await load;
         await CheckAsync(kv, broker);
+    }
+
+    /// <summary>
+    /// The owner of a key's partition is paused (SIGSTOP) until the others have downed it and taken the partition
+    /// over, a newer value is written through a survivor, and strong reads of the key are sent to the paused node,
+    /// where they queue at its socket. Woken (SIGCONT), the node must not answer them from its old state: every
+    /// answer is the new value or an error. Then it stops, having been downed.
+    /// </summary>
+    [Fact]
+    public async Task A_paused_owner_woken_after_takeover_never_answers_a_strong_read_with_the_old_value()
+    {
+        await StartPodsAsync();
+        const string key = "fence/probe";
+        var shard = new GridMessageExtractor(Partitions).ShardId(KvKeys.EntityIdFor(key, Partitions), null);
+        await WriteUntilAcknowledgedAsync(_pods[0]!, key, "old");
+        var owner = await OwnerOfAsync(_pods[0]!, shard);
+        var survivors = Running.Where(p => p != owner).ToArray();
+        // The owner answers from its in-memory state: the value it will be tempted to serve after waking.
+        Assert.Equal((200, "old"), await RawGetAsync(owner, key));
+        output.WriteLine($"{key} is on shard {shard}, owned by {owner.Name}; it reads \"old\" there");
+
+        var clock = Stopwatch.StartNew();
+        owner.Pause();
+        output.WriteLine($"injected: SIGSTOP {owner.Name}");
+        await Task.WhenAll(survivors.Select(p => p.WaitForMembersAsync(survivors, Convergence)));
+        output.WriteLine($"survivors removed {owner.Name} at {clock.Elapsed.TotalSeconds:0.0}s");
+        await WriteUntilAcknowledgedAsync(survivors[0], key, "new");
+        output.WriteLine($"\"new\" acknowledged through {survivors[0].Name} at {clock.Elapsed.TotalSeconds:0.0}s");
+
+        // Connected and sent while the process is stopped: the kernel holds them until it wakes.
+        var queued = new List<Socket>();
+        for (var i = 0; i < 16; i++)
+        {
+            queued.Add(await SendRawGetAsync(owner, key));
+        }
+
+        owner.Resume();
+        var woken = clock.Elapsed;
+        output.WriteLine($"injected: SIGCONT {owner.Name} at {clock.Elapsed.TotalSeconds:0.0}s with {queued.Count} strong reads queued at its socket");
+        var answers = await Task.WhenAll(queued.Select(ReadRawResponseAsync));
+        // And fresh ones right after waking, racing whatever the node learns first.
+        for (var i = 0; i < 16; i++)
+        {
+            answers = [.. answers, await RawGetAsync(owner, key)];
+        }
+
+        output.WriteLine("answers of the woken node: " + string.Join(", ", answers.GroupBy(a => a).Select(g => $"{g.Count()}x {g.Key.Status} {g.Key.Body}")));
+        Assert.DoesNotContain(answers, a => a.Status == 200 && a.Body != "new");
+        output.WriteLine("checked: no answer was the overwritten value");
+
+        await owner.WaitForExitAsync(Convergence);
+        output.WriteLine($"checked: the woken, downed node exited (code {owner.ExitCode}) {(clock.Elapsed - woken).TotalSeconds:0.0}s after waking");
+        Assert.Equal((200, "new"), await RawGetAsync(survivors[1], key));
+    }
+
+    /// <summary>
+    /// Takeover after a crash: the owner of a key's partition is SIGKILLed and the key written through a survivor
+    /// until acknowledged; the time from the kill to that acknowledgement is the takeover (failure detection, the
+    /// split-brain resolver's decision, the shard's move, its lease, recovery from the journal). The killed node is
+    /// restarted at its address between rounds. <c>ACTORGRID_TAKEOVER_ROUNDS</c> rounds (default 1) and their median.
+    /// </summary>
+    [Fact]
+    public async Task Takeover_after_sigkill_of_a_partition_owner()
+    {
+        var rounds = int.TryParse(System.Environment.GetEnvironmentVariable("ACTORGRID_TAKEOVER_ROUNDS"), out var r) ? r : 1;
+        await StartPodsAsync();
+        var samples = new List<TimeSpan>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var key = $"takeover/{round}";
+            var shard = new GridMessageExtractor(Partitions).ShardId(KvKeys.EntityIdFor(key, Partitions), null);
+            await WriteUntilAcknowledgedAsync(Running.First(), key, "before");
+            var owner = await OwnerOfAsync(Running.First(), shard);
+            var ordinal = Array.IndexOf(_pods, owner);
+            var survivor = Running.First(p => p != owner);
+
+            var clock = Stopwatch.StartNew();
+            await owner.KillAsync();
+            await WriteUntilAcknowledgedAsync(survivor, key, "after");
+            samples.Add(clock.Elapsed);
+            output.WriteLine($"round {round}: SIGKILL {owner.Name} (owner of shard {shard}); a write through {survivor.Name} acknowledged after {clock.Elapsed.TotalSeconds:0.00}s");
+
+            _pods[ordinal] = null;
+            await owner.DisposeAsync();
+            _pods[ordinal] = StartPod(ordinal);
+            await _pods[ordinal]!.WaitUntilReadyAsync(Convergence);
+            await Task.WhenAll(Running.Select(p => p.WaitForMembersAsync(Running, Convergence)));
+        }
+
+        output.WriteLine($"takeover after SIGKILL over {samples.Count} rounds: median {Median(samples).TotalSeconds:0.00}s, min {samples.Min().TotalSeconds:0.00}s, max {samples.Max().TotalSeconds:0.00}s");
+        Assert.All(samples, s => Assert.True(s < TimeSpan.FromSeconds(30), $"takeover took {s.TotalSeconds:0.0}s"));
     }
 
     /// <summary>
@@ -107,7 +204,7 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
         RemotingPort = _remotingPorts[ordinal],
         HttpPort = _httpPorts[ordinal],
         Seeds = _remotingPorts.Select(p => $"127.0.0.1:{p}").ToList(),
-        ExtraArgs = ["--ActorGrid:Kv:Partitions=16"],
+        ExtraArgs = [$"--ActorGrid:Kv:Partitions={Partitions}"],
     });
 
     private async Task<(KvWriteLoad, BrokerProduceLoad, CancellationTokenSource, Task)> StartLoadAsync(string name)
@@ -139,6 +236,81 @@ public sealed class ProcessFaultSpec(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine(log.ToString());
         writes.AssertValid();
         log.AssertValid();
+    }
+
+    private async Task<NodeProcess> OwnerOfAsync(NodeProcess via, string shard)
+    {
+        string? node = null;
+        await via.AwaitWhileRunningAsync(async () =>
+        {
+            var shards = await via.Client.Cluster.GetShardsAsync();
+            node = shards.Regions.Where(r => r.TypeName == "kv").SelectMany(r => r.Shards).FirstOrDefault(s => s.ShardId == shard)?.Node;
+            return node is null ? $"shard {shard} not allocated" : null;
+        }, Convergence, $"kv shard {shard} to be placed");
+        return Running.Single(p => node!.EndsWith($":{p.RemotingPort}", StringComparison.Ordinal));
+    }
+
+    private static async Task WriteUntilAcknowledgedAsync(NodeProcess via, string key, string value) =>
+        await via.AwaitWhileRunningAsync(async () =>
+        {
+            // Short attempts: a request sent to the old owner's region waits out the ask timeout.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var response = await via.Http.PutAsync("kv/" + key, new StringContent(value), timeout.Token);
+            return response.IsSuccessStatusCode ? null : $"PUT answered {(int)response.StatusCode}";
+        }, Convergence, $"PUT {key}={value} to be acknowledged");
+
+    private static async Task<(int Status, string Body)> RawGetAsync(NodeProcess node, string key)
+    {
+        try
+        {
+            return await ReadRawResponseAsync(await SendRawGetAsync(node, key));
+        }
+        catch (SocketException e)
+        {
+            return (0, e.SocketErrorCode.ToString());
+        }
+    }
+
+    /// <summary>A strong GET written to a fresh connection; returns once the request is in the socket's buffers.</summary>
+    private static async Task<Socket> SendRawGetAsync(NodeProcess node, string key)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", node.HttpPort);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /kv/{key} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+        return socket;
+    }
+
+    /// <summary>Status and body of the answer, or (0, error) when the connection failed or gave none in 30 s.</summary>
+    private static async Task<(int Status, string Body)> ReadRawResponseAsync(Socket socket)
+    {
+        using (socket)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                var received = new MemoryStream();
+                var buffer = new byte[4096];
+                int n;
+                while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+                {
+                    received.Write(buffer, 0, n);
+                }
+
+                var text = Encoding.UTF8.GetString(received.ToArray());
+                var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (split < 0 || text.Length < 12)
+                {
+                    return (0, "no answer");
+                }
+
+                var status = int.Parse(text.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
+                return (status, status == 200 ? text[(split + 4)..] : "");
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                return (0, e.GetType().Name);
+            }
+        }
     }
 
     private static TimeSpan Median(IEnumerable<TimeSpan> values)

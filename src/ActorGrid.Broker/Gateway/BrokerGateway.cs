@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Topics;
 using ActorGrid.Security;
+using ActorGrid.Broker.Observability;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -44,6 +46,7 @@ public sealed record GroupView(GroupDescription Description, PartitionLag[] Part
 public sealed class BrokerGateway(ActorSystem system, Settings settings)
 {
     private readonly ConcurrentDictionary<string, TopicConfig> _topics = new(StringComparer.Ordinal);
+    private readonly BrokerMetrics _metrics = BrokerMetrics.For(system);
     private long _roundRobin = -1;
 
     /// <summary>The settings in force.</summary>
@@ -68,6 +71,17 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         if (config.RetentionSeconds is < 1 or > long.MaxValue / 1000)
         {
             throw BrokerRequestException.BadRequest($"retentionSeconds must be at least 1 or null (got {config.RetentionSeconds})");
+        }
+
+        if (await FindTopicAsync(config.Name, cancellationToken) is null)
+        {
+            // A soft cap (two creations racing may both pass): it bounds the directory and the entities a client can make.
+            var names = await AskAsync<TopicListReply>(Region<TopicDirectoryRegion>(), new ListTopics(), Settings.AskTimeout, cancellationToken);
+            if (names.Topics.Length >= Settings.MaxTopics)
+            {
+                throw new BrokerRequestException(StatusCodes.Status409Conflict, "Conflict",
+                    $"the grid has {names.Topics.Length} topics, the most allowed ({Settings.MaxTopics})");
+            }
         }
 
         var result = await AskAsync<CreateTopicResult>(Region<TopicRegion>(), new CreateTopic(config), Settings.AskTimeout, cancellationToken);
@@ -135,7 +149,7 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             // The common case (one record, or one key): one command, no fan-out.
             var command = new AppendRecords(topic, partitionOf[0], producerId,
                 [.. records.Select((r, i) => new NewRecord(r.Key, r.Value, producerId is null ? -1 : sequence!.Value + i))]);
-            var appended = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+            var appended = await AskAsync<AppendResult>(region, TracedMessage.Wrap(command), Settings.AskTimeout, cancellationToken);
             for (var i = 0; i < results.Length; i++)
             {
                 results[i] = new ProducedRecord(partitionOf[0], appended.Offsets[i]);
@@ -151,7 +165,7 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             {
                 var command = new AppendRecords(topic, group.Key, producerId,
                     [.. chunk.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : sequence!.Value + i))]);
-                var result = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
+                var result = await AskAsync<AppendResult>(region, TracedMessage.Wrap(command), Settings.AskTimeout, cancellationToken);
                 for (var k = 0; k < chunk.Count; k++)
                 {
                     results[chunk[k]] = new ProducedRecord(group.Key, result.Offsets[k]);
@@ -172,7 +186,9 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         }
 
         var fetch = new FetchRecords(topic, partition, offset, ClampMax(max), Settings.MaxMessageBytes, ClampWait(waitMs));
-        return await AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
+        var fetched = await AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
+        _metrics.Fetched(topic, "partition", fetched.Records.Length);
+        return fetched;
     }
 
     // ---------------------------------------------------------------- consumer groups
@@ -200,6 +216,16 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         if (topics.Count == 0)
         {
             throw BrokerRequestException.BadRequest("topics must name at least one topic");
+        }
+
+        if (topics.Count > Settings.MaxJoinTopics)
+        {
+            throw BrokerRequestException.TooLarge($"a member may subscribe to at most {Settings.MaxJoinTopics} topics (got {topics.Count})");
+        }
+
+        foreach (var topic in topics)
+        {
+            RequireName("topic", topic);
         }
 
         var timeout = sessionTimeoutMs ?? (int)Settings.DefaultSessionTimeout.TotalMilliseconds;
@@ -258,6 +284,11 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         var advanced = await AskAsync<PositionsAdvanced>(groups, new AdvancePositions(group, memberId, plan.Generation, positions), Settings.AskTimeout, cancellationToken);
         if (advanced.Accepted)
         {
+            foreach (var topicRecords in records.GroupBy(r => r.Topic, StringComparer.Ordinal))
+            {
+                _metrics.Fetched(topicRecords.Key, "group", topicRecords.Count());
+            }
+
             return new GroupPollResult(plan.Generation, plan.Assignments, records);
         }
 
@@ -270,6 +301,11 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
     public Task<CommitOffsetsResult> CommitAsync(string group, string memberId, GridPrincipal caller, int? generation, IReadOnlyList<PartitionOffset> offsets, CancellationToken cancellationToken)
     {
         RequireName("group", group);
+        if (offsets.Count > Settings.MaxCommitOffsets)
+        {
+            throw BrokerRequestException.TooLarge($"at most {Settings.MaxCommitOffsets} offsets per commit (got {offsets.Count})");
+        }
+
         RequireMember(memberId, caller);
         return AskAsync<CommitOffsetsResult>(Region<ConsumerGroupRegion>(), new CommitOffsets(group, memberId, generation, [.. offsets]), Settings.AskTimeout, cancellationToken);
     }
@@ -302,6 +338,41 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
             return new PartitionLag(info.Topic, info.Partition, offset, info.StartOffset, info.EndOffset, Math.Max(0, info.EndOffset - from));
         }).ToArray();
         return new GroupView(description, lags);
+    }
+
+    /// <summary>
+    /// The groups whose entity runs somewhere in the cluster now (an idle group is passivated after a while and
+    /// listed again once used), described with their lag; each broker node is asked for the groups it hosts.
+    /// </summary>
+    public async Task<GroupView[]> ListGroupsAsync(CancellationToken cancellationToken)
+    {
+        var members = Akka.Cluster.Cluster.Get(system).State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(RoleName));
+        var hosted = await Task.WhenAll(members.Select(async m =>
+        {
+            try
+            {
+                var region = system.ActorSelection(new RootActorPath(m.Address) / "system" / "sharding" / GroupTypeName);
+                var state = await region.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(
+                    Akka.Cluster.Sharding.GetShardRegionState.Instance, Settings.AskTimeout, cancellationToken);
+                return state.Shards.SelectMany(s => s.EntityIds);
+            }
+            catch (AskTimeoutException)
+            {
+                return [];
+            }
+        }));
+        var views = await Task.WhenAll(hosted.SelectMany(h => h).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(async group =>
+        {
+            try
+            {
+                return await DescribeGroupAsync(group, cancellationToken);
+            }
+            catch (BrokerRequestException e) when (e.Code == BrokerErrorCode.GroupNotFound)
+            {
+                return null;
+            }
+        }));
+        return [.. views.OfType<GroupView>()];
     }
 
     // ---------------------------------------------------------------- helpers
@@ -366,6 +437,8 @@ public sealed class BrokerGateway(ActorSystem system, Settings settings)
         {
             T result => result,
             BrokerError error => throw BrokerRequestException.From(error),
+            Coordination.OwnershipLapsed => throw new BrokerRequestException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "the node owning this data lost its lease (it is moving to another node); retry"),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {message.GetType().Name}"),
         };
     }

@@ -34,7 +34,7 @@ public sealed class BrokerRequestException(int status, string title, string deta
         BrokerErrorCode.TopicNotFound or BrokerErrorCode.GroupNotFound or BrokerErrorCode.UnknownMember =>
             new(StatusCodes.Status404NotFound, "Not found", error.Detail, error.Code),
         BrokerErrorCode.OffsetOutOfRange => new(StatusCodes.Status416RangeNotSatisfiable, "Offset out of range", error.Detail, error.Code),
-        BrokerErrorCode.StaleGeneration or BrokerErrorCode.NotAssigned or BrokerErrorCode.SequenceConflict =>
+        BrokerErrorCode.StaleGeneration or BrokerErrorCode.NotAssigned or BrokerErrorCode.SequenceConflict or BrokerErrorCode.LimitReached =>
             new(StatusCodes.Status409Conflict, "Conflict", error.Detail, error.Code),
         BrokerErrorCode.Unavailable => new(StatusCodes.Status503ServiceUnavailable, "Service unavailable", error.Detail, error.Code),
         _ => new(StatusCodes.Status400BadRequest, "Bad request", error.Detail, error.Code),

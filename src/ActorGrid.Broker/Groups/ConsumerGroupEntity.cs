@@ -1,6 +1,7 @@
 #nullable enable
 using ActorGrid.Entities;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using static ActorGrid.Broker.BrokerProtocol;
 using Settings = ActorGrid.Broker.BrokerProtocol.Settings;
 
@@ -17,15 +18,21 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
 {
     private static readonly TimeSpan SessionCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly string _group;
+    private readonly int _maxMembers;
+    private bool _passivating;
 
     public ConsumerGroupEntity(string group, Settings settings)
         : base($"broker/group/{group}", ConsumerGroupState.Empty, new DurableEntitySettings { SnapshotEvery = settings.SnapshotEvery })
     {
         _group = group;
+        _maxMembers = settings.MaxMembersPerGroup;
     }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override string EntityKind => "broker.group";
 
     /// <summary>Props for the group <paramref name="group"/>.</summary>
     public static Props PropsFor(string group, Settings settings) => Props.Create(() => new ConsumerGroupEntity(group, settings));
@@ -50,6 +57,16 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
                 break;
             case LeaveGroup leave:
                 Submit(leave, Sender);
+                break;
+            case CheckSessions when !State.Exists && !IsWriting:
+                // A group that does not exist (asked about, or sent a refused command) leaves at once: asking about
+                // many names never keeps many entities and their timers alive. Queued commands drain first.
+                if (!_passivating)
+                {
+                    _passivating = true;
+                    Context.Parent.Tell(new Passivate(StopEntity.Instance));
+                }
+
                 break;
             case CheckSessions:
                 if (State.ExpiredMembers(NowUnixMs).Count > 0)
@@ -85,7 +102,7 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     /// <inheritdoc />
     protected override Decision<ConsumerGroupState, IGroupEvent> Decide(ConsumerGroupState state, object command) => command switch
     {
-        JoinGroup join => state.Decide(join, NewMemberId()),
+        JoinGroup join => state.Decide(join, NewMemberId(), _maxMembers),
         LeaveGroup leave => state.Decide(leave),
         CommitOffsets commit => state.Decide(commit),
         _ => state.DecideExpiry(NowUnixMs),

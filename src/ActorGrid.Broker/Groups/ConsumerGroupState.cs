@@ -45,9 +45,14 @@ internal sealed record ConsumerGroupState
         [.. Owners.Where(o => o.Value == memberId).Select(o => o.Key).OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition)];
 
     /// <summary>Join, or refresh the subscription of an existing member (no new generation if nothing changed).</summary>
-    public GroupDecision Decide(JoinGroup command, string newMemberId)
+    public GroupDecision Decide(JoinGroup command, string newMemberId, int maxMembers = int.MaxValue)
     {
         var memberId = command.MemberId ?? newMemberId;
+        if (!Members.ContainsKey(memberId) && Members.Count >= maxMembers)
+        {
+            return GroupDecision.Respond(new BrokerError(BrokerErrorCode.LimitReached, $"the group has {Members.Count} members, the most allowed (MaxMembersPerGroup)"));
+        }
+
         var topics = command.Topics.OrderBy(t => t.Topic, StringComparer.Ordinal).ToImmutableArray();
         if (Members.TryGetValue(memberId, out var existing)
             && existing.SessionTimeoutMs == command.SessionTimeoutMs && existing.Topics.SequenceEqual(topics))

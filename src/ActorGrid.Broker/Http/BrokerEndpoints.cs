@@ -111,6 +111,9 @@ internal static class BrokerEndpoints
             return Results.Ok(new LeaveResponse(left.Generation));
         })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
+        endpoints.MapGet("/groups", (CancellationToken ct) => Handle(async () =>
+            Results.Ok(new { groups = (await gateway.Value.ListGroupsAsync(ct)).Select(GroupResponse.From) })));
+
         endpoints.MapGet("/groups/{group}", (string group, CancellationToken ct) => Handle(async () =>
             Results.Ok(GroupResponse.From(await gateway.Value.DescribeGroupAsync(group, ct)))))
             .RequireGridAccess(GridAccess.Read, GridResource.Group, "group");

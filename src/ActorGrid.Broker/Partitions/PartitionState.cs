@@ -19,7 +19,7 @@ internal sealed class PartitionState
     {
         _settings = settings;
         _tail = new RecordTail(settings.TailMaxRecords, settings.TailMaxBytes);
-        _producers = new ProducerTable(settings.ProducerWindowBatches, settings.MaxProducersPerPartition);
+        _producers = new ProducerTable(settings.ProducerWindowBatches, settings.MaxProducersPerPartition, (long)settings.ProducerExpiry.TotalMilliseconds);
         _timeIndex = new TimeIndex(settings.TimeIndexInterval, settings.MaxTimeIndexEntries);
     }
 
@@ -105,7 +105,7 @@ internal sealed class PartitionState
         _tail.Add(new StoredRecord(offset, e.Key, e.Value, e.Timestamp));
         if (e.ProducerId is not null)
         {
-            _producers.Apply(e.ProducerId, e.Sequence, e.BatchFirstSequence, offset);
+            _producers.Apply(e.ProducerId, e.Sequence, e.BatchFirstSequence, offset, e.Timestamp);
         }
 
         _timeIndex.OnAppend(offset, e.Timestamp);
@@ -234,7 +234,7 @@ internal sealed class PartitionState
 
     /// <summary>The state as a snapshot (the records stay in the journal).</summary>
     public PartitionSnapshot ToSnapshot() =>
-        new(StartOffset, NextOffset, LastTimestamp, _producers.ToSnapshot(), _timeIndex.Interval, _timeIndex.ToArray());
+        new(StartOffset, NextOffset, LastTimestamp, _producers.ToSnapshot(), _timeIndex.Interval, _timeIndex.ToArray(), _producers.Forgotten());
 
     /// <summary>Restores the state from a snapshot; the in-memory tail starts empty.</summary>
     public void Restore(PartitionSnapshot snapshot)
@@ -242,7 +242,7 @@ internal sealed class PartitionState
         StartOffset = snapshot.StartOffset;
         NextOffset = snapshot.NextOffset;
         LastTimestamp = snapshot.LastTimestamp;
-        _producers.Restore(snapshot.Producers);
+        _producers.Restore(snapshot.Producers, snapshot.ForgottenProducers);
         _timeIndex.Restore(snapshot.TimeIndexInterval, snapshot.TimeIndex);
         _tail.Clear();
     }

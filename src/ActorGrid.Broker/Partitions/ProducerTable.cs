@@ -7,10 +7,19 @@ namespace ActorGrid.Broker.Partitions;
 /// Idempotent-producer state of one partition: for each producer, its most recent batches (sequence range → first
 /// offset). A producer's records that land in one partition in one request form one batch and get consecutive
 /// offsets, so a retried request is recognised by its batch and answered with the original offsets.
+/// Producers idle for <paramref name="expiryMs"/> (by record timestamps, so replay decides the same) or beyond
+/// <paramref name="maxProducers"/> are forgotten down to their highest sequence: a retry of an older batch is then
+/// refused with a clear error instead of being appended again. Forgotten producers are kept up to
+/// <see cref="ForgottenPerProducer"/> × <paramref name="maxProducers"/>.
 /// </summary>
-internal sealed class ProducerTable(int windowBatches, int maxProducers)
+internal sealed class ProducerTable(int windowBatches, int maxProducers, long expiryMs = long.MaxValue)
 {
+    /// <summary>Forgotten producers kept per remembered one.</summary>
+    public const int ForgottenPerProducer = 10;
+
     private readonly Dictionary<string, Producer> _producers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _forgotten = new(StringComparer.Ordinal);
+    private readonly Queue<string> _forgottenOrder = new();
 
     /// <summary>Producers remembered.</summary>
     public int Count => _producers.Count;
@@ -37,6 +46,12 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers)
         var first = sequences[0];
         var last = sequences[^1];
         _producers.TryGetValue(producerId, out var producer);
+        if (producer is null && _forgotten.TryGetValue(producerId, out var forgottenFloor) && first <= forgottenFloor)
+        {
+            return new Verdict.Conflict(
+                $"producer '{producerId}' was forgotten by this partition (idle past the producer expiry, or more than {maxProducers} producers) and sequence {first} is at or below its last appended sequence {forgottenFloor}: it cannot be deduplicated any more, so it is not appended again; continue with higher sequences or a new producerId");
+        }
+
         IEnumerable<ProducerBatch> batches = producer?.Batches ?? [];
         if (pending is not null)
         {
@@ -78,17 +93,22 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers)
     }
 
     /// <summary>Records that the record at <paramref name="offset"/> carries (producer, sequence).</summary>
-    public void Apply(string producerId, long sequence, long batchFirstSequence, long offset)
+    public void Apply(string producerId, long sequence, long batchFirstSequence, long offset, long timestamp = 0)
     {
         if (!_producers.TryGetValue(producerId, out var producer))
         {
-            if (_producers.Count >= maxProducers)
+            // Expiry and eviction by record timestamps and offsets (not wall time) keep replay deterministic.
+            foreach (var expired in _producers.Where(p => p.Value.LastTimestamp < timestamp - expiryMs).Select(p => p.Key).ToList())
             {
-                // Recency by offset (not wall time) keeps replay deterministic.
-                _producers.Remove(_producers.MinBy(p => p.Value.LastOffset).Key);
+                Forget(expired);
             }
 
-            producer = new Producer { LastOffset = offset };
+            if (_producers.Count >= maxProducers)
+            {
+                Forget(_producers.MinBy(p => p.Value.LastOffset).Key);
+            }
+
+            producer = new Producer { LastOffset = offset, Floor = _forgotten.GetValueOrDefault(producerId, -1) };
             _producers[producerId] = producer;
         }
 
@@ -109,19 +129,52 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers)
         }
 
         producer.LastOffset = offset;
+        producer.LastTimestamp = Math.Max(producer.LastTimestamp, timestamp);
+    }
+
+    /// <summary>Forgotten producers with their highest appended sequence, oldest first.</summary>
+    public ForgottenProducer[] Forgotten() => [.. _forgottenOrder.Select(id => new ForgottenProducer(id, _forgotten[id]))];
+
+    private void Forget(string producerId)
+    {
+        var producer = _producers[producerId];
+        _producers.Remove(producerId);
+        var highest = producer.Batches.Count > 0 ? Math.Max(producer.Floor, producer.Batches.Max(b => b.LastSequence)) : producer.Floor;
+        Remember(producerId, highest);
+    }
+
+    private void Remember(string producerId, long floor)
+    {
+        if (!_forgotten.ContainsKey(producerId))
+        {
+            _forgottenOrder.Enqueue(producerId);
+        }
+
+        _forgotten[producerId] = floor;
+        while (_forgottenOrder.Count > ForgottenPerProducer * maxProducers)
+        {
+            _forgotten.Remove(_forgottenOrder.Dequeue());
+        }
     }
 
     /// <summary>The table as snapshot entries.</summary>
     public ProducerSnapshot[] ToSnapshot() =>
-        [.. _producers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new ProducerSnapshot(p.Key, p.Value.Floor, p.Value.LastOffset, [.. p.Value.Batches]))];
+        [.. _producers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new ProducerSnapshot(p.Key, p.Value.Floor, p.Value.LastOffset, [.. p.Value.Batches], p.Value.LastTimestamp))];
 
     /// <summary>Restores the table from snapshot entries.</summary>
-    public void Restore(IEnumerable<ProducerSnapshot> producers)
+    public void Restore(IEnumerable<ProducerSnapshot> producers, IEnumerable<ForgottenProducer>? forgotten = null)
     {
         _producers.Clear();
+        _forgotten.Clear();
+        _forgottenOrder.Clear();
         foreach (var p in producers)
         {
-            _producers[p.ProducerId] = new Producer { Floor = p.Floor, LastOffset = p.LastOffset, Batches = [.. p.Batches] };
+            _producers[p.ProducerId] = new Producer { Floor = p.Floor, LastOffset = p.LastOffset, Batches = [.. p.Batches], LastTimestamp = p.LastTimestamp };
+        }
+
+        foreach (var f in forgotten ?? [])
+        {
+            Remember(f.ProducerId, f.Floor);
         }
     }
 
@@ -130,6 +183,8 @@ internal sealed class ProducerTable(int windowBatches, int maxProducers)
         public long Floor { get; set; } = -1;
 
         public long LastOffset { get; set; }
+
+        public long LastTimestamp { get; set; }
 
         public List<ProducerBatch> Batches { get; init; } = [];
     }

@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Broker.Observability;
 using ActorGrid.Entities;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
@@ -23,6 +24,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     private readonly int _partition;
     private readonly Settings _settings;
     private readonly IActorRef _topics;
+    private readonly BrokerMetrics _metrics = BrokerMetrics.For(Context.System);
     private readonly Dictionary<long, Waiter> _waiters = [];
     private readonly Queue<PendingRead> _readQueue = new();
     private Action<object> _mode;
@@ -52,6 +54,9 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override string EntityKind => "broker.partition";
 
     /// <summary>The journal id of a partition's log.</summary>
     public static string PersistenceIdFor(string topic, int partition) => $"broker/partition/{topic}/{partition}";
@@ -121,6 +126,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     /// <inheritdoc />
     protected override void OnCommitted(IReadOnlyList<RecordAppended> events, long firstSequenceNr)
     {
+        _metrics.Produced(_topic, events.Count);
         EnforceRetention();
         WakeWaiters();
     }

@@ -1,5 +1,6 @@
 #nullable enable
 using System.Globalization;
+using ActorGrid.Coordination;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Actor.Setup;
@@ -50,8 +51,16 @@ public static class ActorGridHocon
         // The same database for every SQL plugin; sharding's own state only gets other table names.
         // On SQLite, a write transaction takes the file's write lock when it begins (BEGIN IMMEDIATE, waiting through
         // the busy timeout of JournalSetup) instead of upgrading a read midway, which fails at once when another writer got there first.
+        var lease = ShardLease(fd);
         var writeIsolation = options.Persistence.Provider == PersistenceProvider.Sqlite ? ", write-isolation-level = serializable" : "";
         var sql = $"connection-string = {Quote(connectionString)}, provider-name = {Quote(provider)}, auto-initialize = on, warn-on-auto-init-fail = off{writeIsolation}";
+        // The journal's writer queue coalesces the writes of every entity that arrive while its transactions run
+        // into the next one (one commit, one fsync, for writes of many partitions). With the default 3 transactions
+        // in flight, SQLite's one write lock made them wait for each other instead, and each carried ~1 partition's
+        // write: the cost per journal write, not per event, was what limited durable writes (docs/benchmarks.md).
+        var persistence = options.Persistence;
+        var parallelism = persistence.WriteParallelism ?? (persistence.Provider == PersistenceProvider.Sqlite ? 1 : 2);
+        var journalWriter = $"parallelism = {parallelism}, batch-size = {persistence.WriteBatchSize}, buffer-size = {Math.Max(5000, persistence.WriteBatchSize * 4)}";
         var hocon = $$"""
             akka {
               loglevel = INFO
@@ -99,6 +108,12 @@ public static class ActorGridHocon
                   # A node that dies while handing a shard off would otherwise hold that shard for 60 s.
                   handoff-timeout = 10s
                   distributed-data.durable.keys = []
+                  # One node at a time runs a shard: it must hold the shard's lease in the journal database
+                  # (ActorGrid.Coordination.SqlLease); its entities check it before answering (OwnershipFence).
+                  use-lease = {{Quote(SqlLease.ConfigPath)}}
+                  # A shard handed off gracefully releases its lease as it stops; the new owner's first try may
+                  # come a moment before that.
+                  lease-retry-interval = 300ms
                 }
                 singleton.min-number-of-hand-over-retries = 5
               }
@@ -110,7 +125,8 @@ public static class ActorGridHocon
                 journal.plugin = {{Quote(JournalPluginId)}}
                 snapshot-store.plugin = {{Quote(SnapshotPluginId)}}
                 journal {
-                  sql { {{sql}}, {{ReplayFilterOff}} }
+                  # A collision with another writer on the unique index fails that write alone, not its batch.
+                  sql { class = "ActorGrid.Persistence.FencedSqlWriteJournal, ActorGrid.Core", {{sql}}, {{ReplayFilterOff}}, {{journalWriter}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
                     plugin-id = {{Quote(ShardingJournalPluginId)}}
@@ -140,6 +156,14 @@ public static class ActorGridHocon
                 }
               }
             }
+            actorgrid.shard-lease {
+              lease-class = "ActorGrid.Coordination.SqlLease, ActorGrid.Core"
+              heartbeat-timeout = {{Ms(lease.Ttl)}}
+              heartbeat-interval = {{Ms(lease.Interval)}}
+              lease-operation-timeout = {{Ms(lease.Interval * 2)}}
+              provider = {{(options.Persistence.Provider == PersistenceProvider.PostgreSql ? "postgresql" : "sqlite")}}
+              connection-string = {{Quote(connectionString)}}
+            }
             # Akka's Newtonsoft serializer resolves type names from the payload; it never sees a byte (SPEC §11).
             {{UnboundTypeSerializer.Hocon}}
             """;
@@ -148,6 +172,18 @@ public static class ActorGridHocon
             .WithFallback(ClusterSingleton.DefaultConfig())
             .WithFallback(DistributedData.DefaultConfig())
             .WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+    /// <summary>
+    /// The shard lease's TTL and renewal interval. The TTL is what the majority needs at least to down a silent
+    /// node (acceptable heartbeat pause, then stable-after), so a crashed owner's leases have expired by the time
+    /// its shards are allocated elsewhere and takeover waits for nothing more than it did without leases; renewed
+    /// every third of it.
+    /// </summary>
+    public static (TimeSpan Ttl, TimeSpan Interval) ShardLease(FailureDetectionOptions failureDetection)
+    {
+        var ttl = failureDetection.AcceptableHeartbeatPause + failureDetection.StableAfter;
+        return (ttl, ttl / 3);
     }
 
     /// <summary>The journal provider name (LinqToDB) and connection string for the options.</summary>

@@ -51,6 +51,8 @@ public sealed record ActorGridOptions
 
     /// <summary>Mutual TLS between nodes, bearer tokens and HTTPS on the front doors, protected mode (SPEC §11).</summary>
     public SecurityOptions Security { get; init; } = new();
+    /// <summary>Metrics, traces and the dashboard (SPEC §14).</summary>
+    public ObservabilityOptions Observability { get; init; } = new();
 
     /// <summary>The host name advertised to peers.</summary>
     public string AdvertisedHostname => string.IsNullOrWhiteSpace(PublicHostname) ? Hostname : PublicHostname;
@@ -77,6 +79,16 @@ public sealed record PersistenceOptions
 
     /// <summary>Take a snapshot every this many events per entity, bounding recovery time.</summary>
     public int SnapshotEvery { get; init; } = 1000;
+
+    /// <summary>
+    /// Journal transactions in flight at once (Akka.Persistence.Sql <c>parallelism</c>). Writes of all entities that
+    /// queue while they run are coalesced into the next transaction, so fewer means more writes per commit. Null:
+    /// 1 on SQLite (one writer at a time anyway), 2 on PostgreSQL.
+    /// </summary>
+    public int? WriteParallelism { get; init; }
+
+    /// <summary>Most journal rows coalesced into one transaction (Akka.Persistence.Sql <c>batch-size</c>).</summary>
+    public int WriteBatchSize { get; init; } = 4000;
 }
 
 /// <summary>Key-value role settings (section <c>ActorGrid:Kv</c>).</summary>
@@ -88,6 +100,8 @@ public sealed record KvOptions
     /// <summary>Largest value accepted, in bytes.</summary>
     public int MaxValueBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>How long tombstones and expired values are kept before compaction purges them.</summary>
+    public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>How long an HTTP request waits for the owning partition before answering 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -331,4 +345,14 @@ public sealed record HttpsOptions
 
     /// <summary>Password of a PFX <see cref="Certificate"/>, if it has one.</summary>
     public string? Password { get; init; }
+}
+
+/// <summary>Telemetry settings (SPEC §14). Traces are exported when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+public sealed record ObservabilityOptions
+{
+    /// <summary>Export the ActorGrid, ASP.NET Core and runtime meters (<c>GET /metrics</c>, and OTLP when configured).</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>Serve the live dashboard at <c>GET /dashboard</c>.</summary>
+    public bool Dashboard { get; init; } = true;
 }

@@ -89,6 +89,16 @@ public static class ActorGridOptionsValidator
             yield return $"{p}Persistence:SnapshotEvery must be at least 1 (got {options.Persistence.SnapshotEvery})";
         }
 
+        if (options.Persistence.WriteParallelism is < 1 or > 64)
+        {
+            yield return $"{p}Persistence:WriteParallelism must be between 1 and 64 (got {options.Persistence.WriteParallelism})";
+        }
+
+        if (options.Persistence.WriteBatchSize is < 1 or > 100_000)
+        {
+            yield return $"{p}Persistence:WriteBatchSize must be between 1 and 100000 (got {options.Persistence.WriteBatchSize})";
+        }
+
         if (options.Kv.Partitions is < 1 or > 65536)
         {
             yield return $"{p}Kv:Partitions must be between 1 and 65536 (got {options.Kv.Partitions})";
@@ -171,41 +181,24 @@ public static class ActorGridOptionsValidator
     {
         const string p = ActorGridOptions.SectionName + ":Security:";
         var security = options.Security;
+        // Files are read (and their problems reported, naming the key) when the node starts: a Kubernetes Secret is
+        // mounted in the pod, not where the manifests are checked.
         if (security.Tls is { } tls)
         {
-            foreach (var (name, path) in new[] { ("Tls:Certificate", tls.Certificate), ("Tls:CaCertificate", tls.CaCertificate) })
+            if (string.IsNullOrWhiteSpace(tls.Certificate))
             {
-                if (string.IsNullOrWhiteSpace(path))
-                {
-                    yield return $"{p}{name} is required when {p}Tls is set";
-                }
-                else if (!File.Exists(path))
-                {
-                    yield return $"{p}{name} file '{path}' does not exist";
-                }
+                yield return $"{p}Tls:Certificate is required when {p}Tls is set";
             }
 
-            if (!string.IsNullOrWhiteSpace(tls.PrivateKey) && !File.Exists(tls.PrivateKey))
+            if (string.IsNullOrWhiteSpace(tls.CaCertificate))
             {
-                yield return $"{p}Tls:PrivateKey file '{tls.PrivateKey}' does not exist";
+                yield return $"{p}Tls:CaCertificate is required when {p}Tls is set";
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(security.TokensFile) && !File.Exists(security.TokensFile))
+        if (security.Https is { } https && string.IsNullOrWhiteSpace(https.Certificate))
         {
-            yield return $"{p}TokensFile '{security.TokensFile}' does not exist";
-        }
-
-        if (security.Https is { } https)
-        {
-            if (string.IsNullOrWhiteSpace(https.Certificate))
-            {
-                yield return $"{p}Https:Certificate is required when {p}Https is set";
-            }
-            else if (!File.Exists(https.Certificate))
-            {
-                yield return $"{p}Https:Certificate file '{https.Certificate}' does not exist";
-            }
+            yield return $"{p}Https:Certificate is required when {p}Https is set";
         }
 
         // Protected mode (SPEC §11), as Redis does it: reachable from the network means closed unless the operator says otherwise.

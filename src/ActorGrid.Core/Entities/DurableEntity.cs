@@ -1,8 +1,11 @@
 #nullable enable
+using System.Diagnostics;
+using ActorGrid.Configuration;
+using ActorGrid.Observability;
+using ActorGrid.Coordination;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using ActorGrid.Configuration;
 
 namespace ActorGrid.Entities;
 
@@ -32,12 +35,14 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 {
     private readonly List<TCommand> _pendingCommands = [];
     private readonly List<IActorRef> _pendingReplyTo = [];
+    private readonly List<ActivityContext> _pendingTraces = [];
     private Write? _inFlight;
     private bool _flushQueued;
     private bool _stopping;
     private bool _snapshotInFlight;
     private long _eventsSinceSnapshot;
     private long _lastSnapshotTimestamp;
+    private readonly OwnershipFence _fence;
 
     /// <summary>Creates the entity persisted as <paramref name="persistenceId"/>, starting from <paramref name="initial"/>.</summary>
     protected DurableEntity(string persistenceId, TState initial, DurableEntitySettings? settings = null)
@@ -48,6 +53,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         _lastSnapshotTimestamp = Settings.Time.GetTimestamp();
         JournalPluginId = ActorGridHocon.JournalPluginId;
         SnapshotPluginId = ActorGridHocon.SnapshotPluginId;
+        _fence = OwnershipFence.For(Context);
     }
 
     /// <inheritdoc />
@@ -67,6 +73,9 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// read positions); such changes must not be anything a reply promises is durable.
     /// </summary>
     protected TState State { get; set; }
+
+    /// <summary>The entity kind its journal writes and spans are named by (<c>kv.partition</c>, ...).</summary>
+    protected virtual string EntityKind => GetType().Name;
 
     /// <summary>Sequence number of the last durable event.</summary>
     protected long CommittedSequenceNr { get; private set; }
@@ -180,9 +189,11 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 
     /// <summary>
     /// Whether this incarnation may still serve: checked before a write is journaled, before it is acknowledged and,
-    /// through <see cref="TryServe"/>, before a read is answered. Defaults to <see cref="DurableEntitySettings.MayServe"/>.
+    /// through <see cref="TryServe"/>, before a read is answered. Defaults to: this node still holds the entity's
+    /// shard lease (<see cref="OwnershipFence"/>, a monotonic clock compare, no I/O) and
+    /// <see cref="DurableEntitySettings.MayServe"/>.
     /// </summary>
-    protected virtual bool MayServe() => Settings.MayServe?.Invoke() ?? true;
+    protected virtual bool MayServe() => _fence.IsValid && (Settings.MayServe?.Invoke() ?? true);
 
     /// <summary>The one place a journal write completes (metrics): defaults to <see cref="DurableEntitySettings.OnJournalWrite"/>.</summary>
     protected virtual void OnJournalWriteCompleted(in JournalWriteCompleted write) => Settings.OnJournalWrite?.Invoke(write);
@@ -194,6 +205,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     {
         _pendingCommands.Add(command);
         _pendingReplyTo.Add(replyTo);
+        _pendingTraces.Add(Activity.Current?.Context ?? default);
         if (_inFlight is null && !_flushQueued)
         {
             // Decided once the commands already in the mailbox have joined the queue, so they share the write.
@@ -204,7 +216,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 
     /// <summary>
     /// Answers a read with <paramref name="reply"/> if this incarnation may serve (<see cref="MayServe"/>), else with
-    /// a failure (<see cref="EntityFailureException"/>). Returns whether it served.
+    /// <see cref="OwnershipLapsed"/> (a 503 at the HTTP doors). Returns whether it served.
     /// </summary>
     protected bool TryServe(IActorRef replyTo, object reply)
     {
@@ -214,7 +226,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             return true;
         }
 
-        replyTo.Tell(new Status.Failure(new EntityFailureException(PersistenceId, EntityFailure.NotServing, "this node may no longer serve the entity; retry")));
+        replyTo.Tell(new OwnershipLapsed(PersistenceId));
         return false;
     }
 
@@ -222,8 +234,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     protected void FailQueued(EntityFailure failure, string detail)
     {
         Answer(_pendingCommands, _pendingReplyTo, failure, detail);
-        _pendingCommands.Clear();
-        _pendingReplyTo.Clear();
+        ClearPending();
     }
 
     /// <summary>Stops once the write in flight and the queued ones are answered and <see cref="HasUnfinishedWork"/> is false.</summary>
@@ -288,6 +299,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     {
         switch (message)
         {
+            case TracedMessage traced:
+                // A front door's request: handled in a span that continues its trace (the journal write is its child).
+                traced.Handle(Context, EntityKind, PersistenceId, OnCommand);
+                break;
             case FlushPending:
                 _flushQueued = false;
                 Flush();
@@ -364,8 +379,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             var taken = Math.Clamp(plan.Taken, 1, _pendingCommands.Count);
             var commands = _pendingCommands.GetRange(0, taken);
             var replyTo = _pendingReplyTo.GetRange(0, taken);
+            var traces = _pendingTraces.GetRange(0, taken);
             _pendingCommands.RemoveRange(0, taken);
             _pendingReplyTo.RemoveRange(0, taken);
+            _pendingTraces.RemoveRange(0, taken);
             if (plan.Events.Count == 0)
             {
                 // Only refusals and answers, decided against durable state: nothing to wait for.
@@ -373,7 +390,8 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 continue;
             }
 
-            var write = new Write(commands, replyTo, plan.Events, plan.Replies, Time.GetTimestamp());
+            var journal = NodeTelemetry.For(Context.System).Journal.Begin(EntityKind, PersistenceId, plan.Events.Count, traces);
+            var write = new Write(commands, replyTo, plan.Events, plan.Replies, Time.GetTimestamp(), journal);
             _inFlight = write;
             PersistAllAsync(plan.Events, _ =>
             {
@@ -444,8 +462,18 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         StopIfDrained();
     }
 
-    private void Report(Write write, JournalWriteOutcome outcome) =>
+    private void Report(Write write, JournalWriteOutcome outcome)
+    {
+        write.Journal.Complete(outcome);
         OnJournalWriteCompleted(new JournalWriteCompleted(PersistenceId, write.Events.Count, write.Commands.Count, Time.GetElapsedTime(write.StartedAt), outcome));
+    }
+
+    private void ClearPending()
+    {
+        _pendingCommands.Clear();
+        _pendingReplyTo.Clear();
+        _pendingTraces.Clear();
+    }
 
     private void Answer(IReadOnlyList<TCommand> commands, IReadOnlyList<IActorRef> replyTo, EntityFailure failure, string detail)
     {
@@ -475,8 +503,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <param name="Replies">One reply per taken command (null: none), sent once the events are durable.</param>
     protected readonly record struct BatchPlan(int Taken, IReadOnlyList<TEvent> Events, IReadOnlyList<object?> Replies);
 
-    private sealed class Write(List<TCommand> commands, List<IActorRef> replyTo, IReadOnlyList<TEvent> events, IReadOnlyList<object?> replies, long startedAt)
+    private sealed class Write(List<TCommand> commands, List<IActorRef> replyTo, IReadOnlyList<TEvent> events, IReadOnlyList<object?> replies, long startedAt, JournalWrite journal)
     {
+        public JournalWrite Journal { get; } = journal;
+
         public List<TCommand> Commands { get; } = commands;
 
         public List<IActorRef> ReplyTo { get; } = replyTo;

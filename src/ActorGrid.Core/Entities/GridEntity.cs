@@ -28,7 +28,11 @@ public class GridEntity<TState, TCommand, TEvent> : DurableEntity<TState, TComma
         : base($"{persistencePrefix}-{entityId}", behavior.Initial(entityId), settings)
     {
         _behavior = behavior;
+        EntityKind = persistencePrefix;
     }
+
+    /// <inheritdoc />
+    protected override string EntityKind { get; }
 
     /// <inheritdoc />
     protected override void HandleCommand(object message)

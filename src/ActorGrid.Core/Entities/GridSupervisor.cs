@@ -155,7 +155,7 @@ public sealed class GridSupervisor : UntypedActor, IWithTimers
         }
 
         var backoff = TimeSpan.FromTicks(Math.Min(_spec.MaxBackoff.Ticks, _spec.MinBackoff.Ticks * (1L << Math.Min(20, _restarts.Count - 1))));
-        _log.Warning(failure, "Child {0} failed; restarting {1} in {2} ({3}/{4} restarts within {5})",
+        _log.Warning(failure, "Child {Failed} failed; restarting {Restarting} in {Backoff} ({Restarts}/{MaxRestarts} restarts within {Within})",
             string.Join(",", failed), string.Join(",", toRestart), backoff, _restarts.Count, _spec.MaxRestarts, _spec.Within);
         Timers.StartSingleTimer(("restart", string.Join(",", toRestart)), new RestartChildren(toRestart), backoff);
         return Directive.Stop;

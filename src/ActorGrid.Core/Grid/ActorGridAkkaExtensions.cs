@@ -1,6 +1,8 @@
 #nullable enable
 using ActorGrid.Configuration;
+using ActorGrid.Coordination;
 using ActorGrid.Security;
+using ActorGrid.Observability;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
@@ -21,7 +23,7 @@ public static class ActorGridAkkaExtensions
         var manifests = grid.BuildManifests();
         akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
-            .ConfigureLoggers(loggers => loggers.AddLoggerFactory());
+            .ConfigureLoggers(loggers => loggers.AddLogger<GridLogger>());
         if (ActorGridHocon.JournalSetup(options) is { } journals)
         {
             akka.AddSetup(journals);
@@ -42,7 +44,12 @@ public static class ActorGridAkkaExtensions
             customise(akka);
         }
 
-        return akka.AddStartup((system, _) => JoinClusterAsync(system, options));
+        return akka.AddStartup((system, _) =>
+            {
+                DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
+                return JoinClusterAsync(system, options);
+            })
+            .AddStartup((system, _) => ClusterMetrics.Start(system, TimeSpan.FromSeconds(2)));
     }
 
     /// <summary>The Akka address of a seed given as <c>host:port</c>, on the same transport as <paramref name="self"/>.</summary>

@@ -36,8 +36,15 @@ public static class SqliteJournalFile
     internal static DataOptions DataOptionsFor(string connectionString, TimeSpan lockTimeout) =>
         new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, connectionString)
-            .UseAfterConnectionOpened(connection => SQLitePCL.raw.sqlite3_busy_timeout(
-                ((SqliteConnection)connection).Handle, (int)lockTimeout.TotalMilliseconds));
+            .UseAfterConnectionOpened(connection =>
+            {
+                var handle = ((SqliteConnection)connection).Handle;
+                SQLitePCL.raw.sqlite3_busy_timeout(handle, (int)lockTimeout.TotalMilliseconds);
+
+                // Acknowledged = durable: every commit is fsynced (WAL mode's default NORMAL would not sync the log on
+                // each commit). Said here rather than left to how the SQLite library was compiled.
+                SQLitePCL.raw.sqlite3_exec(handle, "PRAGMA synchronous=FULL;");
+            });
 
     /// <summary>
     /// Creates the folder and puts the database in WAL mode (persistent in the file), so readers never block the

@@ -62,7 +62,7 @@ public sealed class TokenStore
                 continue;
             }
 
-            var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            var parts = line.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             string Fail(string why) => throw new ActorGridConfigurationException(
                 $"Invalid configuration: {ActorGridOptions.SectionName}:Security:TokensFile {source} line {number}: {why}");
             if (parts.Length != 2)

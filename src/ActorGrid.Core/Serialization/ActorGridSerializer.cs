@@ -2,6 +2,8 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ActorGrid.Grid;
+using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Serialization;
 
@@ -10,7 +12,8 @@ namespace ActorGrid.Serialization;
 /// <summary>
 /// Serializes every <see cref="IActorGridMessage"/> as System.Text.Json under an explicit manifest from the
 /// <see cref="ManifestRegistry"/>. Unknown types and manifests are refused: nothing is resolved from type names
-/// found on the wire.
+/// found on the wire. A <see cref="TracedMessage"/> is an envelope: its trace context, then its message under the
+/// message's own manifest.
 /// </summary>
 public sealed class ActorGridSerializer(ExtendedActorSystem system, ManifestRegistry registry) : SerializerWithStringManifest(system)
 {
@@ -27,22 +30,53 @@ public sealed class ActorGridSerializer(ExtendedActorSystem system, ManifestRegi
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>The manifest of the <see cref="TracedMessage"/> envelope (a wire type only, never persisted).</summary>
+    public const string TracedManifest = "ag.traced.v1";
+
     /// <inheritdoc />
     public override int Identifier => SerializerId;
 
     /// <inheritdoc />
     public override string Manifest(object o) =>
-        registry.TryGetManifest(o.GetType(), out var manifest)
-            ? manifest
-            : throw new SerializationException($"{o.GetType()} is not in the ActorGrid manifest table");
+        o is TracedMessage ? TracedManifest
+        : registry.TryGetManifest(o.GetType(), out var manifest) ? manifest
+        : throw new SerializationException($"{o.GetType()} is not in the ActorGrid manifest table");
 
     /// <inheritdoc />
-    public override byte[] ToBinary(object obj) =>
-        JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), JsonOptions);
+    public override byte[] ToBinary(object obj)
+    {
+        if (obj is not TracedMessage traced)
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), JsonOptions);
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer))
+        {
+            writer.Write(traced.TraceParent);
+            writer.Write(traced.TraceState ?? "");
+            writer.Write(Manifest(traced.Message));
+            writer.Write(ToBinary(traced.Message));
+        }
+
+        return buffer.ToArray();
+    }
 
     /// <inheritdoc />
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        if (manifest == TracedManifest)
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes));
+            var traceParent = reader.ReadString();
+            var traceState = reader.ReadString();
+            var innerManifest = reader.ReadString();
+            var inner = FromBinary(bytes[(int)reader.BaseStream.Position..], innerManifest);
+            return inner is IWithEntityId message
+                ? new TracedMessage(message, traceParent, traceState.Length == 0 ? null : traceState)
+                : throw new SerializationException($"ActorGrid manifest '{innerManifest}' cannot travel in a traced envelope");
+        }
+
         if (!registry.TryGetType(manifest, out var type))
         {
             throw new SerializationException($"Unknown ActorGrid manifest '{manifest}'");

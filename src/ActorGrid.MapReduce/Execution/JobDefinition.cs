@@ -75,6 +75,9 @@ internal abstract class MapTaskRunner
     public abstract void Map(InputRecord record);
 
     public abstract MapTaskOutput Finish();
+
+    /// <summary>About the bytes the output held so far takes in memory (keys as UTF-16, plus per-pair overhead).</summary>
+    public long EstimatedBytes { get; protected set; }
 }
 
 /// <summary>Merges map output chunks of one reduce partition, then sorts by key and reduces.</summary>

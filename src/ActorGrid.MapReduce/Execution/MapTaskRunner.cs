@@ -46,12 +46,16 @@ internal sealed class MapTaskRunner<TValue> : MapTaskRunner, IMapOutput<TValue>
         if (!_combine)
         {
             _uncombined.Add(new(key, value));
+            EstimatedBytes += PairBytes(key.Length);
             return;
         }
 
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_combined, key, out var exists);
         slot = exists ? _job.Combine(slot!, value) : value;
+        EstimatedBytes += exists ? 0 : PairBytes(key.Length);
     }
+
+    private static long PairBytes(int keyChars) => 2L * keyChars + 64;
 
     public void Emit(ReadOnlySpan<char> key, TValue value)
     {
@@ -64,6 +68,7 @@ internal sealed class MapTaskRunner<TValue> : MapTaskRunner, IMapOutput<TValue>
         _outputRecords++;
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_lookup, key, out var exists);
         slot = exists ? _job.Combine(slot!, value) : value;
+        EstimatedBytes += exists ? 0 : PairBytes(key.Length);
     }
 
     public void IncrementCounter(string name, long by = 1) =>

@@ -1,6 +1,6 @@
 #nullable enable
-using System.Text.RegularExpressions;
 using ActorGrid.MapReduce.Execution;
+using ActorGrid.Naming;
 
 namespace ActorGrid.MapReduce.Jobs;
 
@@ -8,7 +8,7 @@ namespace ActorGrid.MapReduce.Jobs;
 /// The job types a node can run, by name. The built-in types of SPEC §5 are always present; services embedding
 /// ActorGrid add their own with <see cref="Add{TJob}(string)"/> — on every node, since any node may run any task.
 /// </summary>
-public sealed partial class MapReduceJobs
+public sealed class MapReduceJobs
 {
     private readonly Dictionary<string, JobDefinition> _jobs = new(StringComparer.Ordinal);
 
@@ -31,7 +31,7 @@ public sealed partial class MapReduceJobs
     /// <summary>Registers a job type under <paramref name="name"/>, created by <paramref name="factory"/> for every task.</summary>
     public MapReduceJobs Add(string name, Func<IMapReduceJob> factory)
     {
-        if (!NamePattern().IsMatch(name))
+        if (!GridNames.JobType.IsValid(name))
         {
             throw new ArgumentException($"Job type name '{name}' must be 1-64 of [a-z0-9._-]", nameof(name));
         }
@@ -49,7 +49,4 @@ public sealed partial class MapReduceJobs
         _jobs.TryGetValue(name, out var definition)
             ? definition
             : throw new InvalidOperationException($"job type '{name}' is not registered on this node");
-
-    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
-    private static partial Regex NamePattern();
 }

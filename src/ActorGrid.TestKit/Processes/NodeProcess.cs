@@ -38,13 +38,16 @@ public sealed record NodeProcessOptions
 
 /// <summary>
 /// The real <c>ActorGrid.Node</c> binary running as a child process on free loopback ports, for process-level tests:
-/// crash it with SIGKILL, stop it with SIGTERM (graceful leave), read its last output for diagnostics.
+/// crash it with SIGKILL, stop it with SIGTERM (graceful leave), pause it with SIGSTOP and wake it with SIGCONT (what a
+/// long GC pause, a VM stall or a frozen container does), read its last output for diagnostics.
 /// Disposing kills whatever is still running.
 /// </summary>
 public sealed class NodeProcess : IAsyncDisposable
 {
     private const int LogCapacity = 2000;
     private const int SigTerm = 15;
+    private static readonly int SigStop = OperatingSystem.IsLinux() ? 19 : 17;
+    private static readonly int SigCont = OperatingSystem.IsLinux() ? 18 : 19;
 
     private readonly Process _process;
     private readonly string _workingDirectory;
@@ -279,24 +282,50 @@ public sealed class NodeProcess : IAsyncDisposable
         await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>Whether the process is stopped by <see cref="Pause"/> and not yet resumed.</summary>
+    public bool IsPaused { get; private set; }
+
+    /// <summary>
+    /// Pause: SIGSTOP. Every thread of the node stops at once while its sockets stay open, so connections and
+    /// requests sent to it are accepted by the kernel and queue until <see cref="Resume"/>; its peers see it as
+    /// unreachable and may down it.
+    /// </summary>
+    public void Pause()
+    {
+        Signal(SigStop, "SIGSTOP");
+        IsPaused = true;
+    }
+
+    /// <summary>Wake a paused node: SIGCONT. It goes on where it stopped, with its clocks having jumped ahead.</summary>
+    public void Resume()
+    {
+        Signal(SigCont, "SIGCONT");
+        IsPaused = false;
+    }
+
     /// <summary>Graceful stop: SIGTERM (the node leaves the cluster, handing its shards off), then waits for exit.</summary>
     /// <returns>The exit code.</returns>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
         if (!_process.HasExited)
         {
-            if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
-            {
-                throw new PlatformNotSupportedException("SIGTERM needs a Unix-like OS");
-            }
-
-            if (SendSignal(Pid, SigTerm) != 0 && !_process.HasExited)
-            {
-                throw new InvalidOperationException($"kill({Pid}, SIGTERM) failed with errno {Marshal.GetLastPInvokeError()}");
-            }
+            Signal(SigTerm, "SIGTERM");
         }
 
         return await WaitForExitAsync(timeout);
+    }
+
+    private void Signal(int signal, string name)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            throw new PlatformNotSupportedException(name + " needs Linux or macOS");
+        }
+
+        if (SendSignal(Pid, signal) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill({Pid}, {name}) failed with errno {Marshal.GetLastPInvokeError()}");
+        }
     }
 
     /// <summary>The state and last <paramref name="lines"/> lines of output, for failure messages.</summary>
@@ -327,6 +356,12 @@ public sealed class NodeProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
+                // A stopped process dies of SIGKILL too; SIGCONT first so nothing of it lingers stopped.
+                if (IsPaused)
+                {
+                    Resume();
+                }
+
                 _process.Kill(entireProcessTree: true);
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                 await _process.WaitForExitAsync(cts.Token);

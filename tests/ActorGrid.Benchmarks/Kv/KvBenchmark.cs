@@ -144,7 +144,7 @@ public static class KvBenchmark
         }
     }
 
-    private static async Task<double> MeasureAsync(Func<int, Task> put, int writers, int keys, TimeSpan duration, List<double>? latenciesMs = null)
+    internal static async Task<double> MeasureAsync(Func<int, Task> put, int writers, int keys, TimeSpan duration, List<double>? latenciesMs = null)
     {
         long done = 0;
         var stopwatch = Stopwatch.StartNew();
@@ -165,13 +165,13 @@ public static class KvBenchmark
         return done / stopwatch.Elapsed.TotalSeconds;
     }
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100 * sorted.Count) - 1)];
     }
 
-    private static async Task WaitUntilUpAsync(ActorSystem system)
+    internal static async Task WaitUntilUpAsync(ActorSystem system)
     {
         var cluster = Cluster.Get(system);
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -186,19 +186,19 @@ public static class KvBenchmark
         }
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static string? TextOption(string[] args, string name)
+    internal static string? TextOption(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using ActorGrid.Benchmarks.Redis;
+using ActorGrid.TestKit;
 using ActorGrid.TestKit.Processes;
 using Npgsql;
 
@@ -20,7 +21,7 @@ public static class KvRedisBenchmark
 {
     private const string Usage =
         "kv-redis [--seconds 5] [--rounds 4] [--connections 50] [--value-bytes 100] [--keys 10000] [--threads 2] " +
-        "[--postgres [connection string]] [--node-arg ARG]... (needs redis-server, redis-benchmark and wrk: tests/ActorGrid.Benchmarks/setup.sh)";
+        "[--postgres [connection string]] [--secure] [--node-arg ARG]... (needs redis-server, redis-benchmark and wrk: tests/ActorGrid.Benchmarks/setup.sh)";
 
     /// <summary>Runs the comparison; see <see cref="Usage"/> for the options.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -33,6 +34,8 @@ public static class KvRedisBenchmark
         var threads = Option(args, "--threads", 2);
         var nodeArgs = args.Select((a, i) => (a, i)).Where(p => p.a == "--node-arg" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
         var postgres = PostgresOption(args);
+        // SPEC §11 on: remoting TLS from an in-process CA and a bearer token on every request (the cost of security).
+        var secure = args.Contains("--secure");
 
         foreach (var tool in new[] { "redis-server", "redis-benchmark", "wrk" })
         {
@@ -59,6 +62,18 @@ public static class KvRedisBenchmark
                 extra.AddRange(["--data", Path.Combine(work, "data")]);
             }
 
+            string? token = null;
+            if (secure)
+            {
+                var tls = TestCertificateAuthority.Create("bench", Path.Combine(work, "tls")).Issue("bench-node");
+                token = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+                var tokensFile = Path.Combine(work, "tokens");
+                File.WriteAllText(tokensFile, $"{token} write:kv/bench/\n");
+                extra.AddRange([
+                    $"--ActorGrid:Security:Tls:Certificate={tls.Certificate}", $"--ActorGrid:Security:Tls:PrivateKey={tls.PrivateKey}",
+                    $"--ActorGrid:Security:Tls:CaCertificate={tls.CaCertificate}", $"--ActorGrid:Security:TokensFile={tokensFile}"]);
+            }
+
             extra.AddRange(nodeArgs);
             await using var redis = await RedisServerProcess.StartAsync();
             await using var node = NodeProcess.Start(new NodeProcessOptions { Name = "bench-node", ExtraArgs = extra });
@@ -66,13 +81,14 @@ public static class KvRedisBenchmark
 
             var journal = postgres is null ? "SQLite WAL, synchronous=FULL" : "PostgreSQL, synchronous_commit=on";
             Console.WriteLine($"kv-redis: {connections} connections, {valueBytes}-byte values, {keys} keys, {rounds} rounds of {seconds}s per side and operation");
-            Console.WriteLine($"  ActorGrid: {NodeProcess.DefaultNodeAssembly} pid {node.Pid} ({journal}), wrk -t{threads} -c{connections}");
+            Console.WriteLine($"  ActorGrid: {NodeProcess.DefaultNodeAssembly} pid {node.Pid} ({journal}), wrk -t{threads} -c{connections}"
+                              + (secure ? ", remoting mutual TLS, bearer token on every request" : ", no security (loopback)"));
             Console.WriteLine($"  redis:     redis-server pid {redis.Pid} (appendonly yes, appendfsync always), redis-benchmark -c {connections} -d {valueBytes} -r {keys}");
 
-            var putScript = WriteScript(work, "put.lua", Lua("PUT", keys, valueBytes));
-            var getScript = WriteScript(work, "get.lua", Lua("GET", keys, valueBytes));
+            var putScript = WriteScript(work, "put.lua", Lua("PUT", keys, valueBytes, token));
+            var getScript = WriteScript(work, "get.lua", Lua("GET", keys, valueBytes, token));
             var url = node.HttpUri.ToString().TrimEnd('/');
-            await PrefillAsync(node.HttpUri, keys, valueBytes, connections);
+            await PrefillAsync(node.HttpUri, keys, valueBytes, connections, token);
 
             Measurement Grid(string script, int s) => RunWrk(script, url, threads, connections, s, () => ProcessCpu(node.Pid));
             Measurement Redis(string test, int requests) => RunRedisBenchmark(redis, test, connections, valueBytes, keys, requests);
@@ -182,11 +198,37 @@ public static class KvRedisBenchmark
     }
 
     // Every key exists before the first GET round, as redis' keys do after its first SET round.
-    private static async Task PrefillAsync(Uri node, int keys, int valueBytes, int connections)
+    private static async Task PrefillAsync(Uri node, int keys, int valueBytes, int connections, string? token)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = node, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
         var value = new byte[valueBytes];
         Array.Fill(value, (byte)'x');
+        // Partitions start (and the journal's tables appear) on first use: on a loaded machine the first writes can
+        // outlast the ask timeout (503, "retry"). Wait for one acknowledged write before the prefill, and say so.
+        var coldStart = Stopwatch.StartNew();
+        var unavailable = 0;
+        while (true)
+        {
+            using var first = await http.PutAsync(KeyPath(0), new ByteArrayContent(value));
+            if (first.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            if (first.StatusCode != HttpStatusCode.ServiceUnavailable || coldStart.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new InvalidOperationException($"first PUT {KeyPath(0)} answered {(int)first.StatusCode} after {coldStart.Elapsed.TotalSeconds:0.0}s");
+            }
+
+            unavailable++;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first acknowledged PUT after {coldStart.Elapsed.TotalSeconds:0.0}s ({unavailable} answers 503 while partitions started)"));
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
         {
@@ -206,7 +248,7 @@ public static class KvRedisBenchmark
 
     // A wrk script: random keys out of `keys`, a constant body, and one machine-readable result line at the end.
     // Failed = any non-2xx answer or socket error, so "acked" counts only acknowledged (durable) operations.
-    private static string Lua(string method, int keys, int valueBytes) => string.Create(CultureInfo.InvariantCulture, $$"""
+    private static string Lua(string method, int keys, int valueBytes, string? token) => string.Create(CultureInfo.InvariantCulture, $$"""
         local thread_no = 0
         function setup(thread)
           thread_no = thread_no + 1
@@ -215,9 +257,10 @@ public static class KvRedisBenchmark
         function init(args)
           math.randomseed(seed * 7919 + os.time())
           body = {{(method == "PUT" ? $"string.rep(\"x\", {valueBytes})" : "nil")}}
+          headers = {{(token is null ? "nil" : $"{{ [\"Authorization\"] = \"Bearer {token}\" }}")}}
         end
         function request()
-          return wrk.format("{{method}}", string.format("/kv/bench/%06d", math.random(0, {{keys - 1}})), nil, body)
+          return wrk.format("{{method}}", string.format("/kv/bench/%06d", math.random(0, {{keys - 1}})), headers, body)
         end
         function done(summary, latency, requests)
           local e = summary.errors
