@@ -92,7 +92,20 @@ public static class ActorGridServiceCollectionExtensions
         services.AddActorGridSecurity();
         services.AddActorGridObservability(observability);
         // A document of its own, so that the grid's API and the service's own are described apart.
-        services.AddOpenApi(ActorGridWebApplicationExtensions.ApiDocumentName);
+        services.AddOpenApi(ActorGridWebApplicationExtensions.ApiDocumentName, openApi => openApi.AddOperationTransformer(async (operation, context, ct) =>
+        {
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Http.RequestBodyDescription>().FirstOrDefault() is { } body)
+            {
+                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                    {
+                        [body.ContentType] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, ct) },
+                    },
+                };
+            }
+        }));
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(45));
         return services;
     }

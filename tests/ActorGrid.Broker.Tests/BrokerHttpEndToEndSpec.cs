@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using ActorGrid.Cli;
 using ActorGrid.Client;
 using ActorGrid.TestKit;
 using ActorGrid.TestKit.Processes;
@@ -160,7 +161,7 @@ public sealed class BrokerHttpEndToEndSpec(TwoNodeProcesses nodes, ITestOutputHe
         var again = await CliAsync("topic", "create", "cli-events", "--partitions", "2", "--retention-messages", "1000", "--node", node);
         Assert.Contains("already exists", again.Stdout, StringComparison.Ordinal);
         var conflict = await CliAsync("topic", "create", "cli-events", "--partitions", "3", "--node", node);
-        Assert.Equal(1, conflict.ExitCode);
+        Assert.Equal(GridCli.Conflict, conflict.ExitCode);
         Assert.StartsWith("error: 409", Assert.Single(Lines(conflict.Stderr)), StringComparison.Ordinal);
 
         var produced = await CliAsync("produce", "cli-events", "one", "two", "three", "--key", "k", "--producer-id", "cli", "--node", node);
@@ -189,7 +190,7 @@ public sealed class BrokerHttpEndToEndSpec(TwoNodeProcesses nodes, ITestOutputHe
         Assert.Empty(Lines(rest.Stdout));
 
         var missing = await CliAsync("topic", "describe", "nope", "--node", node);
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(GridCli.NotFound, missing.ExitCode);
         Assert.StartsWith("error: 404", Assert.Single(Lines(missing.Stderr)), StringComparison.Ordinal);
     }
 

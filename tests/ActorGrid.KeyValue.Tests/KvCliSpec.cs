@@ -19,7 +19,7 @@ public sealed class KvCliSpec(ITestOutputHelper output)
         Assert.Equal((0, "cli/a b version 1"), (put.ExitCode, put.Stdout.Trim()));
 
         var cas = await RunAsync("kv", "put", "cli/a b", "again", "--if-version", "7", "--node", node);
-        Assert.Equal(1, cas.ExitCode);
+        Assert.Equal(GridCli.Conflict, cas.ExitCode);
         Assert.StartsWith("error: 412", cas.Stderr);
         Assert.Single(cas.Stderr.Trim().Split('\n'));
 
@@ -35,7 +35,7 @@ public sealed class KvCliSpec(ITestOutputHelper output)
         var delete = await RunAsync("kv", "delete", "cli/a b", "--node", node);
         Assert.Equal(0, delete.ExitCode);
         var missing = await RunAsync("kv", "get", "cli/a b", "--node", node);
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(GridCli.NotFound, missing.ExitCode);
         Assert.Equal("error: key 'cli/a b' does not exist", missing.Stderr.Trim());
     }
 

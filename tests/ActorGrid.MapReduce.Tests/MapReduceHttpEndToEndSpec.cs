@@ -119,7 +119,7 @@ public sealed class MapReduceHttpEndToEndSpec(TwoNodeProcesses nodes, Xunit.Abst
 
         // A completed job cannot be cancelled; an unknown one is 404; both in one line with the server's detail.
         var cancel = await CliAsync("job", "cancel", "april", "--node", first.HttpUri.ToString());
-        Assert.Equal(GridCli.Failed, cancel.ExitCode);
+        Assert.Equal(GridCli.Conflict, cancel.ExitCode);
         Assert.StartsWith("error: 409", Assert.Single(Lines(cancel.Stderr)));
         var unknown = await CliAsync("job", "status", "no-such-job", "--node", first.HttpUri.ToString());
         Assert.StartsWith("error: 404", Assert.Single(Lines(unknown.Stderr)));
@@ -149,7 +149,7 @@ public sealed class MapReduceHttpEndToEndSpec(TwoNodeProcesses nodes, Xunit.Abst
         var before = (await first.Http.GetFromJsonAsync<JsonElement>("jobs")).GetProperty("items").GetArrayLength();
 
         var missingPattern = await CliAsync("job", "run", "grep", "--text", "a\nb", "--node", first.HttpUri.ToString());
-        Assert.Equal(GridCli.Failed, missingPattern.ExitCode);
+        Assert.Equal(GridCli.Usage, missingPattern.ExitCode);
         Assert.Equal("error: 400 Bad request: grep: parameters.pattern is required (a non-empty string)", Assert.Single(Lines(missingPattern.Stderr)));
 
         var badRegex = await CliAsync("job", "run", "grep", "--text", "a", "--param", "pattern=(unclosed", "--node", first.HttpUri.ToString());

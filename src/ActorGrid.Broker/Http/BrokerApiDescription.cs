@@ -19,7 +19,11 @@ internal static class BrokerApiDescription
         .Add("POST", "/groups/{group}/poll", "Poll the member's partitions (also its heartbeat)", typeof(PollResponse), request: typeof(PollRequest), problems: [400, 404])
         .Add("POST", "/groups/{group}/commit", "Commit the next offsets to read", typeof(CommitResponse), request: typeof(CommitRequest), problems: [400, 404, 409])
         .Add("POST", "/groups/{group}/leave", "Leave the group", typeof(LeaveResponse), request: typeof(LeaveRequest), problems: [400, 404])
+        .Add("GET", "/groups", "List consumer groups with their members, committed offsets and lag", typeof(GroupList))
         .Add("GET", "/groups/{group}", "Describe a group: members, assignments, committed offsets, lag", typeof(GroupResponse), problems: [400, 404])
         .Add("GET", "/groups/{group}/stream", "Join and receive the group's records as Server-Sent Events (assigned, then record events)",
             typeof(string), responseContentType: "text/event-stream", problems: [400, 404]);
+
+    /// <summary>The shape of <c>GET /groups</c>.</summary>
+    internal sealed record GroupList(IReadOnlyList<GroupResponse> Groups);
 }

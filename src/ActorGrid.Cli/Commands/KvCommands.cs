@@ -24,7 +24,7 @@ public static class KvCommands
         var key = new Argument<string>("key") { Description = "The key (may contain '/')" };
         var replica = new Option<bool>("--replica") { Description = "Read this node's replica (faster, may be stale; prints how stale)" };
         var output = new Option<FileInfo?>("--out") { Description = "Write the value's bytes to this file instead of printing it as text", HelpName = "file" };
-        var command = new Command("get", "Print a key's value (exit 1 when the key does not exist)") { key, replica, output };
+        var command = new Command("get", "Print a key's value (exit 3 when the key does not exist)") { key, replica, output };
         command.SetGridAction(async (grid, cancellationToken) =>
         {
             var name = grid.Get(key)!;
@@ -101,7 +101,7 @@ public static class KvCommands
     {
         var key = new Argument<string>("key") { Description = "The key (may contain '/')" };
         var ifVersion = new Option<long?>("--if-version") { Description = "Delete only if the key is at this version", HelpName = "version" };
-        var command = new Command("delete", "Delete a key (exit 1 when it does not exist)") { key, ifVersion };
+        var command = new Command("delete", "Delete a key (exit 3 when it does not exist)") { key, ifVersion };
         command.SetGridAction(async (grid, cancellationToken) =>
         {
             var name = grid.Get(key)!;

@@ -1,7 +1,6 @@
 #nullable enable
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
@@ -58,7 +57,9 @@ public sealed class HttpApiDescription
         endpoint.Metadata.Add(new EndpointSummaryAttribute(operation.Summary));
         if (operation.Request is { } request)
         {
-            endpoint.Metadata.Add(new AcceptsMetadata([operation.RequestContentType], request));
+            // Not AcceptsMetadata: routing would then refuse other content types with 415, and the endpoints read
+            // their bodies themselves. The OpenAPI document takes the body from this record instead.
+            endpoint.Metadata.Add(new RequestBodyDescription(request, operation.RequestContentType));
         }
 
         endpoint.Metadata.Add(operation.Response is { } response
@@ -73,3 +74,8 @@ public sealed class HttpApiDescription
     private sealed record Operation(
         string Summary, Type? Request, string RequestContentType, Type? Response, int Status, string ResponseContentType, int[] Problems);
 }
+
+/// <summary>An endpoint's request body for the OpenAPI document (the endpoint reads it itself).</summary>
+/// <param name="Type">The body's shape.</param>
+/// <param name="ContentType">Its media type.</param>
+public sealed record RequestBodyDescription(Type Type, string ContentType);
