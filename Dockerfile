@@ -27,7 +27,7 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://0.0.0.0:5080 \
     ActorGrid__DataDir=/var/lib/actorgrid
-EXPOSE 4053 5080 6379
+EXPOSE 4053 5080 6379 9092
 # Numeric, so that Kubernetes' runAsNonRoot can verify it (the image's `app` user).
 USER 1654
 ENTRYPOINT ["dotnet", "ActorGrid.Node.dll"]
