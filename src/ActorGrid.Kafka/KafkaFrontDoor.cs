@@ -29,13 +29,9 @@ public sealed class KafkaFrontDoor : IGridRole
     }
 
     /// <inheritdoc />
-    public void AddServices(IServiceCollection services, GridContext context)
+    public void AddServices(IServiceCollection services)
     {
-        if (context.Options.Kafka.Port == 0)
-        {
-            return;
-        }
-
+        // Options are bound when the host starts: the listener itself does nothing when ActorGrid:Kafka:Port is 0.
         services.AddSingleton<KafkaBrokers>();
         services.AddSingleton<KafkaApiHandler>();
         services.AddHostedService<KafkaListener>();

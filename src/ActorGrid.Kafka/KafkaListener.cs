@@ -22,6 +22,11 @@ internal sealed class KafkaListener(ActorGridOptions options, KafkaApiHandler ap
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options.Kafka.Port == 0)
+        {
+            return;
+        }
+
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
