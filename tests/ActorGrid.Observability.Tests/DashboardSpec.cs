@@ -1,3 +1,4 @@
+using ActorGrid.MapReduce.Tests;
 using ActorGrid.Client;
 using ActorGrid.TestKit;
 using Microsoft.Playwright;

@@ -1,3 +1,4 @@
+using ActorGrid.MapReduce.Tests;
 using ActorGrid.Broker;
 using ActorGrid.KeyValue;
 using ActorGrid.MapReduce;
