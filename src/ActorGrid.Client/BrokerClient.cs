@@ -35,6 +35,14 @@ public interface IBrokerClient
 
     Task<GroupInfo> GetGroupAsync(string group, CancellationToken cancellationToken = default);
 
+    Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default);
+
+    Task ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default);
+
+    Task DeleteGroupAsync(string group, CancellationToken cancellationToken = default);
+
     IAsyncEnumerable<GroupStreamEvent> StreamAsync(string group, IEnumerable<string> topics, int max = 100, int? sessionTimeoutMs = null, CancellationToken cancellationToken = default);
 }
 
@@ -155,6 +163,42 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
         return await ReadAsync<GroupInfo>(response, cancellationToken);
     }
 
+    // ---------------------------------------------------------------- administration (SPEC §15)
+
+    /// <summary><c>DELETE /topics/{topic}</c>: deletes the topic and its records (404 when it does not exist).</summary>
+    public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.DeleteAsync(TopicPath(topic), cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+    }
+
+    /// <summary><c>GET /groups</c>: every consumer group, described as <see cref="GetGroupAsync"/> does.</summary>
+    public async Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync("groups", cancellationToken);
+        return (await ReadAsync<GroupList>(response, cancellationToken)).Groups;
+    }
+
+    /// <summary>
+    /// <c>POST /groups/{group}/offsets</c>: moves the group's committed offsets to <paramref name="reset"/>
+    /// (<c>earliest</c>, <c>latest</c>, or <c>timestamp</c> with <paramref name="timestamp"/>). The group must have no
+    /// live members (409 otherwise).
+    /// </summary>
+    public async Task ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default)
+    {
+        // Moving the offsets to the same place twice has the effect of once.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/offsets",
+            new { reset, timestamp = timestamp?.ToUnixTimeMilliseconds() }, idempotent: true, cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+    }
+
+    /// <summary><c>DELETE /groups/{group}</c>: deletes the group and its committed offsets (it must have no live members).</summary>
+    public async Task DeleteGroupAsync(string group, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.DeleteAsync(GroupPath(group), cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+    }
+
     /// <summary>
     /// <c>GET /groups/{group}/stream?topics=...</c>: joins the group and yields its push stream — an
     /// <see cref="GroupStreamEvent.Assigned"/> first (and on every rebalance), then the records. Enumerate at your own
@@ -195,6 +239,8 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
     }
 
     private sealed record TopicList(IReadOnlyList<TopicInfo> Topics);
+
+    private sealed record GroupList(IReadOnlyList<GroupInfo> Groups);
 
     private sealed record ProduceResponse(IReadOnlyList<RecordPosition> Results);
 

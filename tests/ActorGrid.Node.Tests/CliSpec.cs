@@ -112,6 +112,38 @@ public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNod
     }
 
     [Fact]
+    public async Task Output_json_is_one_document_of_the_node_answer_and_table_is_the_default()
+    {
+        var node = fixture.Node.HttpUri.ToString();
+        var topic = "cli-output-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await RunAsync("topic", "create", topic, "--partitions", "2", "--node", node)).ExitCode);
+
+        var (listed, listJson, listErr) = await RunAsync("topic", "list", "-o", "json", "--node", node);
+        Assert.True(listed == 0, listErr);
+        using (var json = JsonDocument.Parse(listJson))
+        {
+            var entry = Assert.Single(json.RootElement.GetProperty("topics").EnumerateArray(), t => t.GetProperty("name").GetString() == topic);
+            Assert.Equal(2, entry.GetProperty("partitions").GetArrayLength());
+        }
+
+        var (_, table, _) = await RunAsync("topic", "list", "--node", node);
+        Assert.Contains(table.Split('\n'), l => l.StartsWith('│') && l.Contains(topic, StringComparison.Ordinal));
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(table));
+
+        var (sharded, shardsJson, shardsErr) = await RunAsync("cluster", "shards", "--output", "json", "--node", node);
+        Assert.True(sharded == 0, shardsErr);
+        using (var json = JsonDocument.Parse(shardsJson))
+        {
+            Assert.Contains(json.RootElement.GetProperty("regions").EnumerateArray(), r => r.GetProperty("role").GetString() == "kv");
+        }
+
+        var (bad, badOut, badErr) = await RunAsync("cluster", "status", "-o", "yaml", "--node", node);
+        Assert.Equal(GridCli.Usage, bad);
+        Assert.Empty(badOut);
+        Assert.Contains("yaml", Assert.Single(Lines(badErr)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cluster_down_removes_a_member_and_leave_makes_one_leave()
     {
         await using var cluster = await GridTestCluster.StartAsync(3, _ => { });
