@@ -94,6 +94,9 @@ public static class BrokerProtocol
 
         /// <summary>A documented limit (members per group, topics) is reached: nothing was changed.</summary>
         LimitReached,
+
+        /// <summary>The group has live members: its offsets cannot be reset nor the group deleted now.</summary>
+        GroupNotEmpty,
     }
 
     /// <summary>A refusal with a detail meant for the user.</summary>
@@ -139,6 +142,26 @@ public static class BrokerProtocol
     /// <summary>Event: the topic was created.</summary>
     public sealed record TopicCreated(TopicConfig Config, long Timestamp) : IActorGridMessage;
 
+    /// <summary>
+    /// Delete a topic's metadata: from then on its partitions refuse it. The gateway then deletes the partitions' logs
+    /// (<see cref="DeletePartition"/>) and the directory entry (<see cref="UnregisterTopic"/>).
+    /// </summary>
+    public sealed record DeleteTopic(string Topic) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Topic;
+    }
+
+    /// <summary>
+    /// Reply to <see cref="DeleteTopic"/>: the configuration of the topic deleted now (<paramref name="Deleted"/>) or
+    /// of the one deleted earlier, whose remains a retried delete removes (null: no such topic was ever known here).
+    /// </summary>
+    public sealed record DeleteTopicResult(TopicConfig? Config, bool Deleted) : IActorGridMessage;
+
+    /// <summary>Event: the topic was deleted.</summary>
+    public sealed record TopicDeleted(long Timestamp) : IActorGridMessage;
+
     // ------------------------------------------------------------------ topic directory
 
     /// <summary>Record a topic name in the directory (idempotent).</summary>
@@ -165,6 +188,20 @@ public static class BrokerProtocol
 
     /// <summary>Event: a topic name entered the directory.</summary>
     public sealed record TopicRegistered(string Topic) : IActorGridMessage;
+
+    /// <summary>Remove a deleted topic's name from the directory (idempotent).</summary>
+    public sealed record UnregisterTopic(string Topic) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => DirectoryEntityId;
+    }
+
+    /// <summary>Reply to <see cref="UnregisterTopic"/>.</summary>
+    public sealed record UnregisterTopicResult(string Topic) : IActorGridMessage;
+
+    /// <summary>Event: a topic name left the directory.</summary>
+    public sealed record TopicUnregistered(string Topic) : IActorGridMessage;
 
     /// <summary>Snapshot of the directory.</summary>
     public sealed record TopicDirectorySnapshot(string[] Topics) : IActorGridMessage;
@@ -223,6 +260,20 @@ public static class BrokerProtocol
     public sealed record PartitionInfoReply(string Topic, int Partition, long StartOffset, long EndOffset) : IActorGridMessage;
 
     /// <summary>
+    /// Delete a partition of a deleted topic: its records and snapshots leave the journal (once the write in flight
+    /// landed), then the entity stops. Idempotent.
+    /// </summary>
+    public sealed record DeletePartition(string Topic, int Partition) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => PartitionEntityId(Topic, Partition);
+    }
+
+    /// <summary>Reply to <see cref="DeletePartition"/>: the log is gone; it had ended at <paramref name="EndOffset"/>.</summary>
+    public sealed record PartitionDeleted(string Topic, int Partition, long EndOffset) : IActorGridMessage;
+
+    /// <summary>
     /// Event: one record was appended. Its offset is its journal sequence number minus one, so a page of offsets is
     /// one range read of the journal.
     /// </summary>
@@ -271,7 +322,12 @@ public static class BrokerProtocol
     /// Join a group (or refresh the subscription of <paramref name="MemberId"/>). Membership changes bump the
     /// generation and reassign partitions.
     /// </summary>
-    public sealed record JoinGroup(string Group, TopicSubscription[] Topics, int SessionTimeoutMs, string? MemberId)
+    /// <param name="Group">The group.</param>
+    /// <param name="Topics">The subscription.</param>
+    /// <param name="SessionTimeoutMs">The member's session timeout.</param>
+    /// <param name="MemberId">The member (a new one's id is made by the gateway).</param>
+    /// <param name="FromLatest">Where the member starts in a partition without a committed offset: its end (Kafka's <c>auto.offset.reset=latest</c>), else its start.</param>
+    public sealed record JoinGroup(string Group, TopicSubscription[] Topics, int SessionTimeoutMs, string? MemberId, bool FromLatest = false)
         : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
@@ -290,8 +346,11 @@ public static class BrokerProtocol
         public string EntityId => Group;
     }
 
-    /// <summary>A fetch position: where the member reads next in a partition (null offset: from the start).</summary>
-    public sealed record FetchPosition(string Topic, int Partition, long? Offset);
+    /// <summary>
+    /// A fetch position: where the member reads next in a partition (null offset: from the start, or with
+    /// <paramref name="Latest"/> from the end as it is when the poll begins).
+    /// </summary>
+    public sealed record FetchPosition(string Topic, int Partition, long? Offset, bool Latest = false);
 
     /// <summary>Reply to <see cref="BeginPoll"/>; a long poll should wait less than <paramref name="SessionTimeoutMs"/>.</summary>
     public sealed record PollPlan(int Generation, TopicPartition[] Assignments, FetchPosition[] Positions, int SessionTimeoutMs) : IActorGridMessage;
@@ -359,8 +418,8 @@ public static class BrokerProtocol
     /// <summary>An event a consumer group persists.</summary>
     public interface IGroupEvent : IActorGridMessage;
 
-    /// <summary>Event: a member joined (or changed its subscription).</summary>
-    public sealed record MemberJoined(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs) : IGroupEvent;
+    /// <summary>Event: a member joined (or changed its subscription); <paramref name="FromLatest"/> as in <see cref="JoinGroup"/>.</summary>
+    public sealed record MemberJoined(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs, bool FromLatest = false) : IGroupEvent;
 
     /// <summary>Event: a member left.</summary>
     public sealed record MemberLeft(string MemberId) : IGroupEvent;
@@ -368,14 +427,64 @@ public static class BrokerProtocol
     /// <summary>Event: a member stopped polling for its session timeout and was removed.</summary>
     public sealed record MemberExpired(string MemberId) : IGroupEvent;
 
-    /// <summary>Event: offsets were committed.</summary>
+    /// <summary>Event: offsets were committed (by a member, or by an administrator's reset: empty member id).</summary>
     public sealed record OffsetsCommitted(string MemberId, PartitionOffset[] Offsets) : IGroupEvent;
 
+    /// <summary>Event: the group was deleted with its committed offsets.</summary>
+    public sealed record GroupDeleted(long Timestamp) : IGroupEvent;
+
+    /// <summary>Set the committed offsets of a group that has no live members (an administrator's reset).</summary>
+    public sealed record ResetGroupOffsets(string Group, PartitionOffset[] Offsets) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Reply to <see cref="ResetGroupOffsets"/> once durable: every committed offset of the group.</summary>
+    public sealed record ResetGroupOffsetsResult(PartitionOffset[] Committed) : IActorGridMessage;
+
+    /// <summary>Delete a group that has no live members, with its committed offsets.</summary>
+    public sealed record DeleteGroup(string Group) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Reply to <see cref="DeleteGroup"/> once durable.</summary>
+    public sealed record DeleteGroupResult(string Group) : IActorGridMessage;
+
     /// <summary>A member in a group snapshot.</summary>
-    public sealed record GroupMemberSnapshot(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs);
+    public sealed record GroupMemberSnapshot(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs, bool FromLatest = false);
 
     /// <summary>Snapshot of a consumer group.</summary>
-    public sealed record GroupSnapshot(int Generation, GroupMemberSnapshot[] Members, PartitionOffset[] Committed) : IActorGridMessage;
+    /// <param name="Generation">The HTTP members' generation.</param>
+    /// <param name="Members">The HTTP members.</param>
+    /// <param name="Committed">Committed offsets.</param>
+    /// <param name="Classic">The Kafka-protocol membership last persisted (null: none, or a snapshot written before it was kept).</param>
+    public sealed record GroupSnapshot(int Generation, GroupMemberSnapshot[] Members, PartitionOffset[] Committed, ClassicGroupSnapshot? Classic = null) : IActorGridMessage;
+
+    /// <summary>A Kafka-protocol member as persisted: what a new home of the group needs to know it.</summary>
+    public sealed record ClassicMemberSnapshot(
+        string MemberId, string ClientId, string ClientHost, int SessionTimeoutMs, int RebalanceTimeoutMs, ClassicProtocol[] Protocols, byte[] Assignment);
+
+    /// <summary>
+    /// A Kafka-protocol group's metadata as persisted (Apache Kafka keeps the same in <c>__consumer_offsets</c>), so that
+    /// the group's entity, restarted on another node, knows its members, generation and assignments.
+    /// </summary>
+    /// <param name="Revision">Counts the persisted changes of the group; a state takes a change only when it has not reached its revision (recovery).</param>
+    /// <param name="Generation">The generation.</param>
+    /// <param name="ProtocolType">The members' protocol type.</param>
+    /// <param name="ProtocolName">The assignor of the generation.</param>
+    /// <param name="LeaderId">The member that computes assignments.</param>
+    /// <param name="Rebalancing">Whether the group was between generations (members left or were dropped): restored members join again.</param>
+    /// <param name="Members">The members with their assignments.</param>
+    public sealed record ClassicGroupSnapshot(
+        long Revision, int Generation, string ProtocolType, string ProtocolName, string LeaderId, bool Rebalancing, ClassicMemberSnapshot[] Members);
+
+    /// <summary>Event: a Kafka-protocol group's membership changed (a rebalance completed, members left or were dropped).</summary>
+    public sealed record ClassicGroupChanged(ClassicGroupSnapshot Group) : IGroupEvent;
 
     // ------------------------------------------------------------------ classic (Kafka) group protocol
 
@@ -512,6 +621,14 @@ public static class BrokerProtocol
             .Add<CreateTopicResult>("broker.create-topic-result.v1")
             .Add<TopicInfoReply>("broker.topic-info.v1")
             .Add<TopicCreated>("broker.topic-created.v1")
+            .Add<DeleteTopic>("broker.delete-topic.v1")
+            .Add<DeleteTopicResult>("broker.delete-topic-result.v1")
+            .Add<TopicDeleted>("broker.topic-deleted.v1")
+            .Add<UnregisterTopic>("broker.unregister-topic.v1")
+            .Add<UnregisterTopicResult>("broker.unregister-topic-result.v1")
+            .Add<TopicUnregistered>("broker.topic-unregistered.v1")
+            .Add<DeletePartition>("broker.delete-partition.v1")
+            .Add<PartitionDeleted>("broker.partition-deleted.v1")
             .Add<RegisterTopic>("broker.register-topic.v1")
             .Add<RegisterTopicResult>("broker.register-topic-result.v1")
             .Add<ListTopics>("broker.list-topics.v1")
@@ -543,6 +660,12 @@ public static class BrokerProtocol
             .Add<MemberExpired>("broker.member-expired.v1")
             .Add<OffsetsCommitted>("broker.offsets-committed.v1")
             .Add<GroupSnapshot>("broker.group-snapshot.v1")
+            .Add<ClassicGroupChanged>("broker.classic-group-changed.v1")
+            .Add<GroupDeleted>("broker.group-deleted.v1")
+            .Add<ResetGroupOffsets>("broker.reset-group-offsets.v1")
+            .Add<ResetGroupOffsetsResult>("broker.reset-group-offsets-result.v1")
+            .Add<DeleteGroup>("broker.delete-group.v1")
+            .Add<DeleteGroupResult>("broker.delete-group-result.v1")
             .Add<JoinClassicGroup>("broker.classic-join.v1")
             .Add<ClassicJoinResult>("broker.classic-join-result.v1")
             .Add<SyncClassicGroup>("broker.classic-sync.v1")

@@ -17,6 +17,8 @@ public interface IBrokerClient
 
     Task<TopicInfo> GetTopicAsync(string topic, CancellationToken cancellationToken = default);
 
+    Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<RecordPosition>> ProduceAsync(string topic, IEnumerable<ProducerRecord> records, string? producerId = null, long? sequence = null, CancellationToken cancellationToken = default);
 
     Task<RecordPosition> ProduceTextAsync(string topic, string? key, string value, CancellationToken cancellationToken = default);
@@ -35,11 +37,9 @@ public interface IBrokerClient
 
     Task<GroupInfo> GetGroupAsync(string group, CancellationToken cancellationToken = default);
 
-    Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
-
     Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default);
 
-    Task ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default);
+    Task<GroupInfo> ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default);
 
     Task DeleteGroupAsync(string group, CancellationToken cancellationToken = default);
 
@@ -81,6 +81,16 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
     {
         using var response = await http.GetAsync(TopicPath(topic), cancellationToken);
         return await ReadAsync<TopicInfo>(response, cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>DELETE /topics/{topic}</c>: deletes the topic and its records (admin scope). Throws (404) when there is no
+    /// such topic. A topic created again under the name starts empty.
+    /// </summary>
+    public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.DeleteAsync(TopicPath(topic), cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
     }
 
     // ---------------------------------------------------------------- produce / fetch
@@ -163,16 +173,7 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
         return await ReadAsync<GroupInfo>(response, cancellationToken);
     }
 
-    // ---------------------------------------------------------------- administration (SPEC §15)
-
-    /// <summary><c>DELETE /topics/{topic}</c>: deletes the topic and its records (404 when it does not exist).</summary>
-    public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
-    {
-        using var response = await http.DeleteAsync(TopicPath(topic), cancellationToken);
-        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
-    }
-
-    /// <summary><c>GET /groups</c>: every consumer group, described as <see cref="GetGroupAsync"/> does.</summary>
+    /// <summary><c>GET /groups</c>: the groups (that the caller may read) with their members, committed offsets and lag.</summary>
     public async Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default)
     {
         using var response = await http.GetAsync("groups", cancellationToken);
@@ -180,19 +181,18 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
     }
 
     /// <summary>
-    /// <c>POST /groups/{group}/offsets</c>: moves the group's committed offsets to <paramref name="reset"/>
-    /// (<c>earliest</c>, <c>latest</c>, or <c>timestamp</c> with <paramref name="timestamp"/>). The group must have no
-    /// live members (409 otherwise).
+    /// <c>POST /groups/{group}/offsets</c> (admin scope): sets the committed offsets of every partition the group has
+    /// committed for to the start (<paramref name="reset"/> <c>earliest</c>), the end (<c>latest</c>) or the first
+    /// record at or after <paramref name="timestamp"/> (<c>timestamp</c>). The group must have no live members (409).
     /// </summary>
-    public async Task ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default)
+    public async Task<GroupInfo> ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default)
     {
-        // Moving the offsets to the same place twice has the effect of once.
-        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/offsets",
-            new { reset, timestamp = timestamp?.ToUnixTimeMilliseconds() }, idempotent: true, cancellationToken);
-        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+        // Setting offsets to the same target again is harmless.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/offsets", new { reset, timestamp }, idempotent: true, cancellationToken);
+        return await ReadAsync<GroupInfo>(response, cancellationToken);
     }
 
-    /// <summary><c>DELETE /groups/{group}</c>: deletes the group and its committed offsets (it must have no live members).</summary>
+    /// <summary><c>DELETE /groups/{group}</c> (admin scope): deletes the group and its committed offsets; it must have no live members (409).</summary>
     public async Task DeleteGroupAsync(string group, CancellationToken cancellationToken = default)
     {
         using var response = await http.DeleteAsync(GroupPath(group), cancellationToken);

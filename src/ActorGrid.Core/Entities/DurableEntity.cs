@@ -269,6 +269,17 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <summary>Events written since the last snapshot.</summary>
     protected long EventsSinceSnapshot => _eventsSinceSnapshot;
 
+    /// <summary>Whether a journal write or a snapshot is in flight (work that must land before the entity's data is deleted).</summary>
+    protected bool IsWritingOrSnapshotting => _inFlight is not null || _snapshotInFlight;
+
+    /// <summary>
+    /// Called with every <c>DeleteMessagesSuccess/Failure</c> and <c>DeleteSnapshotsSuccess/Failure</c> the entity
+    /// receives: the base's own cleanup after a snapshot and the subclass's deletions alike.
+    /// </summary>
+    protected virtual void OnDeletionCompleted(object result)
+    {
+    }
+
     // ---- The machinery -------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
@@ -321,9 +332,11 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 Log.Warning(failed.Cause, "{PersistenceId}: snapshot at {SequenceNr} failed; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr);
                 break;
             case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                OnDeletionCompleted(message);
                 break;
             case DeleteMessagesFailure or DeleteSnapshotsFailure:
-                Log.Warning("{PersistenceId}: cleanup after a snapshot failed: {Failure}", PersistenceId, message);
+                Log.Warning("{PersistenceId}: deleting events or snapshots failed: {Failure}", PersistenceId, message);
+                OnDeletionCompleted(message);
                 break;
             default:
                 HandleCommand(message);
