@@ -88,7 +88,7 @@ public static class GroupCommands
             HelpName = "time",
             CustomParser = ParseTimestamp,
         };
-        var command = new Command("reset-offsets", "Move a group's committed offsets on every partition of its topics (the group must have no live members)")
+        var command = new Command("reset-offsets", "Move a group's committed offsets on every partition it has committed for (the group must have no live members)")
         {
             name, to, timestamp,
         };
@@ -104,8 +104,7 @@ public static class GroupCommands
         command.SetGridAction(async (grid, ct) =>
         {
             var groupName = grid.Get(name)!;
-            await grid.Client.Broker.ResetGroupOffsetsAsync(groupName, grid.Get(to)!, grid.Get(timestamp), ct);
-            var group = await grid.Client.Broker.GetGroupAsync(groupName, ct);
+            var group = await grid.Client.Broker.ResetGroupOffsetsAsync(groupName, grid.Get(to)!, grid.Get(timestamp), ct);
             if (grid.Json)
             {
                 grid.WriteJson(group);
