@@ -684,92 +684,96 @@ public static class BrokerProtocol
     /// <summary>The broker role's settings. Immutable; derive variants with <c>with</c>.</summary>
     public sealed record Settings
     {
-        /// <summary>Largest record value accepted, in bytes (<c>ActorGrid:Broker:MaxMessageBytes</c>).</summary>
-        public int MaxMessageBytes { get; init; } = 1024 * 1024;
+        // One definition of each default: the options a node binds from configuration (ActorGrid:Broker).
+        private static readonly BrokerOptions Defaults = new();
+        private static readonly PersistenceOptions PersistenceDefaults = new();
+
+        /// <summary>Largest record value accepted, in bytes (<c>ActorGrid:Broker:MaxMessageBytes</c>; every setting but <see cref="SnapshotEvery"/> binds from <c>ActorGrid:Broker</c>).</summary>
+        public int MaxMessageBytes { get; init; } = Defaults.MaxMessageBytes;
 
         /// <summary>Largest key accepted, in UTF-8 bytes.</summary>
-        public int MaxKeyBytes { get; init; } = 1024;
+        public int MaxKeyBytes { get; init; } = Defaults.MaxKeyBytes;
 
         /// <summary>Most partitions a topic may have.</summary>
-        public int MaxPartitions { get; init; } = 1024;
+        public int MaxPartitions { get; init; } = Defaults.MaxPartitions;
 
         /// <summary>Most records in one produce request.</summary>
-        public int MaxRecordsPerRequest { get; init; } = 10_000;
+        public int MaxRecordsPerRequest { get; init; } = Defaults.MaxRecordsPerRequest;
 
         /// <summary>Most records one fetch or poll returns.</summary>
-        public int MaxFetchRecords { get; init; } = 1000;
+        public int MaxFetchRecords { get; init; } = Defaults.MaxFetchRecords;
 
         /// <summary>Most records a partition writes to the journal in one batch (group commit).</summary>
-        public int MaxWriteBatchRecords { get; init; } = 10_000;
+        public int MaxWriteBatchRecords { get; init; } = Defaults.MaxWriteBatchRecords;
 
         /// <summary>How many of its newest records a partition keeps in memory; older reads page from the journal.</summary>
-        public int TailMaxRecords { get; init; } = 10_000;
+        public int TailMaxRecords { get; init; } = Defaults.TailMaxRecords;
 
         /// <summary>Memory bound of the in-memory tail, in bytes.</summary>
-        public long TailMaxBytes { get; init; } = 16L * 1024 * 1024;
+        public long TailMaxBytes { get; init; } = Defaults.TailMaxBytes;
 
         /// <summary>Most topics a consumer group member may subscribe to in one join.</summary>
-        public int MaxJoinTopics { get; init; } = 100;
+        public int MaxJoinTopics { get; init; } = Defaults.MaxJoinTopics;
 
         /// <summary>Most offsets in one commit.</summary>
-        public int MaxCommitOffsets { get; init; } = 10_000;
+        public int MaxCommitOffsets { get; init; } = Defaults.MaxCommitOffsets;
 
         /// <summary>Most members of one consumer group.</summary>
-        public int MaxMembersPerGroup { get; init; } = 1000;
+        public int MaxMembersPerGroup { get; init; } = Defaults.MaxMembersPerGroup;
 
         /// <summary>Most topics in the grid.</summary>
-        public int MaxTopics { get; init; } = 10_000;
+        public int MaxTopics { get; init; } = Defaults.MaxTopics;
 
         /// <summary>How many recent batches per producer a partition remembers for deduplication.</summary>
-        public int ProducerWindowBatches { get; init; } = 16;
+        public int ProducerWindowBatches { get; init; } = Defaults.ProducerWindowBatches;
 
         /// <summary>How many producers per partition are remembered (least recently active are forgotten first).</summary>
-        public int MaxProducersPerPartition { get; init; } = 1000;
+        public int MaxProducersPerPartition { get; init; } = Defaults.MaxProducersPerPartition;
 
         /// <summary>
         /// A producer with no records in a partition for this long is forgotten there (as Kafka's producer-id expiry).
         /// A forgotten producer keeps only its highest sequence: a retry of anything older is refused, never appended twice.
         /// </summary>
-        public TimeSpan ProducerExpiry { get; init; } = TimeSpan.FromDays(1);
+        public TimeSpan ProducerExpiry { get; init; } = Defaults.ProducerExpiry;
 
         /// <summary>Records between time-index entries (age retention below the in-memory tail has this granularity).</summary>
-        public long TimeIndexInterval { get; init; } = 1024;
+        public long TimeIndexInterval { get; init; } = Defaults.TimeIndexInterval;
 
         /// <summary>Most time-index entries per partition (the interval doubles when exceeded).</summary>
-        public int MaxTimeIndexEntries { get; init; } = 4096;
+        public int MaxTimeIndexEntries { get; init; } = Defaults.MaxTimeIndexEntries;
 
         /// <summary>Concurrent catch-up reads of the journal per partition; more wait in line.</summary>
-        public int MaxConcurrentJournalReads { get; init; } = 4;
+        public int MaxConcurrentJournalReads { get; init; } = Defaults.MaxConcurrentJournalReads;
 
         /// <summary>Most parked long-poll fetches per partition; beyond it fetches answer at once.</summary>
-        public int MaxWaitingFetches { get; init; } = 10_000;
+        public int MaxWaitingFetches { get; init; } = Defaults.MaxWaitingFetches;
 
         /// <summary>How often a partition with retention checks for expired records.</summary>
-        public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+        public TimeSpan RetentionCheckInterval { get; init; } = Defaults.RetentionCheckInterval;
 
         /// <summary>Session timeout of group members that do not ask for one.</summary>
-        public TimeSpan DefaultSessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+        public TimeSpan DefaultSessionTimeout { get; init; } = Defaults.DefaultSessionTimeout;
 
         /// <summary>Smallest session timeout a member may ask for.</summary>
-        public TimeSpan MinSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+        public TimeSpan MinSessionTimeout { get; init; } = Defaults.MinSessionTimeout;
 
         /// <summary>Largest session timeout a member may ask for.</summary>
-        public TimeSpan MaxSessionTimeout { get; init; } = TimeSpan.FromMinutes(5);
+        public TimeSpan MaxSessionTimeout { get; init; } = Defaults.MaxSessionTimeout;
 
         /// <summary>Longest long-poll wait.</summary>
-        public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(30);
+        public TimeSpan MaxWait { get; init; } = Defaults.MaxWait;
 
         /// <summary>How long the HTTP edge waits for an entity to answer (beyond any long-poll wait).</summary>
-        public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+        public TimeSpan AskTimeout { get; init; } = Defaults.AskTimeout;
 
         /// <summary>Snapshot every this many events (<c>ActorGrid:Persistence:SnapshotEvery</c>).</summary>
-        public int SnapshotEvery { get; init; } = 1000;
+        public int SnapshotEvery { get; init; } = PersistenceDefaults.SnapshotEvery;
 
         /// <summary>A partition snapshots at most this often, however fast records arrive.</summary>
-        public TimeSpan MinSnapshotInterval { get; init; } = TimeSpan.FromSeconds(1);
+        public TimeSpan MinSnapshotInterval { get; init; } = Defaults.MinSnapshotInterval;
 
         /// <summary>Shards per broker entity type.</summary>
-        public int MaxShards { get; init; } = 100;
+        public int MaxShards { get; init; } = Defaults.MaxShards;
 
         /// <summary>Settings from the node options (<c>ActorGrid:Broker</c>, one key per setting).</summary>
         public static Settings Create(ActorGridOptions options) => new()
@@ -782,8 +786,13 @@ public static class BrokerProtocol
             MaxWriteBatchRecords = options.Broker.MaxWriteBatchRecords,
             TailMaxRecords = options.Broker.TailMaxRecords,
             TailMaxBytes = options.Broker.TailMaxBytes,
+            MaxJoinTopics = options.Broker.MaxJoinTopics,
+            MaxCommitOffsets = options.Broker.MaxCommitOffsets,
+            MaxMembersPerGroup = options.Broker.MaxMembersPerGroup,
+            MaxTopics = options.Broker.MaxTopics,
             ProducerWindowBatches = options.Broker.ProducerWindowBatches,
             MaxProducersPerPartition = options.Broker.MaxProducersPerPartition,
+            ProducerExpiry = options.Broker.ProducerExpiry,
             TimeIndexInterval = options.Broker.TimeIndexInterval,
             MaxTimeIndexEntries = options.Broker.MaxTimeIndexEntries,
             MaxConcurrentJournalReads = options.Broker.MaxConcurrentJournalReads,

@@ -491,12 +491,23 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
     public async Task<TopicConfig?> FindTopicAsync(string topic, CancellationToken cancellationToken)
     {
         RequireName("topic", topic);
-        if (_topics.TryGetValue(topic, out var cached) && Environment.TickCount64 - cached.ReadAt < TopicCacheTime.TotalMilliseconds)
+        var known = _topics.TryGetValue(topic, out var cached);
+        if (known && Environment.TickCount64 - cached.ReadAt < TopicCacheTime.TotalMilliseconds)
         {
             return cached.Config;
         }
 
-        var reply = await AskAsync<TopicInfoReply>(Region<TopicRegion>(), new GetTopic(topic), Settings.AskTimeout, cancellationToken);
+        TopicInfoReply reply;
+        try
+        {
+            reply = await AskAsync<TopicInfoReply>(Region<TopicRegion>(), new GetTopic(topic), Settings.AskTimeout, cancellationToken);
+        }
+        catch (BrokerRequestException e) when (known && e.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // The topic's entity is moving (its node crashed): what was known a moment ago still holds.
+            return cached.Config;
+        }
+
         if (reply.Config is not null)
         {
             _topics[topic] = (reply.Config, Environment.TickCount64);

@@ -261,9 +261,9 @@ internal sealed record ConsumerGroupState
             Committed = Committed.SetItems(committed.Offsets.Select(o => KeyValuePair.Create(new TopicPartition(o.Topic, o.Partition), o.Offset))),
             LastSeen = Members.ContainsKey(committed.MemberId) ? LastSeen.SetItem(committed.MemberId, nowMs) : LastSeen,
         },
+        GroupDeleted => Empty,
         // The live group made this change itself (it is at the revision already) and may have moved on since; in
         // recovery the group is restored from it.
-        GroupDeleted => Empty,
         ClassicGroupChanged changed => this with
         {
             ClassicSaved = changed.Group,

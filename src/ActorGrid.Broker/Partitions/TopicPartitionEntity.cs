@@ -257,6 +257,9 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
             {
                 read.ReplyTo.Tell(missing);
             }
+
+            // What waited for the topic's configuration is refused now.
+            Stash.UnstashAll();
         }
 
         _deletion.ReplyTo.Add(replyTo);
