@@ -225,7 +225,8 @@ public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNod
         await cluster.WaitForUpAsync(1);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    /// <summary>Runs the CLI in this process with <paramref name="args"/>, capturing what it prints.</summary>
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();

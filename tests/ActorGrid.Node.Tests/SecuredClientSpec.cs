@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Net;
 using ActorGrid.Cli;
 using ActorGrid.Client;
@@ -89,7 +88,7 @@ public sealed class SecuredClientSpec(SecuredNodeFixture node) : IClassFixture<S
     public async Task The_CLI_takes_the_token_from_the_flag_or_ACTORGRID_TOKEN_and_exits_6_without_one_that_covers_the_call()
     {
         var address = node.Address.ToString();
-        var (written, stdout, stderr) = await RunAsync("kv", "put", "secured/cli", "v1", "--node", address, "--ca", node.CaPath, "--token", SecuredNodeFixture.Writer);
+        var (written, stdout, stderr) = await CliSpec.RunAsync("kv", "put", "secured/cli", "v1", "--node", address, "--ca", node.CaPath, "--token", SecuredNodeFixture.Writer);
         Assert.True(written == 0, stderr);
         Assert.Contains("version 1", stdout, StringComparison.Ordinal);
 
@@ -97,12 +96,12 @@ public sealed class SecuredClientSpec(SecuredNodeFixture node) : IClassFixture<S
         Environment.SetEnvironmentVariable(GridCli.TokenEnvironmentVariable, SecuredNodeFixture.Reader);
         try
         {
-            var (read, value, readErr) = await RunAsync("kv", "get", "secured/cli", "--node", address, "--ca", node.CaPath);
+            var (read, value, readErr) = await CliSpec.RunAsync("kv", "get", "secured/cli", "--node", address, "--ca", node.CaPath);
             Assert.True(read == 0, readErr);
             Assert.Equal("v1", value.Trim());
 
             // The reader may read but not write: 403, exit 6, one line.
-            var (denied, _, deniedErr) = await RunAsync("kv", "put", "secured/cli", "v2", "--node", address, "--ca", node.CaPath);
+            var (denied, _, deniedErr) = await CliSpec.RunAsync("kv", "put", "secured/cli", "v2", "--node", address, "--ca", node.CaPath);
             Assert.Equal(GridCli.Unauthorized, denied);
             Assert.StartsWith("error: 403", Assert.Single(deniedErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         }
@@ -111,10 +110,10 @@ public sealed class SecuredClientSpec(SecuredNodeFixture node) : IClassFixture<S
             Environment.SetEnvironmentVariable(GridCli.TokenEnvironmentVariable, before);
         }
 
-        var (anonymous, _, anonymousErr) = await RunAsync("kv", "get", "secured/cli", "--node", address, "--ca", node.CaPath);
+        var (anonymous, _, anonymousErr) = await CliSpec.RunAsync("kv", "get", "secured/cli", "--node", address, "--ca", node.CaPath);
         Assert.Equal(GridCli.Unauthorized, anonymous);
         Assert.StartsWith("error: 401", anonymousErr, StringComparison.Ordinal);
-        Assert.Equal(GridCli.Usage, (await RunAsync("kv", "get", "secured/cli", "--node", address, "--ca", node.CaPath + ".absent")).ExitCode);
+        Assert.Equal(GridCli.Usage, (await CliSpec.RunAsync("kv", "get", "secured/cli", "--node", address, "--ca", node.CaPath + ".absent")).ExitCode);
     }
 
     private ServiceProvider Provider(Action<ActorGridClientOptions> configure)
@@ -127,13 +126,5 @@ public sealed class SecuredClientSpec(SecuredNodeFixture node) : IClassFixture<S
             configure(o);
         });
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exitCode = await ActorGridCli.RunAsync(args, new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exitCode, stdout.ToString(), stderr.ToString());
     }
 }
