@@ -41,6 +41,9 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private bool _planning;
     private int _planningFailures;
 
+    // A deletion in flight: who waits for it (Nobody: retention) and the job's last status.
+    private (IActorRef ReplyTo, JobStatusReply Last)? _deleting;
+
     public JobCoordinator(string jobId, MapReduceServices? services)
     {
         _services = services ?? MapReduceServices.Of(Context.System);
@@ -74,13 +77,62 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
             var sender = Sender;
             Commit([], () =>
             {
+                if (DeleteIfExpired())
+                {
+                    sender.Tell(StatusReply(JobState.Empty(_state.JobId)));
+                    return;
+                }
+
                 sender.Tell(StatusReply());
                 StopIfEmpty();
             });
         });
+        Command<DeleteJob>(_ =>
+        {
+            var sender = Sender;
+            Commit([], () =>
+            {
+                if (!_durable.IsFinished || _deleting is not null)
+                {
+                    var status = _durable.Phase == JobPhase.None || _deleting is not null ? DeleteStatus.NotFound : DeleteStatus.NotFinished;
+                    sender.Tell(new DeleteJobResult(status, _deleting?.Last ?? StatusReply()));
+                    StopIfEmpty();
+                    return;
+                }
+
+                Delete(sender);
+            });
+        });
+        Command<DeleteMessagesSuccess>(_ =>
+        {
+            if (_deleting is { } deleting)
+            {
+                _log.Info("Job {JobId} deleted", _state.JobId);
+                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Deleted, deleting.Last));
+                _state = _durable = JobState.Empty(_state.JobId);
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            }
+        });
+        Command<DeleteMessagesFailure>(failed =>
+        {
+            if (_deleting is { } deleting)
+            {
+                _log.Warning(failed.Cause, "Deleting job {JobId} failed", _state.JobId);
+                _deleting = null;
+                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Failed, deleting.Last));
+            }
+        });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting the snapshots of job {JobId} failed", _state.JobId));
         Command<CancelJob>(_ =>
         {
             var sender = Sender;
+            if (DeleteIfExpired())
+            {
+                sender.Tell(new CancelJobResult(CancelStatus.NotFound, StatusReply(JobState.Empty(_state.JobId))));
+                return;
+            }
+
             var (status, events) = _state.Cancel(Now);
             Decide(events, () =>
             {
@@ -172,7 +224,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private void Resume()
     {
         _liveSince = Now;
-        if (_state.Phase == JobPhase.None)
+        if (_state.Phase == JobPhase.None || DeleteIfExpired())
         {
             return;
         }
@@ -382,23 +434,64 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         }
     }
 
+    /// <summary>Deletes the job when it finished longer than the retention ago; whether it did (or is deleting).</summary>
+    private bool DeleteIfExpired()
+    {
+        if (_deleting is not null)
+        {
+            return true;
+        }
+
+        if (_durable.FinishedAt is not { } finished || finished + _services.Settings.JobRetention > Now)
+        {
+            return false;
+        }
+
+        Delete(ActorRefs.Nobody);
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes a finished job: its reduce partitions' data, its index entry, then its own journal and snapshots (the
+    /// reply waits for the journal). Sharding forgets the entity when it passivates after; addressed again, it
+    /// recovers nothing and answers as an unknown job.
+    /// </summary>
+    private void Delete(IActorRef replyTo)
+    {
+        _deleting = (replyTo, StatusReply());
+        Timers.CancelAll();
+        Context.SetReceiveTimeout(null);
+        for (var r = 0; r < (_durable.Spec?.Reducers ?? 0); r++)
+        {
+            Reducers.Tell(new DeleteReduceData($"{_durable.JobId}.{r}"));
+        }
+
+        Index.Tell(new ForgetJob(IndexEntityId, _durable.JobId));
+        DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+        DeleteMessages(long.MaxValue);
+    }
+
     private TaskReportAcknowledged Ack(int task, int attempt) => new(_durable.JobId, task, attempt, _durable.IsActive);
 
-    private JobStatusReply StatusReply() => new(
-        _durable.JobId,
-        _durable.Phase != JobPhase.None,
-        _durable.Spec?.Type ?? "",
-        _durable.Status,
-        _durable.SubmittedAt,
-        _durable.FinishedAt,
-        _durable.MapTasks.Count,
-        _durable.MapTasksCompleted,
-        _durable.ReduceTasks.Count,
-        _durable.ReduceTasksCompleted,
-        _durable.Counters,
-        _durable.Error,
-        _durable.Spec?.OutputKvPrefix,
-        _cluster.SelfAddress.ToString());
+    private JobStatusReply StatusReply(JobState? of = null)
+    {
+        var state = of ?? _durable;
+        return new(
+            state.JobId,
+            state.Phase != JobPhase.None,
+            state.Spec?.Type ?? "",
+            state.Status,
+            state.SubmittedAt,
+            state.FinishedAt,
+            state.MapTasks.Count,
+            state.MapTasksCompleted,
+            state.ReduceTasks.Count,
+            state.ReduceTasksCompleted,
+            state.Counters,
+            state.Error,
+            state.Spec?.OutputKvPrefix,
+            _cluster.SelfAddress.ToString());
+    }
 
     private sealed record Planned(IReadOnlyList<MapTaskPlan> Tasks);
 

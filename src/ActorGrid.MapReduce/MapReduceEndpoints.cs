@@ -128,12 +128,19 @@ internal static class MapReduceEndpoints
                 return GridResults.NotFound($"no job '{id}'");
             }
 
+            // A running job is cancelled; a finished one is deleted (SPEC §15). Either way the answer is its status.
             var result = await Coordinators(system).Ask<CancelJobResult>(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
-            return result.Status switch
+            if (result.Status != CancelStatus.AlreadyFinished)
             {
-                CancelStatus.NotFound => GridResults.NotFound($"no job '{id}'"),
-                CancelStatus.AlreadyFinished => GridResults.Conflict($"job '{id}' already {result.Job.Status}; only a running job can be cancelled"),
-                _ => Results.Ok(View(result.Job)),
+                return result.Status == CancelStatus.NotFound ? GridResults.NotFound($"no job '{id}'") : Results.Ok(View(result.Job));
+            }
+
+            var deleted = await Coordinators(system).Ask<DeleteJobResult>(new DeleteJob(id), services.Settings.AskTimeout, cancellationToken);
+            return deleted.Status switch
+            {
+                DeleteStatus.Deleted => Results.Ok(View(deleted.Job)),
+                DeleteStatus.NotFound => GridResults.NotFound($"no job '{id}'"),
+                _ => GridResults.Unavailable($"job '{id}' could not be deleted now ({deleted.Status}); retry"),
             };
         }).RequireGridAccess(GridAccess.Write, GridResource.Job, "id");
 

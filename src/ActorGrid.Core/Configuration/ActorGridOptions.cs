@@ -276,6 +276,9 @@ public sealed record MapReduceOptions
 
     /// <summary>Most jobs the index keeps (oldest finished ones are forgotten first).</summary>
     public int MaxListedJobs { get; init; } = 10_000;
+
+    /// <summary>A finished job (its coordinator journal, reduce outputs and index entry) is deleted this long after it finished.</summary>
+    public TimeSpan JobRetention { get; init; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>Failure detector and split-brain resolver timing.</summary>
