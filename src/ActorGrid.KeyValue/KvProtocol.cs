@@ -446,8 +446,14 @@ public static class KvProtocol
         /// </summary>
         public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
 
+        /// <summary>How long a partition remembers a write by its <c>Idempotency-Key</c> (<c>Kv:IdempotencyWindow</c>).</summary>
+        public TimeSpan IdempotencyWindow { get; init; } = IdempotencyLimits.Default.Window;
+
+        /// <summary>Most writes a partition remembers by their <c>Idempotency-Key</c> (<c>Kv:MaxIdempotencyKeys</c>).</summary>
+        public int MaxIdempotencyKeys { get; init; } = IdempotencyLimits.Default.MaxKeys;
+
         /// <summary>How long and how many writes a partition remembers by their <c>Idempotency-Key</c>.</summary>
-        public IdempotencyLimits Idempotency { get; init; } = IdempotencyLimits.Default;
+        public IdempotencyLimits Idempotency => new(IdempotencyWindow, MaxIdempotencyKeys);
 
         /// <summary>Settings from a node's options.</summary>
         public static Settings Create(ActorGridOptions options) => new(
@@ -462,7 +468,8 @@ public static class KvProtocol
             options.Kv.LoadWindow)
         {
             TombstoneGracePeriod = options.Kv.TombstoneGracePeriod,
-            Idempotency = new IdempotencyLimits(options.Kv.IdempotencyWindow, options.Kv.MaxIdempotencyKeys),
+            IdempotencyWindow = options.Kv.IdempotencyWindow,
+            MaxIdempotencyKeys = options.Kv.MaxIdempotencyKeys,
         };
     }
 }

@@ -62,14 +62,28 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         Command<SubmitJob>(submit =>
         {
             var sender = Sender;
+            if (_deleting is not null)
+            {
+                sender.Tell(new SubmitJobResult(SubmitStatus.Conflict, $"job '{_state.JobId}' is being deleted; submit it again in a moment"));
+                return;
+            }
+
             var (reply, events) = _state.Submit(submit.Spec, Now);
             Decide(events, () =>
             {
-                sender.Tell(reply);
-                if (events.Count > 0)
+                if (events.Count == 0)
                 {
-                    Start();
+                    sender.Tell(reply);
+                    return;
                 }
+
+                Start();
+
+                // Accepted once the index lists the job too: the HTTP edge answers reads of jobs the index does not
+                // list with 404, without waking a coordinator.
+                Index.Ask<JobIndexed>(Summary(), _services.Settings.AskTimeout)
+                    .ContinueWith(_ => (object)reply, TaskScheduler.Default)
+                    .PipeTo(sender);
             });
         });
         Command<GetJobStatus>(_ =>
@@ -192,6 +206,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
             }
         });
+        Command<JobIndexed>(_ => { });
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(failed => _log.Warning("Job {JobId} snapshot failed: {Error}", _state.JobId, failed.Cause.Message));
     }
@@ -418,12 +433,14 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
     private void RecordInIndex()
     {
-        var state = _durable;
-        if (state.Phase != JobPhase.None)
+        if (_durable.Phase != JobPhase.None)
         {
-            Index.Tell(new RecordJob(IndexEntityId, new JobSummary(state.JobId, state.Spec!.Type, state.Status, state.SubmittedAt!.Value, state.FinishedAt)));
+            Index.Tell(Summary());
         }
     }
+
+    private RecordJob Summary() =>
+        new(IndexEntityId, new JobSummary(_durable.JobId, _durable.Spec!.Type, _durable.Status, _durable.SubmittedAt!.Value, _durable.FinishedAt));
 
     private void StopIfEmpty()
     {

@@ -77,14 +77,23 @@ internal sealed class JobIndex : GroupCommitActor, IWithTimers
         Recover<IActorGridMessage>(e => _state = _state.Apply(e, _services.Settings.MaxListedJobs));
         Command<RecordJob>(record =>
         {
+            var sender = Sender;
+            var before = _state;
             var events = _state.Record(record.Job);
             foreach (var e in events)
             {
                 _state = _state.Apply(e, _services.Settings.MaxListedJobs);
             }
 
-            Commit(events);
+            Commit(events, () => sender.Tell(new JobIndexed(record.Job.JobId)));
+
+            // The index is the list of jobs that exist: one it forgets beyond MaxListedJobs is deleted.
+            foreach (var trimmed in before.Jobs.Keys.Where(id => !_state.Jobs.ContainsKey(id) && id != record.Job.JobId))
+            {
+                ClusterSharding.Get(Context.System).ShardRegion(CoordinatorTypeName).Tell(new DeleteJob(trimmed));
+            }
         });
+        Command<FindJob>(find => Sender.Tell(new JobListReply(_state.Jobs.TryGetValue(find.JobId, out var job) ? [job] : [])));
         Command<ForgetJob>(forget =>
         {
             var events = _state.Forget(forget.JobId);

@@ -82,7 +82,7 @@ internal static class MapReduceEndpoints
 
         endpoints.MapGet("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
         {
-            if (!JobRequests.IsValidJobId(id))
+            if (!JobRequests.IsValidJobId(id) || !await IsListedAsync(system, id, services.Settings, cancellationToken))
             {
                 return GridResults.NotFound($"no job '{id}'");
             }
@@ -99,7 +99,7 @@ internal static class MapReduceEndpoints
                 return GridResults.BadRequest($"limit must be from 1 to {Settings.MaxResultLimit}");
             }
 
-            if (!JobRequests.IsValidJobId(id))
+            if (!JobRequests.IsValidJobId(id) || !await IsListedAsync(system, id, services.Settings, cancellationToken))
             {
                 return GridResults.NotFound($"no job '{id}'");
             }
@@ -123,7 +123,7 @@ internal static class MapReduceEndpoints
 
         endpoints.MapDelete("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
         {
-            if (!JobRequests.IsValidJobId(id))
+            if (!JobRequests.IsValidJobId(id) || !await IsListedAsync(system, id, services.Settings, cancellationToken))
             {
                 return GridResults.NotFound($"no job '{id}'");
             }
@@ -203,6 +203,17 @@ internal static class MapReduceEndpoints
         var list = await ClusterSharding.Get(system).ShardRegion(IndexTypeName)
             .Ask<JobListReply>(new ListJobs(IndexEntityId, settings.MaxListedJobs), settings.AskTimeout, cancellationToken);
         return list.Jobs.Count(j => j.Status is JobStatus.Pending or JobStatus.Running);
+    }
+
+    /// <summary>
+    /// Whether the index lists <paramref name="jobId"/>: it lists every job that exists (a submission is accepted once
+    /// it does), so an unknown id is a 404 without waking — and journaling — a remembered coordinator.
+    /// </summary>
+    private static async Task<bool> IsListedAsync(ActorSystem system, string jobId, Settings settings, CancellationToken cancellationToken)
+    {
+        var found = await ClusterSharding.Get(system).ShardRegion(IndexTypeName)
+            .Ask<JobListReply>(new FindJob(IndexEntityId, jobId), settings.AskTimeout, cancellationToken);
+        return found.Jobs.Length > 0;
     }
 
     private static IActorRef Coordinators(ActorSystem system) => ClusterSharding.Get(system).ShardRegion(CoordinatorTypeName);

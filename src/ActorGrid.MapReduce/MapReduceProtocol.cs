@@ -368,6 +368,12 @@ public static class MapReduceProtocol
     /// <summary>A job was recorded or updated.</summary>
     public sealed record JobRecorded(JobSummary Job) : IActorGridMessage;
 
+    /// <summary>The answer to a <see cref="RecordJob"/> once the index holds it durably.</summary>
+    public sealed record JobIndexed(string JobId) : IActorGridMessage;
+
+    /// <summary>Looks one job up in the index (the answer lists it, or nothing): the HTTP edge asks before it wakes a coordinator.</summary>
+    public sealed record FindJob(string EntityId, string JobId) : IWithEntityId, IActorGridMessage;
+
     /// <summary>Removes a deleted job from the index.</summary>
     public sealed record ForgetJob(string EntityId, string JobId) : IWithEntityId, IActorGridMessage;
 
@@ -427,7 +433,9 @@ public static class MapReduceProtocol
         .Add<DeleteJobResult>("mr.delete-job-result.v1")
         .Add<DeleteReduceData>("mr.delete-reduce-data.v1")
         .Add<ForgetJob>("mr.forget-job.v1")
-        .Add<JobForgotten>("mr.job-forgotten.v1");
+        .Add<JobForgotten>("mr.job-forgotten.v1")
+        .Add<JobIndexed>("mr.job-indexed.v1")
+        .Add<FindJob>("mr.find-job.v1");
 
     /// <summary>The role's settings (immutable; adjust with <c>with</c>).</summary>
     /// <param name="MapSlotsPerNode">Most map attempts of one job computing at once on one node (attempts delivering their output do not count).</param>

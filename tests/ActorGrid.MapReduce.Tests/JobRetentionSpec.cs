@@ -8,11 +8,11 @@ using static ActorGrid.MapReduce.MapReduceProtocol;
 
 namespace ActorGrid.MapReduce.Tests;
 
-/// <summary><c>MapReduce:JobRetention</c>: a finished job, its reduce outputs and its index entry are deleted after it.</summary>
+/// <summary>Reads of unknown jobs start nothing; <c>MapReduce:JobRetention</c>: a finished job, its reduce outputs and its index entry are deleted after it.</summary>
 public sealed class JobRetentionSpec(ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_finished_job_expires_after_the_retention_with_its_result_and_index_entry()
+    public async Task Unknown_jobs_are_404_without_a_coordinator_and_a_finished_job_expires_with_its_result_and_index_entry()
     {
         await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithMapReduce(), new GridTestClusterOptions
         {
@@ -20,6 +20,20 @@ public sealed class JobRetentionSpec(ITestOutputHelper output)
             Configure = (_, o) => o with { MapReduce = o.MapReduce with { JobRetention = TimeSpan.FromSeconds(3) } },
         });
         var jobs = cluster[0].Client.Jobs;
+
+        // Reads of unknown jobs answer 404 without starting (or journaling) a coordinator.
+        for (var i = 0; i < 20; i++)
+        {
+            foreach (var read in new Func<Task>[] { () => jobs.GetAsync($"ghost-{i}"), () => jobs.GetResultAsync($"ghost-{i}"), () => jobs.CancelAsync($"ghost-{i}") })
+            {
+                Assert.Equal(HttpStatusCode.NotFound, Assert.IsType<ActorGridException>(await Record.ExceptionAsync(read)).Status);
+            }
+        }
+
+        var coordinators = ClusterSharding.Get(cluster[0].System).ShardRegion(CoordinatorTypeName);
+        var started = await coordinators.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+        Assert.Empty(started.Shards.SelectMany(s => s.EntityIds));
+
         var jobId = await jobs.SubmitAsync(new JobRequest("wordcount", JobInput.FromText("to be or not to be"), Reducers: 2, JobId: "short-lived"));
         var done = await JobWatch.UntilAsync(cluster, jobId, s => s.IsFinished, TimeSpan.FromSeconds(30), "the job to finish");
         Assert.Equal("Completed", done.State);
@@ -44,7 +58,12 @@ public sealed class JobRetentionSpec(ITestOutputHelper output)
             Assert.Empty(page.Items);
         }
 
-        // The id is free again.
-        Assert.Equal(jobId, await jobs.SubmitAsync(new JobRequest("wordcount", JobInput.FromText("again"), Reducers: 1, JobId: jobId)));
+        // The id is free again (once the deletion has finished).
+        await Eventually.AwaitAsync(async () =>
+        {
+            var error = await Record.ExceptionAsync(() => jobs.SubmitAsync(new JobRequest("wordcount", JobInput.FromText("again"), Reducers: 1, JobId: jobId)));
+            return error is null ? null : error.Message;
+        }, TimeSpan.FromSeconds(10), "the id to be accepted again");
+        Assert.Equal("Completed", (await JobWatch.UntilAsync(cluster, jobId, s => s.IsFinished, TimeSpan.FromSeconds(30), "the new job to finish")).State);
     }
 }
