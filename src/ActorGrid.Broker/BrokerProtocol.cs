@@ -94,6 +94,9 @@ public static class BrokerProtocol
 
         /// <summary>A documented limit (members per group, topics) is reached: nothing was changed.</summary>
         LimitReached,
+
+        /// <summary>The group has live members: its offsets cannot be reset nor the group deleted now.</summary>
+        GroupNotEmpty,
     }
 
     /// <summary>A refusal with a detail meant for the user.</summary>
@@ -139,6 +142,26 @@ public static class BrokerProtocol
     /// <summary>Event: the topic was created.</summary>
     public sealed record TopicCreated(TopicConfig Config, long Timestamp) : IActorGridMessage;
 
+    /// <summary>
+    /// Delete a topic's metadata: from then on its partitions refuse it. The gateway then deletes the partitions' logs
+    /// (<see cref="DeletePartition"/>) and the directory entry (<see cref="UnregisterTopic"/>).
+    /// </summary>
+    public sealed record DeleteTopic(string Topic) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Topic;
+    }
+
+    /// <summary>
+    /// Reply to <see cref="DeleteTopic"/>: the configuration of the topic deleted now (<paramref name="Deleted"/>) or
+    /// of the one deleted earlier, whose remains a retried delete removes (null: no such topic was ever known here).
+    /// </summary>
+    public sealed record DeleteTopicResult(TopicConfig? Config, bool Deleted) : IActorGridMessage;
+
+    /// <summary>Event: the topic was deleted.</summary>
+    public sealed record TopicDeleted(long Timestamp) : IActorGridMessage;
+
     // ------------------------------------------------------------------ topic directory
 
     /// <summary>Record a topic name in the directory (idempotent).</summary>
@@ -165,6 +188,20 @@ public static class BrokerProtocol
 
     /// <summary>Event: a topic name entered the directory.</summary>
     public sealed record TopicRegistered(string Topic) : IActorGridMessage;
+
+    /// <summary>Remove a deleted topic's name from the directory (idempotent).</summary>
+    public sealed record UnregisterTopic(string Topic) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => DirectoryEntityId;
+    }
+
+    /// <summary>Reply to <see cref="UnregisterTopic"/>.</summary>
+    public sealed record UnregisterTopicResult(string Topic) : IActorGridMessage;
+
+    /// <summary>Event: a topic name left the directory.</summary>
+    public sealed record TopicUnregistered(string Topic) : IActorGridMessage;
 
     /// <summary>Snapshot of the directory.</summary>
     public sealed record TopicDirectorySnapshot(string[] Topics) : IActorGridMessage;
@@ -223,6 +260,20 @@ public static class BrokerProtocol
     public sealed record PartitionInfoReply(string Topic, int Partition, long StartOffset, long EndOffset) : IActorGridMessage;
 
     /// <summary>
+    /// Delete a partition of a deleted topic: its records and snapshots leave the journal (once the write in flight
+    /// landed), then the entity stops. Idempotent.
+    /// </summary>
+    public sealed record DeletePartition(string Topic, int Partition) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => PartitionEntityId(Topic, Partition);
+    }
+
+    /// <summary>Reply to <see cref="DeletePartition"/>: the log is gone; it had ended at <paramref name="EndOffset"/>.</summary>
+    public sealed record PartitionDeleted(string Topic, int Partition, long EndOffset) : IActorGridMessage;
+
+    /// <summary>
     /// Event: one record was appended. Its offset is its journal sequence number minus one, so a page of offsets is
     /// one range read of the journal.
     /// </summary>
@@ -271,7 +322,12 @@ public static class BrokerProtocol
     /// Join a group (or refresh the subscription of <paramref name="MemberId"/>). Membership changes bump the
     /// generation and reassign partitions.
     /// </summary>
-    public sealed record JoinGroup(string Group, TopicSubscription[] Topics, int SessionTimeoutMs, string? MemberId)
+    /// <param name="Group">The group.</param>
+    /// <param name="Topics">The subscription.</param>
+    /// <param name="SessionTimeoutMs">The member's session timeout.</param>
+    /// <param name="MemberId">The member (a new one's id is made by the gateway).</param>
+    /// <param name="FromLatest">Where the member starts in a partition without a committed offset: its end (Kafka's <c>auto.offset.reset=latest</c>), else its start.</param>
+    public sealed record JoinGroup(string Group, TopicSubscription[] Topics, int SessionTimeoutMs, string? MemberId, bool FromLatest = false)
         : IActorGridMessage, IWithEntityId
     {
         /// <inheritdoc />
@@ -290,8 +346,11 @@ public static class BrokerProtocol
         public string EntityId => Group;
     }
 
-    /// <summary>A fetch position: where the member reads next in a partition (null offset: from the start).</summary>
-    public sealed record FetchPosition(string Topic, int Partition, long? Offset);
+    /// <summary>
+    /// A fetch position: where the member reads next in a partition (null offset: from the start, or with
+    /// <paramref name="Latest"/> from the end as it is when the poll begins).
+    /// </summary>
+    public sealed record FetchPosition(string Topic, int Partition, long? Offset, bool Latest = false);
 
     /// <summary>Reply to <see cref="BeginPoll"/>; a long poll should wait less than <paramref name="SessionTimeoutMs"/>.</summary>
     public sealed record PollPlan(int Generation, TopicPartition[] Assignments, FetchPosition[] Positions, int SessionTimeoutMs) : IActorGridMessage;
@@ -359,8 +418,8 @@ public static class BrokerProtocol
     /// <summary>An event a consumer group persists.</summary>
     public interface IGroupEvent : IActorGridMessage;
 
-    /// <summary>Event: a member joined (or changed its subscription).</summary>
-    public sealed record MemberJoined(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs) : IGroupEvent;
+    /// <summary>Event: a member joined (or changed its subscription); <paramref name="FromLatest"/> as in <see cref="JoinGroup"/>.</summary>
+    public sealed record MemberJoined(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs, bool FromLatest = false) : IGroupEvent;
 
     /// <summary>Event: a member left.</summary>
     public sealed record MemberLeft(string MemberId) : IGroupEvent;
@@ -368,14 +427,64 @@ public static class BrokerProtocol
     /// <summary>Event: a member stopped polling for its session timeout and was removed.</summary>
     public sealed record MemberExpired(string MemberId) : IGroupEvent;
 
-    /// <summary>Event: offsets were committed.</summary>
+    /// <summary>Event: offsets were committed (by a member, or by an administrator's reset: empty member id).</summary>
     public sealed record OffsetsCommitted(string MemberId, PartitionOffset[] Offsets) : IGroupEvent;
 
+    /// <summary>Event: the group was deleted with its committed offsets.</summary>
+    public sealed record GroupDeleted(long Timestamp) : IGroupEvent;
+
+    /// <summary>Set the committed offsets of a group that has no live members (an administrator's reset).</summary>
+    public sealed record ResetGroupOffsets(string Group, PartitionOffset[] Offsets) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Reply to <see cref="ResetGroupOffsets"/> once durable: every committed offset of the group.</summary>
+    public sealed record ResetGroupOffsetsResult(PartitionOffset[] Committed) : IActorGridMessage;
+
+    /// <summary>Delete a group that has no live members, with its committed offsets.</summary>
+    public sealed record DeleteGroup(string Group) : IActorGridMessage, IWithEntityId
+    {
+        /// <inheritdoc />
+        [JsonIgnore]
+        public string EntityId => Group;
+    }
+
+    /// <summary>Reply to <see cref="DeleteGroup"/> once durable.</summary>
+    public sealed record DeleteGroupResult(string Group) : IActorGridMessage;
+
     /// <summary>A member in a group snapshot.</summary>
-    public sealed record GroupMemberSnapshot(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs);
+    public sealed record GroupMemberSnapshot(string MemberId, TopicSubscription[] Topics, int SessionTimeoutMs, bool FromLatest = false);
 
     /// <summary>Snapshot of a consumer group.</summary>
-    public sealed record GroupSnapshot(int Generation, GroupMemberSnapshot[] Members, PartitionOffset[] Committed) : IActorGridMessage;
+    /// <param name="Generation">The HTTP members' generation.</param>
+    /// <param name="Members">The HTTP members.</param>
+    /// <param name="Committed">Committed offsets.</param>
+    /// <param name="Classic">The Kafka-protocol membership last persisted (null: none, or a snapshot written before it was kept).</param>
+    public sealed record GroupSnapshot(int Generation, GroupMemberSnapshot[] Members, PartitionOffset[] Committed, ClassicGroupSnapshot? Classic = null) : IActorGridMessage;
+
+    /// <summary>A Kafka-protocol member as persisted: what a new home of the group needs to know it.</summary>
+    public sealed record ClassicMemberSnapshot(
+        string MemberId, string ClientId, string ClientHost, int SessionTimeoutMs, int RebalanceTimeoutMs, ClassicProtocol[] Protocols, byte[] Assignment);
+
+    /// <summary>
+    /// A Kafka-protocol group's metadata as persisted (Apache Kafka keeps the same in <c>__consumer_offsets</c>), so that
+    /// the group's entity, restarted on another node, knows its members, generation and assignments.
+    /// </summary>
+    /// <param name="Revision">Counts the persisted changes of the group; a state takes a change only when it has not reached its revision (recovery).</param>
+    /// <param name="Generation">The generation.</param>
+    /// <param name="ProtocolType">The members' protocol type.</param>
+    /// <param name="ProtocolName">The assignor of the generation.</param>
+    /// <param name="LeaderId">The member that computes assignments.</param>
+    /// <param name="Rebalancing">Whether the group was between generations (members left or were dropped): restored members join again.</param>
+    /// <param name="Members">The members with their assignments.</param>
+    public sealed record ClassicGroupSnapshot(
+        long Revision, int Generation, string ProtocolType, string ProtocolName, string LeaderId, bool Rebalancing, ClassicMemberSnapshot[] Members);
+
+    /// <summary>Event: a Kafka-protocol group's membership changed (a rebalance completed, members left or were dropped).</summary>
+    public sealed record ClassicGroupChanged(ClassicGroupSnapshot Group) : IGroupEvent;
 
     // ------------------------------------------------------------------ classic (Kafka) group protocol
 
@@ -512,6 +621,14 @@ public static class BrokerProtocol
             .Add<CreateTopicResult>("broker.create-topic-result.v1")
             .Add<TopicInfoReply>("broker.topic-info.v1")
             .Add<TopicCreated>("broker.topic-created.v1")
+            .Add<DeleteTopic>("broker.delete-topic.v1")
+            .Add<DeleteTopicResult>("broker.delete-topic-result.v1")
+            .Add<TopicDeleted>("broker.topic-deleted.v1")
+            .Add<UnregisterTopic>("broker.unregister-topic.v1")
+            .Add<UnregisterTopicResult>("broker.unregister-topic-result.v1")
+            .Add<TopicUnregistered>("broker.topic-unregistered.v1")
+            .Add<DeletePartition>("broker.delete-partition.v1")
+            .Add<PartitionDeleted>("broker.partition-deleted.v1")
             .Add<RegisterTopic>("broker.register-topic.v1")
             .Add<RegisterTopicResult>("broker.register-topic-result.v1")
             .Add<ListTopics>("broker.list-topics.v1")
@@ -543,6 +660,12 @@ public static class BrokerProtocol
             .Add<MemberExpired>("broker.member-expired.v1")
             .Add<OffsetsCommitted>("broker.offsets-committed.v1")
             .Add<GroupSnapshot>("broker.group-snapshot.v1")
+            .Add<ClassicGroupChanged>("broker.classic-group-changed.v1")
+            .Add<GroupDeleted>("broker.group-deleted.v1")
+            .Add<ResetGroupOffsets>("broker.reset-group-offsets.v1")
+            .Add<ResetGroupOffsetsResult>("broker.reset-group-offsets-result.v1")
+            .Add<DeleteGroup>("broker.delete-group.v1")
+            .Add<DeleteGroupResult>("broker.delete-group-result.v1")
             .Add<JoinClassicGroup>("broker.classic-join.v1")
             .Add<ClassicJoinResult>("broker.classic-join-result.v1")
             .Add<SyncClassicGroup>("broker.classic-sync.v1")
@@ -561,92 +684,96 @@ public static class BrokerProtocol
     /// <summary>The broker role's settings. Immutable; derive variants with <c>with</c>.</summary>
     public sealed record Settings
     {
-        /// <summary>Largest record value accepted, in bytes (<c>ActorGrid:Broker:MaxMessageBytes</c>).</summary>
-        public int MaxMessageBytes { get; init; } = 1024 * 1024;
+        // One definition of each default: the options a node binds from configuration (ActorGrid:Broker).
+        private static readonly BrokerOptions Defaults = new();
+        private static readonly PersistenceOptions PersistenceDefaults = new();
+
+        /// <summary>Largest record value accepted, in bytes (<c>ActorGrid:Broker:MaxMessageBytes</c>; every setting but <see cref="SnapshotEvery"/> binds from <c>ActorGrid:Broker</c>).</summary>
+        public int MaxMessageBytes { get; init; } = Defaults.MaxMessageBytes;
 
         /// <summary>Largest key accepted, in UTF-8 bytes.</summary>
-        public int MaxKeyBytes { get; init; } = 1024;
+        public int MaxKeyBytes { get; init; } = Defaults.MaxKeyBytes;
 
         /// <summary>Most partitions a topic may have.</summary>
-        public int MaxPartitions { get; init; } = 1024;
+        public int MaxPartitions { get; init; } = Defaults.MaxPartitions;
 
         /// <summary>Most records in one produce request.</summary>
-        public int MaxRecordsPerRequest { get; init; } = 10_000;
+        public int MaxRecordsPerRequest { get; init; } = Defaults.MaxRecordsPerRequest;
 
         /// <summary>Most records one fetch or poll returns.</summary>
-        public int MaxFetchRecords { get; init; } = 1000;
+        public int MaxFetchRecords { get; init; } = Defaults.MaxFetchRecords;
 
         /// <summary>Most records a partition writes to the journal in one batch (group commit).</summary>
-        public int MaxWriteBatchRecords { get; init; } = 10_000;
+        public int MaxWriteBatchRecords { get; init; } = Defaults.MaxWriteBatchRecords;
 
         /// <summary>How many of its newest records a partition keeps in memory; older reads page from the journal.</summary>
-        public int TailMaxRecords { get; init; } = 10_000;
+        public int TailMaxRecords { get; init; } = Defaults.TailMaxRecords;
 
         /// <summary>Memory bound of the in-memory tail, in bytes.</summary>
-        public long TailMaxBytes { get; init; } = 16L * 1024 * 1024;
+        public long TailMaxBytes { get; init; } = Defaults.TailMaxBytes;
 
         /// <summary>Most topics a consumer group member may subscribe to in one join.</summary>
-        public int MaxJoinTopics { get; init; } = 100;
+        public int MaxJoinTopics { get; init; } = Defaults.MaxJoinTopics;
 
         /// <summary>Most offsets in one commit.</summary>
-        public int MaxCommitOffsets { get; init; } = 10_000;
+        public int MaxCommitOffsets { get; init; } = Defaults.MaxCommitOffsets;
 
         /// <summary>Most members of one consumer group.</summary>
-        public int MaxMembersPerGroup { get; init; } = 1000;
+        public int MaxMembersPerGroup { get; init; } = Defaults.MaxMembersPerGroup;
 
         /// <summary>Most topics in the grid.</summary>
-        public int MaxTopics { get; init; } = 10_000;
+        public int MaxTopics { get; init; } = Defaults.MaxTopics;
 
         /// <summary>How many recent batches per producer a partition remembers for deduplication.</summary>
-        public int ProducerWindowBatches { get; init; } = 16;
+        public int ProducerWindowBatches { get; init; } = Defaults.ProducerWindowBatches;
 
         /// <summary>How many producers per partition are remembered (least recently active are forgotten first).</summary>
-        public int MaxProducersPerPartition { get; init; } = 1000;
+        public int MaxProducersPerPartition { get; init; } = Defaults.MaxProducersPerPartition;
 
         /// <summary>
         /// A producer with no records in a partition for this long is forgotten there (as Kafka's producer-id expiry).
         /// A forgotten producer keeps only its highest sequence: a retry of anything older is refused, never appended twice.
         /// </summary>
-        public TimeSpan ProducerExpiry { get; init; } = TimeSpan.FromDays(1);
+        public TimeSpan ProducerExpiry { get; init; } = Defaults.ProducerExpiry;
 
         /// <summary>Records between time-index entries (age retention below the in-memory tail has this granularity).</summary>
-        public long TimeIndexInterval { get; init; } = 1024;
+        public long TimeIndexInterval { get; init; } = Defaults.TimeIndexInterval;
 
         /// <summary>Most time-index entries per partition (the interval doubles when exceeded).</summary>
-        public int MaxTimeIndexEntries { get; init; } = 4096;
+        public int MaxTimeIndexEntries { get; init; } = Defaults.MaxTimeIndexEntries;
 
         /// <summary>Concurrent catch-up reads of the journal per partition; more wait in line.</summary>
-        public int MaxConcurrentJournalReads { get; init; } = 4;
+        public int MaxConcurrentJournalReads { get; init; } = Defaults.MaxConcurrentJournalReads;
 
         /// <summary>Most parked long-poll fetches per partition; beyond it fetches answer at once.</summary>
-        public int MaxWaitingFetches { get; init; } = 10_000;
+        public int MaxWaitingFetches { get; init; } = Defaults.MaxWaitingFetches;
 
         /// <summary>How often a partition with retention checks for expired records.</summary>
-        public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+        public TimeSpan RetentionCheckInterval { get; init; } = Defaults.RetentionCheckInterval;
 
         /// <summary>Session timeout of group members that do not ask for one.</summary>
-        public TimeSpan DefaultSessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+        public TimeSpan DefaultSessionTimeout { get; init; } = Defaults.DefaultSessionTimeout;
 
         /// <summary>Smallest session timeout a member may ask for.</summary>
-        public TimeSpan MinSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+        public TimeSpan MinSessionTimeout { get; init; } = Defaults.MinSessionTimeout;
 
         /// <summary>Largest session timeout a member may ask for.</summary>
-        public TimeSpan MaxSessionTimeout { get; init; } = TimeSpan.FromMinutes(5);
+        public TimeSpan MaxSessionTimeout { get; init; } = Defaults.MaxSessionTimeout;
 
         /// <summary>Longest long-poll wait.</summary>
-        public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(30);
+        public TimeSpan MaxWait { get; init; } = Defaults.MaxWait;
 
         /// <summary>How long the HTTP edge waits for an entity to answer (beyond any long-poll wait).</summary>
-        public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+        public TimeSpan AskTimeout { get; init; } = Defaults.AskTimeout;
 
         /// <summary>Snapshot every this many events (<c>ActorGrid:Persistence:SnapshotEvery</c>).</summary>
-        public int SnapshotEvery { get; init; } = 1000;
+        public int SnapshotEvery { get; init; } = PersistenceDefaults.SnapshotEvery;
 
         /// <summary>A partition snapshots at most this often, however fast records arrive.</summary>
-        public TimeSpan MinSnapshotInterval { get; init; } = TimeSpan.FromSeconds(1);
+        public TimeSpan MinSnapshotInterval { get; init; } = Defaults.MinSnapshotInterval;
 
         /// <summary>Shards per broker entity type.</summary>
-        public int MaxShards { get; init; } = 100;
+        public int MaxShards { get; init; } = Defaults.MaxShards;
 
         /// <summary>Settings from the node options (<c>ActorGrid:Broker</c>, one key per setting).</summary>
         public static Settings Create(ActorGridOptions options) => new()
@@ -659,8 +786,13 @@ public static class BrokerProtocol
             MaxWriteBatchRecords = options.Broker.MaxWriteBatchRecords,
             TailMaxRecords = options.Broker.TailMaxRecords,
             TailMaxBytes = options.Broker.TailMaxBytes,
+            MaxJoinTopics = options.Broker.MaxJoinTopics,
+            MaxCommitOffsets = options.Broker.MaxCommitOffsets,
+            MaxMembersPerGroup = options.Broker.MaxMembersPerGroup,
+            MaxTopics = options.Broker.MaxTopics,
             ProducerWindowBatches = options.Broker.ProducerWindowBatches,
             MaxProducersPerPartition = options.Broker.MaxProducersPerPartition,
+            ProducerExpiry = options.Broker.ProducerExpiry,
             TimeIndexInterval = options.Broker.TimeIndexInterval,
             MaxTimeIndexEntries = options.Broker.MaxTimeIndexEntries,
             MaxConcurrentJournalReads = options.Broker.MaxConcurrentJournalReads,

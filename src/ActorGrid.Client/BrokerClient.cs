@@ -17,6 +17,8 @@ public interface IBrokerClient
 
     Task<TopicInfo> GetTopicAsync(string topic, CancellationToken cancellationToken = default);
 
+    Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<RecordPosition>> ProduceAsync(string topic, IEnumerable<ProducerRecord> records, string? producerId = null, long? sequence = null, CancellationToken cancellationToken = default);
 
     Task<RecordPosition> ProduceTextAsync(string topic, string? key, string value, CancellationToken cancellationToken = default);
@@ -34,6 +36,12 @@ public interface IBrokerClient
     Task LeaveGroupAsync(string group, string memberId, CancellationToken cancellationToken = default);
 
     Task<GroupInfo> GetGroupAsync(string group, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default);
+
+    Task<GroupInfo> ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default);
+
+    Task DeleteGroupAsync(string group, CancellationToken cancellationToken = default);
 
     IAsyncEnumerable<GroupStreamEvent> StreamAsync(string group, IEnumerable<string> topics, int max = 100, int? sessionTimeoutMs = null, CancellationToken cancellationToken = default);
 }
@@ -73,6 +81,16 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
     {
         using var response = await http.GetAsync(TopicPath(topic), cancellationToken);
         return await ReadAsync<TopicInfo>(response, cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>DELETE /topics/{topic}</c>: deletes the topic and its records (admin scope). Throws (404) when there is no
+    /// such topic. A topic created again under the name starts empty.
+    /// </summary>
+    public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.DeleteAsync(TopicPath(topic), cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
     }
 
     // ---------------------------------------------------------------- produce / fetch
@@ -155,6 +173,32 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
         return await ReadAsync<GroupInfo>(response, cancellationToken);
     }
 
+    /// <summary><c>GET /groups</c>: the groups (that the caller may read) with their members, committed offsets and lag.</summary>
+    public async Task<IReadOnlyList<GroupInfo>> ListGroupsAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync("groups", cancellationToken);
+        return (await ReadAsync<GroupList>(response, cancellationToken)).Groups;
+    }
+
+    /// <summary>
+    /// <c>POST /groups/{group}/offsets</c> (admin scope): sets the committed offsets of every partition the group has
+    /// committed for to the start (<paramref name="reset"/> <c>earliest</c>), the end (<c>latest</c>) or the first
+    /// record at or after <paramref name="timestamp"/> (<c>timestamp</c>). The group must have no live members (409).
+    /// </summary>
+    public async Task<GroupInfo> ResetGroupOffsetsAsync(string group, string reset, DateTimeOffset? timestamp = null, CancellationToken cancellationToken = default)
+    {
+        // Setting offsets to the same target again is harmless.
+        using var response = await http.SendJsonAsync(HttpMethod.Post, GroupPath(group) + "/offsets", new { reset, timestamp }, idempotent: true, cancellationToken);
+        return await ReadAsync<GroupInfo>(response, cancellationToken);
+    }
+
+    /// <summary><c>DELETE /groups/{group}</c> (admin scope): deletes the group and its committed offsets; it must have no live members (409).</summary>
+    public async Task DeleteGroupAsync(string group, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.DeleteAsync(GroupPath(group), cancellationToken);
+        await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
+    }
+
     /// <summary>
     /// <c>GET /groups/{group}/stream?topics=...</c>: joins the group and yields its push stream — an
     /// <see cref="GroupStreamEvent.Assigned"/> first (and on every rebalance), then the records. Enumerate at your own
@@ -195,6 +239,8 @@ public sealed class BrokerClient(HttpClient http) : IBrokerClient
     }
 
     private sealed record TopicList(IReadOnlyList<TopicInfo> Topics);
+
+    private sealed record GroupList(IReadOnlyList<GroupInfo> Groups);
 
     private sealed record ProduceResponse(IReadOnlyList<RecordPosition> Results);
 

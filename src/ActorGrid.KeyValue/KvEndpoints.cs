@@ -34,7 +34,7 @@ public static class KvEndpoints
     public static IEndpointRouteBuilder MapKvEndpoints(this IEndpointRouteBuilder endpoints, Settings settings)
     {
         endpoints.MapPut("/kv/{**key}", (HttpContext http, ActorSystem system) => PutAsync(http, system, settings));
-        endpoints.MapGet("/kv/{**key}", (HttpContext http, ActorSystem system) => GetAsync(http, system, settings));
+        endpoints.MapGet("/kv/{**key}", (HttpContext http, ActorSystem system, KvStore store) => GetAsync(http, system, store, settings));
         endpoints.MapDelete("/kv/{**key}", (HttpContext http, ActorSystem system) => DeleteAsync(http, system, settings));
         endpoints.MapGet("/kv", (HttpContext http, ActorSystem system) => ScanAsync(http, system, settings));
         return endpoints;
@@ -89,7 +89,7 @@ public static class KvEndpoints
         };
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, ActorSystem system, Settings settings)
+    private static async Task<IResult> GetAsync(HttpContext http, ActorSystem system, KvStore store, Settings settings)
     {
         var request = http.Request;
         var (key, keyError) = ReadKey(http);
@@ -111,7 +111,7 @@ public static class KvEndpoints
         var entityId = KvKeys.EntityIdFor(key, settings.Partitions);
         var reply = replica
             ? await AskAsync(ActorRegistry.For(system).Get<KvReplicaActor>(), new KvReplica.ReadReplica(entityId, key), settings, http.RequestAborted)
-            : await AskAsync(Region(system), new Get(entityId, key), settings, http.RequestAborted);
+            : store.TryReadLocally(key, out var local) ? local : await AskAsync(Region(system), new Get(entityId, key), settings, http.RequestAborted);
         if (reply is not GetResult result)
         {
             return Unavailable(reply);

@@ -41,6 +41,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
         })
     {
         _settings = settings;
+        LocalReads = CommittedStates<KvPartitionState>.For(Context.System, Kind);
         _load = new LoadMeter(settings.LoadWindow);
         _loadReporter = Context.ActorSelection("/user/" + KvLoadReporter.ActorName);
     }
@@ -52,8 +53,15 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>The entity kind: journal writes, spans and <see cref="CommittedStates{TState}"/> are named by it.</summary>
+    public const string Kind = "kv.partition";
+
     /// <inheritdoc />
-    protected override string EntityKind => "kv.partition";
+    protected override string EntityKind => Kind;
+
+    /// <inheritdoc />
+    /// <remarks>Strong reads on the node that hosts the partition skip the region and the mailbox (<see cref="KvStore.TryReadLocally"/>).</remarks>
+    protected override CommittedStates<KvPartitionState> LocalReads { get; }
 
     /// <inheritdoc />
     protected override void HandleCommand(object message)
@@ -142,8 +150,12 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     }
 
     /// <inheritdoc />
-    protected override void OnRecoveryCompleted() =>
+    protected override void OnRecoveryCompleted()
+    {
         Timers.StartPeriodicTimer(nameof(CompactTombstones), CompactTombstones.Instance, _settings.TombstoneGracePeriod);
+        // Reads served from the committed state never pass the mailbox: the report timer runs always to count them.
+        Timers.StartPeriodicTimer(nameof(ReportLoad), ReportLoad.Instance, TimeSpan.FromSeconds(1));
+    }
 
     /// <inheritdoc />
     protected override void OnSnapshotSaved(Akka.Persistence.SnapshotMetadata metadata) => _snapshotAfterCompaction = false;
@@ -262,25 +274,24 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
         }
     }
 
-    private void RecordLoad()
-    {
-        _load.Record(NowUnixMs);
-        if (!_reportingLoad)
-        {
-            _reportingLoad = true;
-            Timers.StartPeriodicTimer(nameof(ReportLoad), ReportLoad.Instance, TimeSpan.FromSeconds(1));
-        }
-    }
+    private void RecordLoad() => _load.Record(NowUnixMs);
 
     private void ReportCurrentLoad()
     {
-        var rate = _load.Rate(NowUnixMs);
-        _loadReporter.Tell(new PartitionLoad(PersistenceId, rate));
-        if (rate == 0)
+        var now = NowUnixMs;
+        if (TakeLocalReads() is var localReads and > 0)
         {
-            _reportingLoad = false;
-            Timers.Cancel(nameof(ReportLoad));
+            _load.Record(now, localReads);
         }
+
+        // Idle partitions say so once, then stay quiet.
+        var rate = _load.Rate(now);
+        if (rate > 0 || _reportingLoad)
+        {
+            _loadReporter.Tell(new PartitionLoad(PersistenceId, rate));
+        }
+
+        _reportingLoad = rate > 0;
     }
 
     private sealed class ReportLoad

@@ -1,5 +1,6 @@
 #nullable enable
 using ActorGrid.Contracts;
+using ActorGrid.Entities;
 using Akka.Actor;
 using Akka.Hosting;
 using static ActorGrid.KeyValue.KvProtocol;
@@ -14,6 +15,7 @@ namespace ActorGrid.KeyValue;
 public sealed class KvStore(ActorSystem system, Settings settings) : IKeyValueStore
 {
     private readonly string[] _entityIds = [.. Enumerable.Range(0, settings.Partitions).Select(KvKeys.EntityId)];
+    private readonly CommittedStates<KvPartitionState> _local = CommittedStates<KvPartitionState>.For(system, KvPartition.Kind);
     private IActorRef? _region;
 
     private IActorRef Region => _region ??= ActorRegistry.For(system).Get<KvPartitionRegion>();
@@ -61,14 +63,33 @@ public sealed class KvStore(ActorSystem system, Settings settings) : IKeyValueSt
     /// <inheritdoc />
     public async Task<KvEntry?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
-        var result = await Region.Ask<GetResult>(new Get(KvKeys.EntityIdFor(key, settings.Partitions), key), settings.AskTimeout, cancellationToken);
+        var result = await ReadAsync(key, cancellationToken);
         return result.Found ? new KvEntry(key, result.Value!, result.Version) : null;
     }
 
     /// <summary>Reads <paramref name="key"/> from its owning partition (linearizable): value, version and expiry.</summary>
     /// <exception cref="AskTimeoutException">when the owner does not answer within the ask timeout.</exception>
     public Task<GetResult> ReadAsync(string key, CancellationToken cancellationToken = default) =>
-        Region.Ask<GetResult>(new Get(EntityIdOf(key), key), settings.AskTimeout, cancellationToken);
+        TryReadLocally(key, out var local)
+            ? Task.FromResult(local)
+            : Region.Ask<GetResult>(new Get(EntityIdOf(key), key), settings.AskTimeout, cancellationToken);
+
+    /// <summary>
+    /// Reads <paramref name="key"/> straight from its partition's committed state when the partition runs on this node
+    /// and may serve (<see cref="CommittedStates{TState}"/>: lease-fenced, linearizable like a read through the
+    /// partition); false when the read must go through the shard region.
+    /// </summary>
+    public bool TryReadLocally(string key, out GetResult result)
+    {
+        if (_local.TryRead(EntityIdOf(key), out var state))
+        {
+            result = state.Read(key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            return true;
+        }
+
+        result = GetResult.Absent;
+        return false;
+    }
 
     /// <summary>
     /// Runs <paramref name="ops"/> as one atomic command in the partition that owns them all (keys sharing a hash

@@ -194,6 +194,85 @@ public sealed class BrokerHttpEndToEndSpec(TwoNodeProcesses nodes, ITestOutputHe
         Assert.StartsWith("error: 404", Assert.Single(Lines(missing.Stderr)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Groups_are_reset_listed_and_deleted_only_without_live_members_and_a_deleted_topic_comes_back_empty()
+    {
+        var a = _a.Client.Broker;
+        var b = _b.Client.Broker;
+        await a.CreateTopicAsync("ledger", 2);
+        await a.ProduceAsync("ledger", Enumerable.Range(0, 10).Select(i => ProducerRecord.Text($"k{i}", $"v{i}")));
+
+        // A member reads and commits everything.
+        var member = await a.JoinGroupAsync("auditors", ["ledger"]);
+        var seen = 0;
+        await Eventually.AwaitAsync(async () =>
+        {
+            var poll = await a.PollAsync("auditors", member.MemberId, waitMs: 200);
+            if (poll.Records.Count > 0)
+            {
+                await a.CommitAsync("auditors", member.MemberId, poll.Records);
+            }
+
+            seen += poll.Records.Count;
+            return seen >= 10 ? null : $"read {seen} of 10";
+        }, Deadline, "the member reads the topic");
+
+        // While it is a member, the group's offsets stay its own.
+        Assert.Equal(HttpStatusCode.Conflict, (await _b.Http.PostAsJsonAsync("groups/auditors/offsets", new { reset = "earliest" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await _b.Http.DeleteAsync("groups/auditors")).StatusCode);
+        await a.LeaveGroupAsync("auditors", member.MemberId);
+
+        var earliest = await b.ResetGroupOffsetsAsync("auditors", "earliest");
+        Assert.Equal((10, 2), (earliest.TotalLag, earliest.Offsets.Count));
+        Assert.All(earliest.Offsets, o => Assert.Equal(0, o.Committed));
+        var future = await b.ResetGroupOffsetsAsync("auditors", "timestamp", DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal(0, future.TotalLag);
+        var past = await b.ResetGroupOffsetsAsync("auditors", "timestamp", DateTimeOffset.UtcNow.AddHours(-1));
+        Assert.Equal(10, past.TotalLag);
+        Assert.Equal(0, (await b.ResetGroupOffsetsAsync("auditors", "latest")).TotalLag);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _b.Http.PostAsJsonAsync("groups/auditors/offsets", new { reset = "sideways" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _b.Http.PostAsJsonAsync("groups/auditors/offsets", new { reset = "timestamp" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _b.Http.PostAsJsonAsync("groups/auditors/offsets", new { reset = "timestamp", timestamp = "yesterday" })).StatusCode);
+        Assert.Contains(await a.ListGroupsAsync(), g => g.Group == "auditors");
+
+        await b.DeleteGroupAsync("auditors");
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Http.GetAsync("groups/auditors")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Http.DeleteAsync("groups/auditors")).StatusCode);
+
+        // autoOffsetReset latest: a member of a group without offsets reads only what comes after its first poll.
+        Assert.Equal(HttpStatusCode.BadRequest,
+            (await _a.Http.PostAsJsonAsync("groups/tail/join", new { topics = new[] { "ledger" }, autoOffsetReset = "middle" })).StatusCode);
+        using var joined = await _a.Http.PostAsJsonAsync("groups/tail/join", new { topics = new[] { "ledger" }, autoOffsetReset = "latest" });
+        var tail = (await joined.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("memberId").GetString()!;
+        Assert.Empty((await a.PollAsync("tail", tail, waitMs: 0)).Records);
+        await a.ProduceTextAsync("ledger", "k0", "after");
+        var polled = new List<string?>();
+        await Eventually.AwaitAsync(async () =>
+        {
+            polled.AddRange((await a.PollAsync("tail", tail, waitMs: 500)).Records.Select(r => r.Value));
+            return polled.Count > 0 ? null : "nothing yet";
+        }, Deadline, "the latest member reads the new record");
+        Assert.Equal(["after"], polled);
+        await a.LeaveGroupAsync("tail", tail);
+
+        // Topic delete (admin): 204, then 404 on both nodes; producing to it fails; created again it is empty.
+        await b.DeleteTopicAsync("ledger");
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Http.DeleteAsync("topics/ledger")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Http.GetAsync("topics/ledger")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _b.Http.GetAsync("topics/ledger")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.Http.PostAsJsonAsync("topics/ledger/messages", new { records = new[] { new { value = "x" } } })).StatusCode);
+        Assert.DoesNotContain(await a.ListTopicsAsync(), t => t.Name == "ledger");
+
+        await b.CreateTopicAsync("ledger", 3);
+        var recreated = await b.GetTopicAsync("ledger");
+        Assert.Equal(3, recreated.PartitionCount);
+        Assert.All(recreated.Partitions, p => Assert.Equal(p.StartOffset, p.EndOffset));
+        output.WriteLine($"[spec] re-created partitions start at {string.Join(", ", recreated.Partitions.Select(p => p.StartOffset))}");
+        var first = await b.ProduceTextAsync("ledger", "k0", "new");
+        var page = await a.FetchAsync("ledger", first.Partition, offset: null);
+        Assert.Equal("new", Assert.Single(page.Records).Value);
+    }
+
     private static async Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args)
     {
         var stdout = new StringWriter();

@@ -25,12 +25,16 @@ public sealed class BrokerSerializationSpec
         await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithBroker());
 
         var read = SerializationChecks.AssertGoldenPayloads(cluster[0].System, Path.Combine(AppContext.BaseDirectory, "Golden"),
-            ["broker.partition-snapshot.v1", "broker.group-snapshot.v1", "broker.topic-directory-snapshot.v1", "broker.record-appended.v1"]);
+            ["broker.partition-snapshot.v1", "broker.group-snapshot.v1", "broker.topic-directory-snapshot.v1", "broker.record-appended.v1",
+                "broker.classic-group-changed.v1", "broker.topic-deleted.v1", "broker.topic-unregistered.v1", "broker.group-deleted.v1"]);
 
         var partition = Assert.IsType<BrokerProtocol.PartitionSnapshot>(read["broker.partition-snapshot.v1"]);
         Assert.Equal((10, 42), (partition.StartOffset, partition.NextOffset));
         Assert.Equal(40, Assert.Single(Assert.Single(partition.Producers).Batches).FirstOffset);
         var group = Assert.IsType<BrokerProtocol.GroupSnapshot>(read["broker.group-snapshot.v1"]);
         Assert.Equal(17, Assert.Single(group.Committed).Offset);
+        Assert.Null(group.Classic); // written before snapshots kept the Kafka-protocol membership
+        var classic = Assert.IsType<BrokerProtocol.ClassicGroupChanged>(read["broker.classic-group-changed.v1"]).Group;
+        Assert.Equal((7, "range", 60000), (classic.Generation, classic.ProtocolName, Assert.Single(classic.Members).RebalanceTimeoutMs));
     }
 }

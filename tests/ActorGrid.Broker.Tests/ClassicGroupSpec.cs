@@ -86,13 +86,71 @@ public sealed class ClassicGroupSpec
     }
 
     [Fact]
-    public void After_a_restart_the_group_takes_commits_of_members_it_forgot_until_one_joins()
+    public void A_completed_rebalance_is_persisted_and_a_group_recovered_elsewhere_takes_its_members_commits_and_restarts_their_sessions()
     {
-        var fresh = ConsumerGroupState.Empty;
-        var adopted = fresh.Decide(new CommitClassicOffsets("g", "old-member", 7, [new PartitionOffset("t", 0, 5)]));
-        Assert.Single(adopted.Events);
-        var (joined, _) = Run(fresh, Join(""), 0, "m1");
-        Assert.Equal(ClassicGroupError.UnknownMember, ((ClassicGroupReply)joined.Decide(new CommitClassicOffsets("g", "old-member", 7, [])).Reply(joined)!).Error);
+        var (s, _) = Run(ConsumerGroupState.Empty, Join(""), 0, "m1");
+        (s, _) = Run(s, Join(""), 1, "m2");
+        (s, var rejoin) = Run(s, Join("m1"), 2);
+        Assert.Null(rejoin.Persist); // joined, not yet assigned: nothing a new home needs
+        (s, var followerSync) = Run(s, new SyncClassicGroup("g", "m2", 2, []), 3);
+        Assert.Null(followerSync.Persist);
+        (s, var leaderSync) = Run(s, new SyncClassicGroup("g", "m1", 2, [new ClassicAssignment("m1", [1]), new ClassicAssignment("m2", [2])]), 4);
+
+        var saved = Assert.IsType<ClassicGroupSnapshot>(leaderSync.Persist);
+        Assert.Equal((2, "m1", "range", false), (saved.Generation, saved.LeaderId, saved.ProtocolName, saved.Rebalancing));
+        Assert.Equal([("m1", (byte)1), ("m2", (byte)2)], saved.Members.Select(m => (m.MemberId, Assert.Single(m.Assignment))));
+
+        // The node crashed: the entity recovers from its journal on another node at t=100 000.
+        var recovered = ConsumerGroupState.Empty.Apply(new ClassicGroupChanged(saved), 100_000);
+        Assert.Equal((ClassicPhase.Stable, 2), (recovered.Classic.Phase, recovered.Classic.Generation));
+        var commit = recovered.Decide(new CommitClassicOffsets("g", "m2", 2, [new PartitionOffset("t", 1, 41)]));
+        Assert.IsType<OffsetsCommitted>(Assert.Single(commit.Events));
+        Assert.Equal(ClassicGroupError.None, ((ClassicGroupReply)commit.Reply(recovered)!).Error);
+        Assert.Equal(ClassicGroupError.None, ((ClassicGroupReply)Run(recovered, new ClassicHeartbeat("g", "m1", 2), 100_001).Outcome.Reply!).Error);
+        Assert.Equal([2], ((ClassicSyncResult)Run(recovered, new SyncClassicGroup("g", "m2", 2, []), 100_001).Outcome.Reply!).Assignment);
+        Assert.Equal(ClassicGroupError.UnknownMember, ((ClassicGroupReply)recovered.Decide(new CommitClassicOffsets("g", "zz", 2, [])).Reply(recovered)!).Error);
+
+        // Sessions run from the recovery, not from the members' last heartbeat on the crashed node.
+        Assert.Equal(2, Run(recovered, new object(), 100_000 + 6000).State.Classic.Members.Count);
+        var (expired, expiry) = Run(recovered, new object(), 100_000 + 6001);
+        Assert.Empty(expired.Classic.Members);
+        Assert.Empty(Assert.IsType<ClassicGroupSnapshot>(expiry.Persist).Members);
+    }
+
+    [Fact]
+    public void The_live_group_keeps_what_happened_after_a_change_it_persisted_and_a_snapshot_keeps_what_was_persisted()
+    {
+        var (s, _) = Run(ConsumerGroupState.Empty, Join(""), 0, "m1");
+        (s, var sync) = Run(s, new SyncClassicGroup("g", "m1", 1, [new ClassicAssignment("m1", [1])]), 1);
+        (s, _) = Run(s, Join(""), 2, "m2"); // a rebalance starts while the change is written
+
+        var written = s.Apply(new ClassicGroupChanged(sync.Persist!), 3);
+        Assert.Equal((ClassicPhase.PreparingRebalance, 2), (written.Classic.Phase, written.Classic.Members.Count));
+
+        var restored = ConsumerGroupState.FromSnapshot(written.ToSnapshot(), 50);
+        Assert.Equal((ClassicPhase.Stable, 1, "m1"), (restored.Classic.Phase, restored.Classic.Generation, Assert.Single(restored.Classic.Members).Key));
+        Assert.Equal(50, restored.Classic.Members["m1"].LastSeenMs);
+    }
+
+    [Fact]
+    public void A_group_persisted_after_a_member_left_is_restored_rebalancing_and_drops_members_that_do_not_rejoin()
+    {
+        var (s, _) = Run(ConsumerGroupState.Empty, Join(""), 0, "m1");
+        (s, _) = Run(s, Join(""), 1, "m2");
+        (s, _) = Run(s, Join("m1"), 2);
+        (s, _) = Run(s, new SyncClassicGroup("g", "m1", 2, [new ClassicAssignment("m1", [1]), new ClassicAssignment("m2", [2])]), 3);
+        (_, var leave) = Run(s, new LeaveClassicGroup("g", ["m2"]), 4);
+        var saved = Assert.IsType<ClassicGroupSnapshot>(leave.Persist);
+        Assert.True(saved.Rebalancing);
+        Assert.Equal("m1", Assert.Single(saved.Members).MemberId);
+
+        var recovered = ConsumerGroupState.Empty.Apply(new ClassicGroupChanged(saved), 10_000);
+        Assert.Equal(ClassicPhase.PreparingRebalance, recovered.Classic.Phase);
+        Assert.Equal(ClassicGroupError.RebalanceInProgress, ((ClassicGroupReply)Run(recovered, new ClassicHeartbeat("g", "m1", 2), 10_001).Outcome.Reply!).Error);
+        var (rejoined, join) = Run(recovered, Join("m1"), 10_002);
+        var result = (ClassicJoinResult)Assert.Single(join.Released).Reply;
+        Assert.Equal((3, "m1"), (result.Generation, result.LeaderId));
+        Assert.Equal(ClassicPhase.CompletingRebalance, rejoined.Classic.Phase);
     }
 
     [Fact]

@@ -165,6 +165,48 @@ public sealed class ConsumerGroupStateSpec
         Assert.Equal(5, owners.Count);
     }
 
+    [Fact]
+    public void Offsets_are_reset_and_the_group_deleted_only_without_live_members()
+    {
+        var (state, _) = Run(ConsumerGroupState.Empty, Join(), "a");
+        state = Apply(state, state.Decide(Commit("a", 1, "orders", 0, 9)));
+        var reset = new ResetGroupOffsets("g", [new PartitionOffset("orders", 0, 2), new PartitionOffset("orders", 1, 0)]);
+
+        Assert.Equal(BrokerErrorCode.GroupNotEmpty, Assert.IsType<BrokerError>(state.Decide(reset).Reply(state)).Code);
+        Assert.Equal(BrokerErrorCode.GroupNotEmpty, Assert.IsType<BrokerError>(state.Decide(new DeleteGroup("g"), Now).Reply(state)).Code);
+        Assert.Empty(state.Decide(new DeleteGroup("g"), Now).Events);
+
+        state = Apply(state, state.Decide(new LeaveGroup("g", "a")));
+        var decision = state.Decide(reset);
+        state = Apply(state, decision);
+        Assert.Equal([new PartitionOffset("orders", 0, 2), new PartitionOffset("orders", 1, 0)], Assert.IsType<ResetGroupOffsetsResult>(decision.Reply(state)).Committed);
+        Assert.Equal(BrokerErrorCode.Invalid,
+            Assert.IsType<BrokerError>(state.Decide(new ResetGroupOffsets("g", [new PartitionOffset("orders", 0, -1)])).Reply(state)).Code);
+
+        var delete = state.Decide(new DeleteGroup("g"), Now);
+        state = Apply(state, delete);
+        Assert.IsType<DeleteGroupResult>(delete.Reply(state));
+        Assert.False(state.Exists);
+        Assert.Empty(state.Committed);
+        Assert.Equal(BrokerErrorCode.GroupNotFound, Assert.IsType<BrokerError>(state.Decide(new DeleteGroup("g"), Now).Reply(state)).Code);
+    }
+
+    [Fact]
+    public void A_member_joined_from_latest_starts_where_the_group_has_no_committed_offset_at_the_end_and_keeps_it_across_a_snapshot()
+    {
+        var (state, _) = Run(ConsumerGroupState.Empty, Join() with { FromLatest = true }, "a");
+        state = Apply(state, state.Decide(Commit("a", 1, "orders", 0, 9)));
+
+        var plan = Plan(ref state, "a");
+        Assert.Equal(new FetchPosition("orders", 0, 9), plan.Positions[0]);
+        Assert.Equal(new FetchPosition("orders", 1, null, Latest: true), plan.Positions[1]);
+        Assert.True(ConsumerGroupState.FromSnapshot(state.ToSnapshot(), Now).Members["a"].FromLatest);
+
+        // Once the gateway resolved the end, the position is the group's: later polls do not skip what arrived.
+        (state, _) = state.Advance(new AdvancePositions("g", "a", 1, [new PartitionOffset("orders", 1, 40)]), Now);
+        Assert.Equal(new FetchPosition("orders", 1, 40), Plan(ref state, "a").Positions[1]);
+    }
+
     private static JoinGroup Join(int sessionTimeoutMs = 10_000) => new("g", [Orders], sessionTimeoutMs, null);
 
     private static CommitOffsets Commit(string member, int? generation, string topic, int partition, long offset) =>

@@ -12,7 +12,7 @@ public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task A_producer_with_acks_all_writes_what_an_assigned_consumer_reads_back_in_order_with_offsets_by_time()
+    public async Task A_producer_with_acks_all_writes_what_an_assigned_consumer_reads_back_in_order_with_offsets_by_time_and_the_admin_client_deletes_the_topic()
     {
         await using var cluster = await KafkaGrid.StartAsync(1, output.WriteLine);
         var bootstrap = KafkaGrid.Bootstrap(cluster[0]);
@@ -62,6 +62,20 @@ public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
         var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition("clicks", 1), TimeSpan.FromSeconds(10));
         Assert.Equal(0, watermarks.Low.Value);
         Assert.Equal(delivered.Count(d => d.Partition.Value == 1), watermarks.High.Value);
+
+        // DeleteTopics: the topic and its records are gone (the same deletion as DELETE /topics/{topic}); created again, it is empty.
+        consumer.Unassign();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+        {
+            await admin.DeleteTopicsAsync(["clicks"]);
+            var again = await Assert.ThrowsAsync<DeleteTopicsException>(() => admin.DeleteTopicsAsync(["clicks"]));
+            Assert.Equal(ErrorCode.UnknownTopicOrPart, again.Results.Single().Error.Code);
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "clicks", NumPartitions = 2, ReplicationFactor = 1 }]);
+            Assert.Equal(2, admin.GetMetadata("clicks", TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count);
+        }
+
+        var emptied = consumer.QueryWatermarkOffsets(new TopicPartition("clicks", 1), TimeSpan.FromSeconds(10));
+        Assert.Equal(emptied.Low.Value, emptied.High.Value);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using ActorGrid.Serialization;
 using ActorGrid.TestKit;
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static ActorGrid.KeyValue.KvProtocol;
 
@@ -39,6 +40,28 @@ public sealed class KvPartitionSpec(ITestOutputHelper output)
 
         var read = await region.Ask<GetResult>(new Get(entity, "hot"), AskTimeout);
         Assert.Equal(1000, read.Version);
+    }
+
+    [Fact]
+    public async Task Local_reads_see_every_acknowledged_write_and_stop_when_the_partition_stops()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithKeyValue(), Kit);
+        var store = cluster[0].Services.GetRequiredService<KvStore>();
+        var region = ActorRegistry.For(cluster[0].System).Get<KvPartitionRegion>();
+        var entity = KvKeys.EntityIdFor("local", 4);
+        Assert.False(store.TryReadLocally("local", out _)); // not started yet: the read goes through the region
+
+        // Published before the acknowledgement: a read right after each ack sees it, never an older version.
+        for (var i = 1; i <= 200; i++)
+        {
+            var written = await region.Ask<WriteResult>(new Put(entity, "local", Encoding.UTF8.GetBytes("v" + i), Precondition.None, null), AskTimeout);
+            Assert.True(store.TryReadLocally("local", out var read), "the partition runs here and holds its lease");
+            Assert.Equal(written.Version, read.Version);
+            Assert.Equal("v" + i, Encoding.UTF8.GetString(read.Value!));
+        }
+
+        await cluster.LeaveAsync(0);
+        Assert.False(store.TryReadLocally("local", out _)); // handed off: never served from a stopped incarnation
     }
 
     [Fact]

@@ -187,5 +187,15 @@ public sealed class HttpSecuritySpec(SecuredNodeFixture node) : IClassFixture<Se
         // Scopes name the group and the topics: the same token may not consume another group or topic.
         using var otherGroup = await node.SendAsync(HttpMethod.Post, "groups/audit/join", SecuredNodeFixture.ConsumerOne, new { topics = new[] { "orders" } });
         Assert.Equal(HttpStatusCode.Forbidden, otherGroup.StatusCode);
+
+        // Administering the group or its topic needs admin scope: a consumer of the group may not reset or delete it.
+        using var reset = await node.SendAsync(HttpMethod.Post, "groups/billing/offsets", SecuredNodeFixture.ConsumerOne, new { reset = "earliest" });
+        Assert.Equal(HttpStatusCode.Forbidden, reset.StatusCode);
+        using var deleteGroup = await node.SendAsync(HttpMethod.Delete, "groups/billing", SecuredNodeFixture.ConsumerOne);
+        Assert.Equal(HttpStatusCode.Forbidden, deleteGroup.StatusCode);
+        using var deleteTopic = await node.SendAsync(HttpMethod.Delete, "topics/orders", SecuredNodeFixture.Reader);
+        Assert.Equal(HttpStatusCode.Forbidden, deleteTopic.StatusCode);
+        using var busy = await node.SendAsync(HttpMethod.Delete, "groups/billing", SecuredNodeFixture.Admin);
+        Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
     }
 }

@@ -45,7 +45,13 @@ public sealed record GroupView(GroupDescription Description, PartitionLag[] Part
 /// </summary>
 public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
 {
-    private readonly ConcurrentDictionary<string, TopicConfig> _topics = new(StringComparer.Ordinal);
+    /// <summary>
+    /// How long a node trusts a topic configuration it read: a topic never changes, but it can be deleted and created
+    /// again (perhaps with another partition count), which other nodes learn within this time.
+    /// </summary>
+    internal static readonly TimeSpan TopicCacheTime = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, (TopicConfig Config, long ReadAt)> _topics = new(StringComparer.Ordinal);
     private readonly BrokerMetrics _metrics = BrokerMetrics.For(system);
     private long _roundRobin = -1;
 
@@ -85,11 +91,36 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         }
 
         var result = await AskAsync<CreateTopicResult>(Region<TopicRegion>(), new CreateTopic(config), Settings.AskTimeout, cancellationToken);
-        _topics.TryAdd(result.Config.Name, result.Config);
+        _topics[result.Config.Name] = (result.Config, Environment.TickCount64);
         return result;
     }
 
-    /// <summary>A topic's configuration; 404 when it does not exist. Cached: a topic's configuration never changes.</summary>
+    /// <summary>
+    /// Deletes a topic (SPEC §15): first its metadata, so its partitions refuse it from then on, then every
+    /// partition's records and snapshots, then its directory entry. 404 when there is no such topic. A delete that
+    /// failed half-way (503) is finished by asking again, which then answers 404. A topic created again under the
+    /// same name starts empty; its offsets continue where the deleted one's ended (the journal keeps each log's
+    /// highest sequence number), so offsets committed for the old topic never point into the new one's records.
+    /// </summary>
+    public async Task DeleteTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        RequireName("topic", topic);
+        var result = await AskAsync<DeleteTopicResult>(Region<TopicRegion>(), new DeleteTopic(topic), Settings.AskTimeout, cancellationToken);
+        _topics.TryRemove(topic, out _);
+        if (result.Config is { } config)
+        {
+            await Task.WhenAll(Enumerable.Range(0, config.Partitions).Select(p =>
+                AskAsync<PartitionDeleted>(Region<TopicPartitionRegion>(), new DeletePartition(topic, p), Settings.AskTimeout, cancellationToken)));
+            await AskAsync<UnregisterTopicResult>(Region<TopicDirectoryRegion>(), new UnregisterTopic(topic), Settings.AskTimeout, cancellationToken);
+        }
+
+        if (!result.Deleted)
+        {
+            throw BrokerRequestException.NotFound($"topic '{topic}' does not exist");
+        }
+    }
+
+    /// <summary>A topic's configuration; 404 when it does not exist. Cached for <see cref="TopicCacheTime"/>.</summary>
     public async Task<TopicConfig> GetTopicAsync(string topic, CancellationToken cancellationToken)
     {
         RequireName("topic", topic);
@@ -196,10 +227,13 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
     /// <summary>
     /// Joins <paramref name="group"/> subscribed to <paramref name="topics"/> as a new member whose id the server makes
     /// and binds to <paramref name="caller"/>, or refreshes <paramref name="memberId"/>, which must be a current member
-    /// issued to <paramref name="caller"/> (403 for another's, 404 for one that is gone: join without it).
+    /// issued to <paramref name="caller"/> (403 for another's, 404 for one that is gone: join without it). With
+    /// <paramref name="fromLatest"/> the member starts at the end of partitions the group has no committed offset for
+    /// (<c>autoOffsetReset: latest</c>), else at their start.
     /// </summary>
     public async Task<JoinGroupResult> JoinAsync(
-        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, GridPrincipal caller, CancellationToken cancellationToken)
+        string group, IReadOnlyList<string> topics, int? sessionTimeoutMs, string? memberId, GridPrincipal caller, CancellationToken cancellationToken,
+        bool fromLatest = false)
     {
         RequireName("group", group);
         if (memberId is not null)
@@ -236,7 +270,7 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         }
 
         var configs = await Task.WhenAll(topics.Distinct(StringComparer.Ordinal).Select(t => GetTopicAsync(t, cancellationToken)));
-        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId ?? GroupMemberIds.New(caller));
+        var join = new JoinGroup(group, [.. configs.Select(c => new TopicSubscription(c.Name, c.Partitions))], timeout, memberId ?? GroupMemberIds.New(caller), fromLatest);
         return await AskAsync<JoinGroupResult>(Region<ConsumerGroupRegion>(), join, Settings.AskTimeout, cancellationToken);
     }
 
@@ -256,6 +290,28 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         var plan = await AskAsync<PollPlan>(groups, new BeginPoll(group, memberId), Settings.AskTimeout, cancellationToken);
         // The poll is the heartbeat: never wait so long that the session runs out meanwhile.
         waitMs = Math.Min(waitMs, plan.SessionTimeoutMs / 2);
+        if (plan.Positions.Any(p => p.Latest))
+        {
+            // autoOffsetReset=latest: the position is the end now, kept by the group so a later poll does not skip
+            // what arrives meanwhile.
+            var ends = await Task.WhenAll(plan.Positions.Where(p => p.Latest).Select(p =>
+                AskAsync<PartitionInfoReply>(Region<TopicPartitionRegion>(), new GetPartitionInfo(p.Topic, p.Partition), Settings.AskTimeout, cancellationToken)));
+            var taken = await AskAsync<PositionsAdvanced>(groups,
+                new AdvancePositions(group, memberId, plan.Generation, [.. ends.Select(e => new PartitionOffset(e.Topic, e.Partition, e.EndOffset))]), Settings.AskTimeout, cancellationToken);
+            if (!taken.Accepted)
+            {
+                var moved = await AskAsync<PollPlan>(groups, new BeginPoll(group, memberId), Settings.AskTimeout, cancellationToken);
+                return new GroupPollResult(moved.Generation, moved.Assignments, []);
+            }
+
+            plan = plan with
+            {
+                Positions = [.. plan.Positions.Select(p => p.Latest
+                    ? new FetchPosition(p.Topic, p.Partition, ends.First(e => e.Topic == p.Topic && e.Partition == p.Partition).EndOffset)
+                    : p)],
+            };
+        }
+
         if (plan.Positions.Length == 0)
         {
             // More members than partitions: nothing to read until a rebalance; wait like an empty long poll.
@@ -341,6 +397,60 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
     }
 
     /// <summary>
+    /// Sets the committed offsets of a group without live members (409 otherwise) to the start
+    /// (<paramref name="reset"/> <c>earliest</c>), the end (<c>latest</c>) or the first record at or after
+    /// <paramref name="timestamp"/> (<c>timestamp</c>; the end when there is none) of every partition of
+    /// <paramref name="topics"/> (null: the topics the group has committed offsets for).
+    /// </summary>
+    public async Task<GroupView> ResetOffsetsAsync(
+        string group, string reset, DateTimeOffset? timestamp, IReadOnlyList<string>? topics, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        if (reset is not ("earliest" or "latest" or "timestamp"))
+        {
+            throw BrokerRequestException.BadRequest($"reset must be earliest, latest or timestamp (got '{reset}')");
+        }
+
+        if ((reset == "timestamp") != timestamp.HasValue)
+        {
+            throw BrokerRequestException.BadRequest(reset == "timestamp" ? "reset timestamp needs a timestamp" : "a timestamp goes with reset timestamp only");
+        }
+
+        if (topics is null)
+        {
+            var current = await AskAsync<GroupDescription>(Region<ConsumerGroupRegion>(), new DescribeGroup(group), Settings.AskTimeout, cancellationToken);
+            topics = [.. current.Committed.Select(c => c.Topic).Distinct(StringComparer.Ordinal)];
+        }
+
+        if (topics.Count == 0)
+        {
+            throw BrokerRequestException.BadRequest($"group '{group}' has no committed offsets; name the topics to reset");
+        }
+
+        var configs = await Task.WhenAll(topics.Distinct(StringComparer.Ordinal).Select(t => GetTopicAsync(t, cancellationToken)));
+        var offsets = await Task.WhenAll(configs.SelectMany(c => Enumerable.Range(0, c.Partitions).Select(async p =>
+        {
+            var info = await AskAsync<PartitionInfoReply>(Region<TopicPartitionRegion>(), new GetPartitionInfo(c.Name, p), Settings.AskTimeout, cancellationToken);
+            var offset = reset switch
+            {
+                "earliest" => info.StartOffset,
+                "latest" => info.EndOffset,
+                _ => (await OffsetForTimestampAsync(c, p, timestamp!.Value.ToUnixTimeMilliseconds(), cancellationToken))?.Offset ?? info.EndOffset,
+            };
+            return new PartitionOffset(c.Name, p, offset);
+        })));
+        await AskAsync<ResetGroupOffsetsResult>(Region<ConsumerGroupRegion>(), new ResetGroupOffsets(group, offsets), Settings.AskTimeout, cancellationToken);
+        return await DescribeGroupAsync(group, cancellationToken);
+    }
+
+    /// <summary>Deletes a group without live members (409 otherwise) and its committed offsets; 404 when there is no such group.</summary>
+    public async Task DeleteGroupAsync(string group, CancellationToken cancellationToken)
+    {
+        RequireName("group", group);
+        await AskAsync<DeleteGroupResult>(Region<ConsumerGroupRegion>(), new DeleteGroup(group), Settings.AskTimeout, cancellationToken);
+    }
+
+    /// <summary>
     /// The groups whose entity runs somewhere in the cluster now (an idle group is passivated after a while and
     /// listed again once used), described with their lag; each broker node is asked for the groups it hosts.
     /// </summary>
@@ -381,15 +491,30 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
     public async Task<TopicConfig?> FindTopicAsync(string topic, CancellationToken cancellationToken)
     {
         RequireName("topic", topic);
-        if (_topics.TryGetValue(topic, out var cached))
+        var known = _topics.TryGetValue(topic, out var cached);
+        if (known && Environment.TickCount64 - cached.ReadAt < TopicCacheTime.TotalMilliseconds)
         {
-            return cached;
+            return cached.Config;
         }
 
-        var reply = await AskAsync<TopicInfoReply>(Region<TopicRegion>(), new GetTopic(topic), Settings.AskTimeout, cancellationToken);
+        TopicInfoReply reply;
+        try
+        {
+            reply = await AskAsync<TopicInfoReply>(Region<TopicRegion>(), new GetTopic(topic), Settings.AskTimeout, cancellationToken);
+        }
+        catch (BrokerRequestException e) when (known && e.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // The topic's entity is moving (its node crashed): what was known a moment ago still holds.
+            return cached.Config;
+        }
+
         if (reply.Config is not null)
         {
-            _topics.TryAdd(topic, reply.Config);
+            _topics[topic] = (reply.Config, Environment.TickCount64);
+        }
+        else
+        {
+            _topics.TryRemove(topic, out _);
         }
 
         return reply.Config;

@@ -19,7 +19,7 @@ public sealed class BrokerRequestException(int status, string title, string deta
     /// <summary>400.</summary>
     public static BrokerRequestException BadRequest(string detail) => new(StatusCodes.Status400BadRequest, "Bad request", detail);
 
-    /// <summary>404.</summary>
+    /// <summary>403.</summary>
     public static BrokerRequestException Forbidden(string detail) => new(StatusCodes.Status403Forbidden, "Forbidden", detail);
 
     /// <summary>404.</summary>
@@ -34,7 +34,8 @@ public sealed class BrokerRequestException(int status, string title, string deta
         BrokerErrorCode.TopicNotFound or BrokerErrorCode.GroupNotFound or BrokerErrorCode.UnknownMember =>
             new(StatusCodes.Status404NotFound, "Not found", error.Detail, error.Code),
         BrokerErrorCode.OffsetOutOfRange => new(StatusCodes.Status416RangeNotSatisfiable, "Offset out of range", error.Detail, error.Code),
-        BrokerErrorCode.StaleGeneration or BrokerErrorCode.NotAssigned or BrokerErrorCode.SequenceConflict or BrokerErrorCode.LimitReached =>
+        BrokerErrorCode.StaleGeneration or BrokerErrorCode.NotAssigned or BrokerErrorCode.SequenceConflict or BrokerErrorCode.LimitReached
+            or BrokerErrorCode.GroupNotEmpty =>
             new(StatusCodes.Status409Conflict, "Conflict", error.Detail, error.Code),
         BrokerErrorCode.Unavailable => new(StatusCodes.Status503ServiceUnavailable, "Service unavailable", error.Detail, error.Code),
         _ => new(StatusCodes.Status400BadRequest, "Bad request", error.Detail, error.Code),

@@ -37,18 +37,21 @@ internal sealed record ClassicMember(
 internal sealed record ClassicRelease(string MemberId, bool Join, object Reply);
 
 /// <summary>
-/// What a classic-protocol request does: the group after it, the reply to the requester now (null: parked until a
-/// later request or tick releases it) and the replies owed to parked members.
+/// What a classic-protocol request does: the group after it, the reply to the requester (null: parked until a
+/// later request or tick releases it), the replies owed to parked members and, when the membership changed in a way a
+/// new home of the group must know (a completed rebalance, members gone), the metadata to persist: then the replies
+/// are sent once it is durable, as Kafka's coordinator answers SyncGroup only once the group is written.
 /// </summary>
-internal sealed record ClassicOutcome(ClassicGroup Group, object? Reply, ImmutableArray<ClassicRelease> Released);
+internal sealed record ClassicOutcome(ClassicGroup Group, object? Reply, ImmutableArray<ClassicRelease> Released, ClassicGroupSnapshot? Persist = null);
 
 /// <summary>
 /// The broker side of Kafka's classic consumer-group protocol, free of actors: members join (a barrier: the
 /// rebalance completes when every known member has joined, or when the rebalance timeout drops the others), the
 /// leader computes assignments with a client-side assignor (range, cooperative-sticky, ...) and sends them in
-/// SyncGroup, heartbeats learn of a new rebalance. Membership lives in memory only (like a Kafka coordinator that
-/// loses its cache, a moved group makes members join again); committed offsets are persisted by
-/// <see cref="ConsumerGroupState"/>.
+/// SyncGroup, heartbeats learn of a new rebalance. The membership is persisted (<see cref="ClassicGroupSnapshot"/>)
+/// when a rebalance completes and when members leave or are dropped, so the group restarted on another node knows its
+/// members and their generation (their commits are taken, nothing is delivered twice); joins in progress and
+/// heartbeats stay in memory. Committed offsets are persisted by <see cref="ConsumerGroupState"/>.
 /// </summary>
 internal sealed record ClassicGroup
 {
@@ -72,6 +75,9 @@ internal sealed record ClassicGroup
 
     /// <summary>When a rebalance stops waiting for members that did not rejoin (Unix ms).</summary>
     public long RebalanceDeadlineMs { get; init; }
+
+    /// <summary>How many membership changes were handed out to persist (<see cref="ClassicGroupSnapshot.Revision"/>).</summary>
+    public long Revision { get; init; }
 
     /// <summary>Members by id.</summary>
     public ImmutableSortedDictionary<string, ClassicMember> Members { get; init; } =
@@ -140,8 +146,8 @@ internal sealed record ClassicGroup
                 var released = group.Members.Values.Where(m => m.AwaitingSync && m.MemberId != command.MemberId)
                     .Select(m => new ClassicRelease(m.MemberId, Join: false, new ClassicSyncResult(ClassicGroupError.None, members[m.MemberId].Assignment)))
                     .ToImmutableArray();
-                return new ClassicOutcome(group with { Members = members, Phase = ClassicPhase.Stable },
-                    new ClassicSyncResult(ClassicGroupError.None, members[command.MemberId].Assignment), released);
+                return Saved(new ClassicOutcome(group with { Members = members, Phase = ClassicPhase.Stable },
+                    new ClassicSyncResult(ClassicGroupError.None, members[command.MemberId].Assignment), released));
             }
 
             case ClassicPhase.CompletingRebalance:
@@ -179,7 +185,7 @@ internal sealed record ClassicGroup
         var group = Remove(leaving, released);
         group = group.StartRebalance(nowMs, released);
         var outcome = group.TryCompleteJoin(nowMs, force: false, null, released);
-        return outcome with { Reply = new ClassicGroupReply(ClassicGroupError.None, outcome.Group.Generation) };
+        return Saved(outcome with { Reply = new ClassicGroupReply(ClassicGroupError.None, outcome.Group.Generation) });
     }
 
     /// <summary>Whether a commit from <paramref name="memberId"/> in <paramref name="generation"/> is accepted now.</summary>
@@ -193,10 +199,7 @@ internal sealed record ClassicGroup
 
         if (!Members.ContainsKey(memberId))
         {
-            // The entity restarted (its node crashed, or the group moved) and lost the membership it keeps in memory:
-            // like a Kafka coordinator that reloaded its group, it takes the commits of the members it had until one
-            // joins again, so a consumer's last records are not delivered twice after the rejoin.
-            return Members.IsEmpty && Generation == 0 ? ClassicGroupError.None : ClassicGroupError.UnknownMember;
+            return ClassicGroupError.UnknownMember;
         }
 
         if (generation != Generation)
@@ -222,7 +225,36 @@ internal sealed record ClassicGroup
             group = group.Remove(expired, released).StartRebalance(nowMs, released);
         }
 
-        return group.TryCompleteJoin(nowMs, force: group.Phase == ClassicPhase.PreparingRebalance && nowMs >= group.RebalanceDeadlineMs, null, released);
+        var outcome = group.TryCompleteJoin(nowMs, force: group.Phase == ClassicPhase.PreparingRebalance && nowMs >= group.RebalanceDeadlineMs, null, released);
+        return outcome.Group.Members.Count < Members.Count ? Saved(outcome) : outcome;
+    }
+
+    /// <summary>The metadata to persist.</summary>
+    public ClassicGroupSnapshot ToSnapshot() => new(
+        Revision, Generation, ProtocolType, ProtocolName, LeaderId, Rebalancing: Phase != ClassicPhase.Stable && !Members.IsEmpty,
+        [.. Members.Values.Select(m => new ClassicMemberSnapshot(m.MemberId, m.ClientId, m.ClientHost, m.SessionTimeoutMs, m.RebalanceTimeoutMs, [.. m.Protocols], m.Assignment))]);
+
+    /// <summary>
+    /// The group as persisted, on its new home: every member is heard from at <paramref name="nowMs"/> (its session
+    /// starts again); a group persisted between generations is rebalancing, its members join again within the
+    /// rebalance timeout. Requests that were parked on the old home are gone: their clients ask again.
+    /// </summary>
+    public static ClassicGroup Restore(ClassicGroupSnapshot snapshot, long nowMs)
+    {
+        var members = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, snapshot.Members.Select(m => KeyValuePair.Create(m.MemberId,
+            new ClassicMember(m.MemberId, m.ClientId, m.ClientHost, m.SessionTimeoutMs, m.RebalanceTimeoutMs, [.. m.Protocols], m.Assignment, nowMs,
+                AwaitingJoin: false, AwaitingSync: false))));
+        var group = new ClassicGroup
+        {
+            Revision = snapshot.Revision,
+            Generation = snapshot.Generation,
+            ProtocolType = snapshot.ProtocolType,
+            ProtocolName = snapshot.ProtocolName,
+            LeaderId = snapshot.LeaderId,
+            Members = members,
+            Phase = members.IsEmpty ? ClassicPhase.Empty : snapshot.Rebalancing ? ClassicPhase.PreparingRebalance : ClassicPhase.Stable,
+        };
+        return snapshot.Rebalancing ? group with { RebalanceDeadlineMs = group.Deadline(nowMs) } : group;
     }
 
     /// <summary>Marks <paramref name="memberId"/> as heard from.</summary>
@@ -309,6 +341,13 @@ internal sealed record ClassicGroup
     }
 
     private ClassicOutcome Now(object reply) => new(this, reply, []);
+
+    // The outcome with its group's metadata to persist, under the next revision.
+    private static ClassicOutcome Saved(ClassicOutcome outcome)
+    {
+        var group = outcome.Group with { Revision = outcome.Group.Revision + 1 };
+        return outcome with { Group = group, Persist = group.ToSnapshot() };
+    }
 
     private ClassicJoinResult JoinError(ClassicGroupError error, string memberId) => new(error, Generation, "", LeaderId, memberId, []);
 

@@ -59,8 +59,11 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
             case LeaveGroup leave:
                 Submit(leave, Sender);
                 break;
-            case CommitClassicOffsets commit:
-                Submit(commit, Sender);
+            case CommitClassicOffsets or ResetGroupOffsets or DeleteGroup:
+                Submit(message, Sender);
+                break;
+            case ClassicDelivery delivery:
+                Deliver(delivery);
                 break;
             case JoinClassicGroup or SyncClassicGroup or ClassicHeartbeat or LeaveClassicGroup:
                 Classic(message);
@@ -114,6 +117,9 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
         LeaveGroup leave => state.Decide(leave),
         CommitOffsets commit => state.Decide(commit),
         CommitClassicOffsets commit => state.Decide(commit),
+        ResetGroupOffsets reset => state.Decide(reset),
+        DeleteGroup delete => state.Decide(delete, NowUnixMs),
+        SaveClassicGroup save => new([new ClassicGroupChanged(save.Group)], _ => save.Delivery),
         _ => state.DecideExpiry(NowUnixMs),
     };
 
@@ -122,7 +128,8 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
 
     /// <inheritdoc />
     protected override object ErrorReply(object command, EntityFailure failure, string detail) =>
-        new BrokerError(BrokerErrorCode.Unavailable, detail);
+        // The membership could not be persisted: it still holds here, so the members get their answers all the same.
+        command is SaveClassicGroup save ? save.Delivery : new BrokerError(BrokerErrorCode.Unavailable, detail);
 
     /// <inheritdoc />
     protected override object? ToSnapshot(ConsumerGroupState state) => state.ToSnapshot();
@@ -131,12 +138,24 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     protected override ConsumerGroupState FromSnapshot(object snapshot) => ConsumerGroupState.FromSnapshot((GroupSnapshot)snapshot, NowUnixMs);
 
     /// <inheritdoc />
+    protected override void OnCommitted(IReadOnlyList<IGroupEvent> events, long firstSequenceNr)
+    {
+        if (events.Any(e => e is GroupDeleted))
+        {
+            // Recovery then starts from the empty group; older snapshots are deleted once it is saved.
+            SaveSnapshotNow();
+            PassivateIfAbsent();
+        }
+    }
+
+    /// <inheritdoc />
     protected override void OnRecoveryCompleted() =>
         Timers.StartPeriodicTimer("sessions", CheckSessions.Instance, SessionCheckInterval);
 
     /// <summary>
-    /// The classic (Kafka) protocol keeps its membership in memory: it changes the state without a write, answers
-    /// at once, or parks the request (a JoinGroup at the barrier, a follower's SyncGroup) until a later one releases it.
+    /// The classic (Kafka) protocol changes the live group without a write and answers at once, or parks the request
+    /// (a JoinGroup at the barrier, a follower's SyncGroup) until a later one releases it. A change a new home of the
+    /// group must know (a completed rebalance, members gone) is persisted first: its answers go out once it is durable.
     /// </summary>
     private void Classic(object command)
     {
@@ -149,17 +168,31 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
             SyncClassicGroup sync => (sync.MemberId, false),
             _ => null,
         };
-        if (outcome.Reply is not null)
-        {
-            Sender.Tell(outcome.Reply);
-        }
-        else if (park is { } key)
+        if (outcome.Reply is null && park is { } key)
         {
             // A member that asks again while parked replaces its earlier request (that one times out at the client).
             _parked[key] = Sender;
         }
 
-        foreach (var release in outcome.Released)
+        var delivery = new ClassicDelivery(Sender, outcome.Reply, outcome.Released);
+        if (outcome.Persist is { } group)
+        {
+            Submit(new SaveClassicGroup(group, delivery), Self);
+        }
+        else
+        {
+            Deliver(delivery);
+        }
+    }
+
+    private void Deliver(ClassicDelivery delivery)
+    {
+        if (delivery.Reply is not null)
+        {
+            delivery.ReplyTo.Tell(delivery.Reply);
+        }
+
+        foreach (var release in delivery.Released)
         {
             if (_parked.Remove((release.MemberId, release.Join), out var waiting))
             {
@@ -182,6 +215,12 @@ internal sealed class ConsumerGroupEntity : DurableEntity<ConsumerGroupState, ob
     }
 
     private static string NewMemberId() => "m-" + Guid.NewGuid().ToString("N")[..16];
+
+    /// <summary>Persist the classic group's metadata, then send <paramref name="Delivery"/>'s answers (local only).</summary>
+    private sealed record SaveClassicGroup(ClassicGroupSnapshot Group, ClassicDelivery Delivery);
+
+    /// <summary>The answers of one classic-protocol outcome: to the requester, and to parked members.</summary>
+    private sealed record ClassicDelivery(IActorRef ReplyTo, object? Reply, System.Collections.Immutable.ImmutableArray<ClassicRelease> Released);
 
     private sealed class CheckSessions
     {

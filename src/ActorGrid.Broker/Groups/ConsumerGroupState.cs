@@ -6,7 +6,7 @@ using GroupDecision = ActorGrid.Entities.Decision<ActorGrid.Broker.Groups.Consum
 namespace ActorGrid.Broker.Groups;
 
 /// <summary>A member of a consumer group.</summary>
-internal sealed record GroupMember(string MemberId, ImmutableArray<TopicSubscription> Topics, int SessionTimeoutMs);
+internal sealed record GroupMember(string MemberId, ImmutableArray<TopicSubscription> Topics, int SessionTimeoutMs, bool FromLatest = false);
 
 /// <summary>
 /// A consumer group, free of actors: membership with a generation number that moves on every change, the partition
@@ -37,8 +37,11 @@ internal sealed record ConsumerGroupState
     /// <summary>Fetch positions of the current owners (not persisted: a new owner starts at the committed offset).</summary>
     public ImmutableDictionary<TopicPartition, long> Positions { get; init; } = ImmutableDictionary<TopicPartition, long>.Empty;
 
-    /// <summary>The members that use Kafka's classic group protocol (in memory only).</summary>
+    /// <summary>The members that use Kafka's classic group protocol (the live group; it persists through <see cref="ClassicGroupChanged"/>).</summary>
     public ClassicGroup Classic { get; init; } = ClassicGroup.Empty;
+
+    /// <summary>The classic group's metadata as last persisted (what a snapshot keeps).</summary>
+    public ClassicGroupSnapshot? ClassicSaved { get; init; }
 
     /// <summary>Whether the group has ever had members or offsets.</summary>
     public bool Exists => Generation > 0 || !Committed.IsEmpty || Classic.Generation > 0 || !Classic.Members.IsEmpty;
@@ -64,12 +67,12 @@ internal sealed record ConsumerGroupState
 
         var topics = command.Topics.OrderBy(t => t.Topic, StringComparer.Ordinal).ToImmutableArray();
         if (Members.TryGetValue(memberId, out var existing)
-            && existing.SessionTimeoutMs == command.SessionTimeoutMs && existing.Topics.SequenceEqual(topics))
+            && existing.SessionTimeoutMs == command.SessionTimeoutMs && existing.Topics.SequenceEqual(topics) && existing.FromLatest == command.FromLatest)
         {
             return new GroupDecision([], s => JoinReply(s, memberId));
         }
 
-        return new GroupDecision([new MemberJoined(memberId, [.. topics], command.SessionTimeoutMs)], s => JoinReply(s, memberId));
+        return new GroupDecision([new MemberJoined(memberId, [.. topics], command.SessionTimeoutMs, command.FromLatest)], s => JoinReply(s, memberId));
     }
 
     /// <summary>Leave the group.</summary>
@@ -112,6 +115,35 @@ internal sealed record ConsumerGroupState
             : new GroupDecision([new OffsetsCommitted(command.MemberId, command.Offsets)], s => new CommitOffsetsResult(s.Generation));
     }
 
+    /// <summary>An administrator sets committed offsets: only while the group has no live members (HTTP or Kafka).</summary>
+    public GroupDecision Decide(ResetGroupOffsets command)
+    {
+        if (LiveMembers() is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (command.Offsets.FirstOrDefault(o => o.Offset < 0) is { } negative)
+        {
+            return Refuse(BrokerErrorCode.Invalid, $"offset {negative.Offset} for {negative.Topic}/{negative.Partition} is negative");
+        }
+
+        return new GroupDecision(command.Offsets.Length == 0 ? [] : [new OffsetsCommitted("", command.Offsets)], s => new ResetGroupOffsetsResult(s.CommittedOffsets()));
+    }
+
+    /// <summary>An administrator deletes the group and its committed offsets: only while it has no live members.</summary>
+    public GroupDecision Decide(DeleteGroup command, long nowMs)
+    {
+        if (LiveMembers() is { } refusal)
+        {
+            return refusal;
+        }
+
+        return Exists
+            ? new GroupDecision([new GroupDeleted(nowMs)], _ => new DeleteGroupResult(command.Group))
+            : Refuse(BrokerErrorCode.GroupNotFound, $"group '{command.Group}' has no members and no committed offsets");
+    }
+
     /// <summary>Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup and their timeouts: the classic protocol's outcome.</summary>
     public (ConsumerGroupState State, ClassicOutcome Outcome) DecideClassic(object command, string newMemberId, long nowMs)
     {
@@ -151,9 +183,12 @@ internal sealed record ConsumerGroupState
     }
 
     /// <summary>The group as Kafka's DescribeGroups and OffsetFetch see it.</summary>
-    public ClassicGroupView DescribeClassic(string group) => Classic.Describe(group,
+    public ClassicGroupView DescribeClassic(string group) => Classic.Describe(group, CommittedOffsets());
+
+    /// <summary>The committed offsets, by topic and partition.</summary>
+    public PartitionOffset[] CommittedOffsets() =>
         [.. Committed.OrderBy(c => c.Key.Topic, StringComparer.Ordinal).ThenBy(c => c.Key.Partition)
-            .Select(c => new PartitionOffset(c.Key.Topic, c.Key.Partition, c.Value))]);
+            .Select(c => new PartitionOffset(c.Key.Topic, c.Key.Partition, c.Value))];
 
     /// <summary>Members whose session timed out at <paramref name="nowMs"/>.</summary>
     public IReadOnlyList<string> ExpiredMembers(long nowMs) =>
@@ -173,9 +208,11 @@ internal sealed record ConsumerGroupState
 
         var state = Touch(command.MemberId, nowMs);
         var assignments = AssignmentsOf(command.MemberId);
+        var fromLatest = Members[command.MemberId].FromLatest;
         var positions = assignments
-            .Select(tp => new FetchPosition(tp.Topic, tp.Partition,
-                Positions.TryGetValue(tp, out var p) ? p : Committed.TryGetValue(tp, out var c) ? c : null))
+            .Select(tp => Positions.TryGetValue(tp, out var p) || Committed.TryGetValue(tp, out p)
+                ? new FetchPosition(tp.Topic, tp.Partition, p)
+                : new FetchPosition(tp.Topic, tp.Partition, null, Latest: fromLatest))
             .ToArray();
         return (state, new PollPlan(Generation, assignments, positions, Members[command.MemberId].SessionTimeoutMs));
     }
@@ -215,7 +252,7 @@ internal sealed record ConsumerGroupState
     public ConsumerGroupState Apply(IGroupEvent e, long nowMs) => e switch
     {
         MemberJoined joined => WithMembers(
-            Members.SetItem(joined.MemberId, new GroupMember(joined.MemberId, [.. joined.Topics], joined.SessionTimeoutMs)))
+            Members.SetItem(joined.MemberId, new GroupMember(joined.MemberId, [.. joined.Topics], joined.SessionTimeoutMs, joined.FromLatest)))
             with { LastSeen = LastSeen.SetItem(joined.MemberId, nowMs) },
         MemberLeft left => WithMembers(Members.Remove(left.MemberId)) with { LastSeen = LastSeen.Remove(left.MemberId) },
         MemberExpired expired => WithMembers(Members.Remove(expired.MemberId)) with { LastSeen = LastSeen.Remove(expired.MemberId) },
@@ -223,6 +260,14 @@ internal sealed record ConsumerGroupState
         {
             Committed = Committed.SetItems(committed.Offsets.Select(o => KeyValuePair.Create(new TopicPartition(o.Topic, o.Partition), o.Offset))),
             LastSeen = Members.ContainsKey(committed.MemberId) ? LastSeen.SetItem(committed.MemberId, nowMs) : LastSeen,
+        },
+        GroupDeleted => Empty,
+        // The live group made this change itself (it is at the revision already) and may have moved on since; in
+        // recovery the group is restored from it.
+        ClassicGroupChanged changed => this with
+        {
+            ClassicSaved = changed.Group,
+            Classic = changed.Group.Revision > Classic.Revision ? ClassicGroup.Restore(changed.Group, nowMs) : Classic,
         },
         _ => throw new ArgumentException($"Unknown group event {e.GetType()}", nameof(e)),
     };
@@ -239,8 +284,7 @@ internal sealed record ConsumerGroupState
             AssignmentsOf(m.MemberId),
             [.. AssignmentsOf(m.MemberId).Where(Positions.ContainsKey).Select(tp => new PartitionOffset(tp.Topic, tp.Partition, Positions[tp]))]))],
         Subscriptions(),
-        [.. Committed.OrderBy(c => c.Key.Topic, StringComparer.Ordinal).ThenBy(c => c.Key.Partition)
-            .Select(c => new PartitionOffset(c.Key.Topic, c.Key.Partition, c.Value))]);
+        CommittedOffsets());
 
     /// <summary>Every topic some member subscribes to, with its partition count.</summary>
     public TopicSubscription[] Subscriptions() =>
@@ -252,14 +296,15 @@ internal sealed record ConsumerGroupState
     /// <summary>The persisted part of the state.</summary>
     public GroupSnapshot ToSnapshot() => new(
         Generation,
-        [.. Members.Values.Select(m => new GroupMemberSnapshot(m.MemberId, [.. m.Topics], m.SessionTimeoutMs))],
-        [.. Committed.Select(c => new PartitionOffset(c.Key.Topic, c.Key.Partition, c.Value))]);
+        [.. Members.Values.Select(m => new GroupMemberSnapshot(m.MemberId, [.. m.Topics], m.SessionTimeoutMs, m.FromLatest))],
+        [.. Committed.Select(c => new PartitionOffset(c.Key.Topic, c.Key.Partition, c.Value))],
+        ClassicSaved);
 
     /// <summary>A state restored from a snapshot; every member is considered heard from at <paramref name="nowMs"/>.</summary>
     public static ConsumerGroupState FromSnapshot(GroupSnapshot snapshot, long nowMs)
     {
         var members = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
-            snapshot.Members.Select(m => KeyValuePair.Create(m.MemberId, new GroupMember(m.MemberId, [.. m.Topics], m.SessionTimeoutMs))));
+            snapshot.Members.Select(m => KeyValuePair.Create(m.MemberId, new GroupMember(m.MemberId, [.. m.Topics], m.SessionTimeoutMs, m.FromLatest))));
         return new ConsumerGroupState
         {
             Generation = snapshot.Generation,
@@ -267,6 +312,8 @@ internal sealed record ConsumerGroupState
             Owners = Assign(members.Values),
             Committed = snapshot.Committed.ToImmutableDictionary(c => new TopicPartition(c.Topic, c.Partition), c => c.Offset),
             LastSeen = members.Keys.ToImmutableDictionary(id => id, _ => nowMs, StringComparer.Ordinal),
+            Classic = snapshot.Classic is { } classic ? ClassicGroup.Restore(classic, nowMs) : ClassicGroup.Empty,
+            ClassicSaved = snapshot.Classic,
         };
     }
 
@@ -312,6 +359,13 @@ internal sealed record ConsumerGroupState
 
     private static BrokerError UnknownMemberError(string group, string memberId) =>
         new(BrokerErrorCode.UnknownMember, $"member '{memberId}' is not in group '{group}' (it left or its session timed out); join again");
+
+    private GroupDecision? LiveMembers()
+    {
+        var live = Members.Count + Classic.Members.Count;
+        return live == 0 ? null : Refuse(BrokerErrorCode.GroupNotEmpty,
+            $"the group has {live} live member(s); stop its consumers (or wait for their sessions to time out) first");
+    }
 
     // A refusal: nothing is persisted.
     private static GroupDecision Refuse(BrokerErrorCode code, string detail) => new([], _ => new BrokerError(code, detail));

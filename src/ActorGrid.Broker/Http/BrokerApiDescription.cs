@@ -9,6 +9,7 @@ internal static class BrokerApiDescription
     public static HttpApiDescription DescribeBroker(this HttpApiDescription api) => api
         .Add("PUT", "/topics/{topic}", "Create a topic (201; 200 when an identical one exists; 409 when a different one does)",
             typeof(TopicJson), status: 201, request: typeof(CreateTopicRequest), problems: [400, 409])
+        .Add("DELETE", "/topics/{topic}", "Delete a topic and its partitions' records (204; 404 when absent)", null, status: 204, problems: [400, 404])
         .Add("GET", "/topics", "List topics with their partitions' offsets", typeof(TopicListJson))
         .Add("GET", "/topics/{topic}", "Describe a topic", typeof(TopicJson), problems: [400, 404])
         .Add("POST", "/topics/{topic}/messages", "Produce records (durable when answered; with producerId, retries append nothing twice)",
@@ -19,7 +20,10 @@ internal static class BrokerApiDescription
         .Add("POST", "/groups/{group}/poll", "Poll the member's partitions (also its heartbeat)", typeof(PollResponse), request: typeof(PollRequest), problems: [400, 404])
         .Add("POST", "/groups/{group}/commit", "Commit the next offsets to read", typeof(CommitResponse), request: typeof(CommitRequest), problems: [400, 404, 409])
         .Add("POST", "/groups/{group}/leave", "Leave the group", typeof(LeaveResponse), request: typeof(LeaveRequest), problems: [400, 404])
-        .Add("GET", "/groups", "List consumer groups with their members, committed offsets and lag", typeof(GroupList))
+        .Add("GET", "/groups", "List consumer groups (that the caller may read) with their members, committed offsets and lag", typeof(GroupList))
+        .Add("POST", "/groups/{group}/offsets", "Reset a group's committed offsets to earliest, latest or a timestamp (409 while it has live members)",
+            typeof(GroupResponse), request: typeof(ResetOffsetsRequest), problems: [400, 404, 409])
+        .Add("DELETE", "/groups/{group}", "Delete a group and its committed offsets (204; 409 while it has live members)", null, status: 204, problems: [400, 404, 409])
         .Add("GET", "/groups/{group}", "Describe a group: members, assignments, committed offsets, lag", typeof(GroupResponse), problems: [400, 404])
         .Add("GET", "/groups/{group}/stream", "Join and receive the group's records as Server-Sent Events (assigned, then record events)",
             typeof(string), responseContentType: "text/event-stream", problems: [400, 404]);

@@ -45,6 +45,12 @@ internal static class BrokerEndpoints
                 : Results.Ok(described);
         })).RequireGridAccess(GridAccess.Admin, GridResource.Topic, "topic");
 
+        endpoints.MapDelete("/topics/{topic}", (string topic, CancellationToken ct) => Handle(async () =>
+        {
+            await gateway.Value.DeleteTopicAsync(topic, ct);
+            return Results.NoContent();
+        })).RequireGridAccess(GridAccess.Admin, GridResource.Topic, "topic");
+
         // Lists the topics the caller may read.
         endpoints.MapGet("/topics", (HttpContext http, CancellationToken ct) => Handle(async () =>
             Results.Ok(new TopicListJson([.. (await gateway.Value.ListTopicsAsync(ct))
@@ -82,7 +88,13 @@ internal static class BrokerEndpoints
                 return denied;
             }
 
-            var joined = await gateway.Value.JoinAsync(group, body.Topics ?? [], body.SessionTimeoutMs, body.MemberId, http.Caller(), ct);
+            var fromLatest = body.AutoOffsetReset switch
+            {
+                null or "earliest" => false,
+                "latest" => true,
+                var other => throw BrokerRequestException.BadRequest($"autoOffsetReset must be earliest or latest (got '{other}')"),
+            };
+            var joined = await gateway.Value.JoinAsync(group, body.Topics ?? [], body.SessionTimeoutMs, body.MemberId, http.Caller(), ct, fromLatest);
             return Results.Ok(new JoinResponse(joined.MemberId, joined.Generation, Assignments(joined.Assignments)));
         })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
@@ -111,8 +123,24 @@ internal static class BrokerEndpoints
             return Results.Ok(new LeaveResponse(left.Generation));
         })).RequireGridAccess(GridAccess.Write, GridResource.Group, "group");
 
-        endpoints.MapGet("/groups", (CancellationToken ct) => Handle(async () =>
-            Results.Ok(new { groups = (await gateway.Value.ListGroupsAsync(ct)).Select(GroupResponse.From) })));
+        // Lists the groups the caller may read.
+        endpoints.MapGet("/groups", (HttpContext http, CancellationToken ct) => Handle(async () =>
+            Results.Ok(new BrokerApiDescription.GroupList([.. (await gateway.Value.ListGroupsAsync(ct))
+                .Where(g => http.Caller().Can(GridAccess.Read, GridResource.Group, g.Description.Group)).Select(GroupResponse.From)]))));
+
+        endpoints.MapPost("/groups/{group}/offsets", (string group, HttpRequest request, CancellationToken ct) => Handle(async () =>
+        {
+            var body = await ReadBodyAsync<ResetOffsetsRequest>(request, ct);
+            var timestamp = body.Timestamp is { } t ? ParseTimestamp(t) : (DateTimeOffset?)null;
+            var view = await gateway.Value.ResetOffsetsAsync(group, body.Reset ?? throw BrokerRequestException.BadRequest("reset is required"), timestamp, body.Topics, ct);
+            return Results.Ok(GroupResponse.From(view));
+        })).RequireGridAccess(GridAccess.Admin, GridResource.Group, "group");
+
+        endpoints.MapDelete("/groups/{group}", (string group, CancellationToken ct) => Handle(async () =>
+        {
+            await gateway.Value.DeleteGroupAsync(group, ct);
+            return Results.NoContent();
+        })).RequireGridAccess(GridAccess.Admin, GridResource.Group, "group");
 
         endpoints.MapGet("/groups/{group}", (string group, CancellationToken ct) => Handle(async () =>
             Results.Ok(GroupResponse.From(await gateway.Value.DescribeGroupAsync(group, ct)))))
@@ -195,6 +223,15 @@ internal static class BrokerEndpoints
             ? System.Text.Encoding.UTF8.GetBytes(text)
             : throw BrokerRequestException.BadRequest($"record {index} needs value or valueBase64");
     }
+
+    // An ISO 8601 time (as record timestamps are shown) or Unix milliseconds.
+    private static DateTimeOffset ParseTimestamp(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number when value.TryGetInt64(out var ms) && ms >= 0 && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() =>
+            DateTimeOffset.FromUnixTimeMilliseconds(ms),
+        JsonValueKind.String when DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) => at,
+        _ => throw BrokerRequestException.BadRequest($"timestamp must be an ISO 8601 time or Unix milliseconds (got {value.GetRawText()})"),
+    };
 
     private static string RequireMember(string? memberId) =>
         memberId ?? throw BrokerRequestException.BadRequest("memberId is required");

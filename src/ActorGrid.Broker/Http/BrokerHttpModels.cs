@@ -45,7 +45,10 @@ internal sealed record RecordJson(
 
 internal sealed record FetchResponse(IReadOnlyList<RecordJson> Records, long NextOffset, long StartOffset, long EndOffset);
 
-internal sealed record JoinRequest(string[]? Topics, int? SessionTimeoutMs, string? MemberId);
+internal sealed record JoinRequest(string[]? Topics, int? SessionTimeoutMs, string? MemberId, string? AutoOffsetReset = null);
+
+/// <summary><c>POST /groups/{group}/offsets</c>: reset is earliest, latest or timestamp; topics default to those the group committed.</summary>
+internal sealed record ResetOffsetsRequest(string? Reset, System.Text.Json.JsonElement? Timestamp, string[]? Topics);
 
 internal sealed record TopicPartitionJson(string Topic, int Partition);
 

@@ -268,8 +268,9 @@ internal sealed class PartitionState
     }
 
     /// <summary>
-    /// Aligns the end offset with the journal's highest sequence number after recovery (they differ only if events
-    /// were lost from under a snapshot, which retention never does).
+    /// Aligns the end offset with the journal's highest sequence number after recovery. They differ when the
+    /// journal's events were deleted without a snapshot to say so (a deleted topic: the journal keeps the highest
+    /// sequence number of a deleted log): those offsets are gone, the partition starts empty at the journal's end.
     /// </summary>
     public void AlignWithJournal(long highestSequenceNr)
     {
@@ -278,8 +279,8 @@ internal sealed class PartitionState
             return;
         }
 
+        StartOffset = highestSequenceNr > NextOffset ? highestSequenceNr : Math.Min(StartOffset, highestSequenceNr);
         NextOffset = highestSequenceNr;
-        StartOffset = Math.Min(StartOffset, NextOffset);
         _tail.Clear();
     }
 

@@ -16,7 +16,7 @@ namespace ActorGrid.Broker.Partitions;
 /// (<see cref="DurableEntity{TState, TCommand, TEvent}"/>): appends that arrive while a journal write is in flight
 /// are written together as the next batch (group commit); every append is acknowledged only after its write.
 /// Recent records are served from memory, older ones page from the journal; fetches at the end of the log can wait
-/// for new records (long poll).
+/// for new records (long poll). A deleted topic's partition deletes its records and snapshots from the journal.
 /// </summary>
 internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, AppendRecords, RecordAppended>, IWithTimers
 {
@@ -34,6 +34,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     private long? _snapshotStartOffset;
     private long _deletedBelow;
     private bool _retentionMovedSinceSnapshot;
+    private Deletion? _deletion;
 
     public TopicPartitionEntity(string topic, int partition, Settings settings)
         : base(PersistenceIdFor(topic, partition), new PartitionState(settings), new DurableEntitySettings
@@ -100,6 +101,12 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     /// <inheritdoc />
     protected override object? ToSnapshot(PartitionState state)
     {
+        if (_deletion is not null)
+        {
+            // A snapshot landing after the deletion would bring the deleted log's offsets and producers back.
+            return null;
+        }
+
         var snapshot = state.ToSnapshot();
         _snapshotStartOffset = snapshot.StartOffset;
         _retentionMovedSinceSnapshot = false;
@@ -126,6 +133,12 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     /// <inheritdoc />
     protected override void OnCommitted(IReadOnlyList<RecordAppended> events, long firstSequenceNr)
     {
+        if (_deletion is not null)
+        {
+            TryDelete();
+            return;
+        }
+
         _metrics.Produced(_topic, events.Count);
         EnforceRetention();
         WakeWaiters();
@@ -168,7 +181,138 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     }
 
     /// <inheritdoc />
-    protected override void HandleCommand(object message) => _mode(message);
+    protected override void HandleCommand(object message)
+    {
+        if (message is DeletePartition)
+        {
+            StartDeleting(Sender);
+        }
+        else
+        {
+            _mode(message);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnDeletionCompleted(object result)
+    {
+        if (_deletion is not { Started: true } deletion)
+        {
+            return;
+        }
+
+        switch (result)
+        {
+            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= deletion.ToSequenceNr:
+                deletion.MessagesDeleted = true;
+                break;
+            case DeleteSnapshotsSuccess deleted when deleted.Criteria.MaxSequenceNr == long.MaxValue:
+                deletion.SnapshotsDeleted = true;
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure:
+                // Answered as unavailable: the delete is retried (it is idempotent) by a new incarnation.
+                foreach (var replyTo in deletion.ReplyTo)
+                {
+                    replyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, $"deleting partition {_partition} of '{_topic}' from the journal failed; retry"));
+                }
+
+                Context.Stop(Self);
+                return;
+        }
+
+        if (deletion is { MessagesDeleted: true, SnapshotsDeleted: true })
+        {
+            Log.Info("Deleted {PersistenceId} (it ended at offset {EndOffset})", PersistenceId, State.NextOffset);
+            foreach (var replyTo in deletion.ReplyTo)
+            {
+                replyTo.Tell(new PartitionDeleted(_topic, _partition, State.NextOffset));
+            }
+
+            deletion.ReplyTo.Clear();
+            Context.Parent.Tell(new Passivate(StopEntity.Instance));
+        }
+    }
+
+    /// <summary>
+    /// The topic was deleted: refuse everything from now on, let the write in flight (and a snapshot) land, then delete
+    /// the log and every snapshot.
+    /// </summary>
+    private void StartDeleting(IActorRef replyTo)
+    {
+        if (_deletion is null)
+        {
+            _deletion = new Deletion();
+            _mode = Deleting;
+            Timers.Cancel("config");
+            FailQueued(EntityFailure.NotServing, $"topic '{_topic}' is being deleted");
+            var missing = Missing();
+            foreach (var (id, waiter) in _waiters)
+            {
+                Timers.Cancel(("wait", id));
+                waiter.ReplyTo.Tell(missing);
+            }
+
+            _waiters.Clear();
+            while (_readQueue.TryDequeue(out var read))
+            {
+                read.ReplyTo.Tell(missing);
+            }
+
+            // What waited for the topic's configuration is refused now.
+            Stash.UnstashAll();
+        }
+
+        _deletion.ReplyTo.Add(replyTo);
+        TryDelete();
+    }
+
+    private void TryDelete()
+    {
+        if (_deletion is not { Started: false } deletion || IsWritingOrSnapshotting)
+        {
+            return;
+        }
+
+        deletion.Started = true;
+        deletion.ToSequenceNr = LastSequenceNr;
+        if (LastSequenceNr > 0)
+        {
+            DeleteMessages(LastSequenceNr);
+        }
+        else
+        {
+            deletion.MessagesDeleted = true;
+        }
+
+        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+    }
+
+    private void Deleting(object message)
+    {
+        switch (message)
+        {
+            case StopEntity:
+                Context.Stop(Self);
+                break;
+            case RetentionTick:
+                // A snapshot that failed leaves no callback: the next tick starts the deletion.
+                TryDelete();
+                break;
+            case JournalPageRead page:
+                _journalReads--;
+                page.Read.ReplyTo.Tell(Missing());
+                break;
+            case JournalPageFailed failed:
+                _journalReads--;
+                failed.ReplyTo.Tell(Missing());
+                break;
+            case AppendRecords or FetchRecords or GetPartitionInfo or FindOffsetByTime:
+                Sender.Tell(Missing());
+                break;
+        }
+    }
+
+    private BrokerError Missing() => new(BrokerErrorCode.TopicNotFound, $"topic '{_topic}' does not exist");
 
     private void AwaitingConfig(object message)
     {
@@ -176,7 +320,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         {
             case TopicInfoReply reply:
                 Timers.Cancel("config");
-                if (reply.Config is null)
+                if (reply.Config is null || _partition >= reply.Config.Partitions)
                 {
                     Context.Parent.Tell(new Passivate(StopEntity.Instance));
                     _mode = TopicMissing;
@@ -212,7 +356,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         }
         else
         {
-            Sender.Tell(new BrokerError(BrokerErrorCode.TopicNotFound, $"topic '{_topic}' does not exist"));
+            Sender.Tell(Missing());
         }
     }
 
@@ -366,6 +510,19 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     }
 
     private sealed record Waiter(FetchRecords Fetch, IActorRef ReplyTo, long Offset);
+
+    private sealed class Deletion
+    {
+        public List<IActorRef> ReplyTo { get; } = [];
+
+        public bool Started { get; set; }
+
+        public long ToSequenceNr { get; set; }
+
+        public bool MessagesDeleted { get; set; }
+
+        public bool SnapshotsDeleted { get; set; }
+    }
 
     private sealed record PendingRead(FetchRecords Fetch, IActorRef ReplyTo, long From, long ToExclusive);
 

@@ -22,6 +22,7 @@ internal sealed class TopicDirectoryEntity : ReceivePersistentActor
             }
         });
         Recover<TopicRegistered>(e => _topics = _topics.Add(e.Topic));
+        Recover<TopicUnregistered>(e => _topics = _topics.Remove(e.Topic));
 
         Command<RegisterTopic>(command =>
         {
@@ -36,10 +37,23 @@ internal sealed class TopicDirectoryEntity : ReceivePersistentActor
             {
                 _topics = _topics.Add(e.Topic);
                 replyTo.Tell(new RegisterTopicResult(e.Topic));
-                if (LastSequenceNr % snapshotEvery == 0)
-                {
-                    SaveSnapshot(new TopicDirectorySnapshot([.. _topics]));
-                }
+                SnapshotByPolicy(snapshotEvery);
+            });
+        });
+        Command<UnregisterTopic>(command =>
+        {
+            if (!_topics.Contains(command.Topic))
+            {
+                Sender.Tell(new UnregisterTopicResult(command.Topic));
+                return;
+            }
+
+            var replyTo = Sender;
+            Persist(new TopicUnregistered(command.Topic), e =>
+            {
+                _topics = _topics.Remove(e.Topic);
+                replyTo.Tell(new UnregisterTopicResult(e.Topic));
+                SnapshotByPolicy(snapshotEvery);
             });
         });
         Command<ListTopics>(_ => Sender.Tell(new TopicListReply([.. _topics])));
@@ -50,6 +64,14 @@ internal sealed class TopicDirectoryEntity : ReceivePersistentActor
 
     /// <inheritdoc />
     public override string PersistenceId { get; }
+
+    private void SnapshotByPolicy(int snapshotEvery)
+    {
+        if (LastSequenceNr % snapshotEvery == 0)
+        {
+            SaveSnapshot(new TopicDirectorySnapshot([.. _topics]));
+        }
+    }
 
     /// <summary>Props of the directory.</summary>
     public static Props PropsFor(int snapshotEvery) => Props.Create(() => new TopicDirectoryEntity(snapshotEvery));

@@ -10,7 +10,8 @@ namespace ActorGrid.Broker.Topics;
 /// <summary>
 /// A topic's metadata (partition count, retention). Creating a topic first records its name in the topic
 /// directory, then persists it, so every existing topic is listed (the directory may list a name whose creation
-/// failed half-way; listings skip those).
+/// failed half-way; listings skip those). Deleting it persists the deletion first, so its partitions refuse it
+/// before their logs are deleted.
 /// </summary>
 internal sealed class TopicEntity : ReceivePersistentActor, IWithTimers
 {
@@ -27,6 +28,7 @@ internal sealed class TopicEntity : ReceivePersistentActor, IWithTimers
         PersistenceId = $"broker/topic/{name}";
 
         Recover<TopicCreated>(e => _state = _state.Apply(e));
+        Recover<TopicDeleted>(e => _state = _state.Apply(e));
         Ready();
     }
 
@@ -54,6 +56,22 @@ internal sealed class TopicEntity : ReceivePersistentActor, IWithTimers
             _directory.Tell(new RegisterTopic(_name));
             Timers.StartSingleTimer("register", RegistrationTimedOut.Instance, RegisterTimeout);
             BecomeStacked(Registering);
+        });
+        Command<DeleteTopic>(command =>
+        {
+            var (deleted, reply) = _state.Decide(command, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            if (deleted is null)
+            {
+                Sender.Tell(reply);
+                return;
+            }
+
+            var replyTo = Sender;
+            Persist(deleted, e =>
+            {
+                _state = _state.Apply(e);
+                replyTo.Tell(reply);
+            });
         });
         Command<GetTopic>(_ =>
         {

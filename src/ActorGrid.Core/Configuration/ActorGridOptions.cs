@@ -160,11 +160,29 @@ public sealed record BrokerOptions
     /// <summary>Memory bound of the in-memory tail, in bytes.</summary>
     public long TailMaxBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>Most topics a consumer group member may subscribe to in one join.</summary>
+    public int MaxJoinTopics { get; init; } = 100;
+
+    /// <summary>Most offsets in one commit.</summary>
+    public int MaxCommitOffsets { get; init; } = 10_000;
+
+    /// <summary>Most members of one consumer group.</summary>
+    public int MaxMembersPerGroup { get; init; } = 1000;
+
+    /// <summary>Most topics in the grid.</summary>
+    public int MaxTopics { get; init; } = 10_000;
+
     /// <summary>How many recent batches per producer a partition remembers for deduplication.</summary>
     public int ProducerWindowBatches { get; init; } = 16;
 
     /// <summary>How many producers per partition are remembered (least recently active are forgotten first).</summary>
     public int MaxProducersPerPartition { get; init; } = 1000;
+
+    /// <summary>
+    /// A producer with no records in a partition for this long is forgotten there (as Kafka's producer-id expiry).
+    /// A forgotten producer keeps only its highest sequence: a retry of anything older is refused, never appended twice.
+    /// </summary>
+    public TimeSpan ProducerExpiry { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>Records between time-index entries (age retention below the in-memory tail has this granularity).</summary>
     public long TimeIndexInterval { get; init; } = 1024;

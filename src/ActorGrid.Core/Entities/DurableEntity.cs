@@ -43,12 +43,14 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     private long _eventsSinceSnapshot;
     private long _lastSnapshotTimestamp;
     private readonly OwnershipFence _fence;
+    private TState _state;
+    private CommittedStates<TState>.View? _localView;
 
     /// <summary>Creates the entity persisted as <paramref name="persistenceId"/>, starting from <paramref name="initial"/>.</summary>
     protected DurableEntity(string persistenceId, TState initial, DurableEntitySettings? settings = null)
     {
         PersistenceId = persistenceId;
-        State = initial;
+        _state = initial;
         Settings = settings ?? DurableEntitySettings.Default;
         _lastSnapshotTimestamp = Settings.Time.GetTimestamp();
         JournalPluginId = ActorGridHocon.JournalPluginId;
@@ -72,7 +74,25 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// The durable state. Subclasses may replace it for changes that are deliberately not journaled (heartbeats,
     /// read positions); such changes must not be anything a reply promises is durable.
     /// </summary>
-    protected TState State { get; set; }
+    protected TState State
+    {
+        get => _state;
+        set
+        {
+            _state = value;
+            _localView?.Publish(value);
+        }
+    }
+
+    /// <summary>
+    /// Where this entity publishes its committed state for lease-fenced local reads (<see cref="CommittedStates{TState}"/>),
+    /// or null (the default) to serve reads through its mailbox only. The state must then be immutable and
+    /// <see cref="MayServe"/> safe to call from any thread.
+    /// </summary>
+    protected virtual CommittedStates<TState>? LocalReads => null;
+
+    /// <summary>Reads served from <see cref="LocalReads"/> since the last call (for load metering).</summary>
+    protected long TakeLocalReads() => _localView?.TakeReads() ?? 0;
 
     /// <summary>The entity kind its journal writes and spans are named by (<c>kv.partition</c>, ...).</summary>
     protected virtual string EntityKind => GetType().Name;
@@ -238,6 +258,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     protected void StopWhenDrained()
     {
         _stopping = true;
+        CloseLocalReads();
         StopIfDrained();
     }
 
@@ -266,8 +287,35 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         SaveSnapshot(snapshot);
     }
 
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        CloseLocalReads();
+        base.PostStop();
+    }
+
+    private void CloseLocalReads()
+    {
+        if (_localView is { } view)
+        {
+            LocalReads!.Close(PersistenceId, view);
+            _localView = null;
+        }
+    }
+
     /// <summary>Events written since the last snapshot.</summary>
     protected long EventsSinceSnapshot => _eventsSinceSnapshot;
+
+    /// <summary>Whether a journal write or a snapshot is in flight (work that must land before the entity's data is deleted).</summary>
+    protected bool IsWritingOrSnapshotting => _inFlight is not null || _snapshotInFlight;
+
+    /// <summary>
+    /// Called with every <c>DeleteMessagesSuccess/Failure</c> and <c>DeleteSnapshotsSuccess/Failure</c> the entity
+    /// receives: the base's own cleanup after a snapshot and the subclass's deletions alike.
+    /// </summary>
+    protected virtual void OnDeletionCompleted(object result)
+    {
+    }
 
     // ---- The machinery -------------------------------------------------------------------------------------------
 
@@ -282,6 +330,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 break;
             case RecoveryCompleted:
                 CommittedSequenceNr = LastSequenceNr;
+                _localView = LocalReads?.Open(PersistenceId, MayServe, State);
                 OnRecoveryCompleted();
                 break;
             case TEvent e:
@@ -321,9 +370,11 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 Log.Warning(failed.Cause, "{PersistenceId}: snapshot at {SequenceNr} failed; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr);
                 break;
             case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                OnDeletionCompleted(message);
                 break;
             case DeleteMessagesFailure or DeleteSnapshotsFailure:
-                Log.Warning("{PersistenceId}: cleanup after a snapshot failed: {Failure}", PersistenceId, message);
+                Log.Warning("{PersistenceId}: deleting events or snapshots failed: {Failure}", PersistenceId, message);
+                OnDeletionCompleted(message);
                 break;
             default:
                 HandleCommand(message);

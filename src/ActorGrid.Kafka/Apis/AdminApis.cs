@@ -124,7 +124,7 @@ internal sealed partial class KafkaApiHandler
         });
     }
 
-    /// <summary>DeleteTopics v0-3: refused with TOPIC_DELETION_DISABLED (the broker keeps topics; see docs/kafka.md).</summary>
+    /// <summary>DeleteTopics v0-3: the same deletion as <c>DELETE /topics/{topic}</c>; the timeout is the broker's own.</summary>
     private async Task<KafkaWriter> DeleteTopicsAsync(short v, KafkaReader body, CancellationToken cancellationToken)
     {
         var names = body.Array(false, r => r.String(false));
@@ -133,7 +133,12 @@ internal sealed partial class KafkaApiHandler
         {
             try
             {
-                return (name, await gateway.FindTopicAsync(name, cancellationToken) is null ? KafkaError.UnknownTopicOrPartition : KafkaError.TopicDeletionDisabled);
+                await gateway.DeleteTopicAsync(name, cancellationToken);
+                return (name, KafkaError.None);
+            }
+            catch (BrokerRequestException e) when (e.Status == 400)
+            {
+                return (name, KafkaError.InvalidTopic);
             }
             catch (Exception e)
             {
