@@ -82,7 +82,7 @@ public sealed class JobsClient(HttpClient http) : IJobsClient
         while (after is not null);
     }
 
-    /// <summary><c>DELETE /jobs/{id}</c>: cancels a running job; returns its status.</summary>
+    /// <summary><c>DELETE /jobs/{id}</c>: cancels a running job, deletes a finished one (with its result); returns its status.</summary>
     public async Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken = default)
     {
         using var response = await http.DeleteAsync("jobs/" + Uri.EscapeDataString(jobId), cancellationToken);

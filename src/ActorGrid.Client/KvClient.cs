@@ -51,6 +51,7 @@ public sealed class KvClient(HttpClient http) : IKvClient
             request.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Any);
         }
 
+        AddIdempotencyKey(request, options.IdempotencyKey);
         using var response = await http.SendAsync(request, cancellationToken);
         await ActorGridException.ThrowIfFailedAsync(response, cancellationToken);
         return (await response.Content.ReadFromJsonAsync<KvWriteResult>(cancellationToken))!;
@@ -89,6 +90,7 @@ public sealed class KvClient(HttpClient http) : IKvClient
             request.Headers.IfMatch.Add(ETag(version));
         }
 
+        AddIdempotencyKey(request, null);
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -151,6 +153,11 @@ public sealed class KvClient(HttpClient http) : IKvClient
         return "kv/" + string.Join("/", segments.Select(Uri.EscapeDataString));
     }
 
+    // Every attempt of one call carries the same key, so the node answers a retry of a write that landed with the
+    // original answer instead of applying it again.
+    private static void AddIdempotencyKey(HttpRequestMessage request, string? idempotencyKey) =>
+        request.Headers.TryAddWithoutValidation(Resilience.RetrySafety.IdempotencyKeyHeader, idempotencyKey ?? Guid.NewGuid().ToString("N"));
+
     private static EntityTagHeaderValue ETag(long version) => new("\"" + version.ToString(CultureInfo.InvariantCulture) + "\"");
 
     private static long ParseETag(EntityTagHeaderValue? etag) =>
@@ -171,7 +178,12 @@ public enum KvConsistency
 /// <param name="IfVersion">Write only if the key is at this version (compare-and-set, <c>If-Match</c>).</param>
 /// <param name="IfAbsent">Write only if the key does not exist (create-only, <c>If-None-Match: *</c>).</param>
 /// <param name="Ttl">The key expires this long after the write (whole seconds, rounded up).</param>
-public sealed record KvPutOptions(long? IfVersion = null, bool IfAbsent = false, TimeSpan? Ttl = null)
+/// <param name="IdempotencyKey">
+/// The write's <c>Idempotency-Key</c> (1–255 visible ASCII characters); null: a new one per call. Pass your own to
+/// retry a write yourself after the call failed: the node answers a retry of a write that landed with its original
+/// answer (within <c>Kv:IdempotencyWindow</c>) and writes nothing.
+/// </param>
+public sealed record KvPutOptions(long? IfVersion = null, bool IfAbsent = false, TimeSpan? Ttl = null, string? IdempotencyKey = null)
 {
     /// <summary>An unconditional put without expiry.</summary>
     public static readonly KvPutOptions None = new();

@@ -25,6 +25,9 @@ public static class KvEndpoints
     /// <summary>Header of replica reads saying how stale the answer may be.</summary>
     public const string StalenessHeader = "X-ActorGrid-Staleness";
 
+    /// <summary>Header of a write that a client may retry: a retry with the same key and request gets the original answer.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     private const string RoutePrefix = "/kv/";
 
     /// <summary>Maps <c>PUT/GET/DELETE /kv/{**key}</c> and <c>GET /kv</c>.</summary>
@@ -61,6 +64,11 @@ public static class KvEndpoints
             return GridResults.BadRequest(ttlError);
         }
 
+        if (ParseIdempotencyKey(request, out var idempotencyKey) is { } idempotencyError)
+        {
+            return GridResults.BadRequest(idempotencyError);
+        }
+
         if (request.ContentLength > settings.MaxValueBytes)
         {
             return TooLarge(request.ContentLength.Value, settings);
@@ -72,7 +80,7 @@ public static class KvEndpoints
             return TooLarge(null, settings);
         }
 
-        var reply = await AskAsync(Region(system), new Put(KvKeys.EntityIdFor(key, settings.Partitions), key, value, precondition, ttl), settings, http.RequestAborted);
+        var reply = await AskAsync(Region(system), new Put(KvKeys.EntityIdFor(key, settings.Partitions), key, value, precondition, ttl, idempotencyKey), settings, http.RequestAborted);
         return reply switch
         {
             WriteResult { Status: WriteStatus.Written } w => Written(http, key, w.Version),
@@ -142,7 +150,12 @@ public static class KvEndpoints
             return GridResults.BadRequest(preconditionError);
         }
 
-        var reply = await AskAsync(Region(system), new Delete(KvKeys.EntityIdFor(key, settings.Partitions), key, precondition), settings, http.RequestAborted);
+        if (ParseIdempotencyKey(request, out var idempotencyKey) is { } idempotencyError)
+        {
+            return GridResults.BadRequest(idempotencyError);
+        }
+
+        var reply = await AskAsync(Region(system), new Delete(KvKeys.EntityIdFor(key, settings.Partitions), key, precondition, idempotencyKey), settings, http.RequestAborted);
         return reply switch
         {
             WriteResult { Status: WriteStatus.Deleted } => Results.NoContent(),
@@ -248,6 +261,7 @@ public static class KvEndpoints
         WriteStatus.NotFound => GridResults.NotFound(result.Error ?? "the key does not exist"),
         WriteStatus.TooLarge => GridResults.TooLarge(result.Error ?? "the value is too large"),
         WriteStatus.Unavailable => GridResults.Unavailable(result.Error ?? "the partition could not complete the write; retry"),
+        WriteStatus.IdempotencyKeyReused => GridResults.Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused", result.Error ?? "the Idempotency-Key was used for a different request"),
         _ => GridResults.BadRequest(result.Error ?? "the request is invalid"),
     };
 
@@ -267,6 +281,9 @@ public static class KvEndpoints
 
     private static string? Header(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var values) && values.Count > 0 ? string.Join(",", values.ToArray()) : null;
+
+    private static string? ParseIdempotencyKey(HttpRequest request, out string? idempotencyKey) =>
+        KvHttpInput.ParseIdempotencyKey(request.Headers.TryGetValue(IdempotencyKeyHeader, out var values) ? values.ToArray() : [], out idempotencyKey);
 
     private static string? Query(HttpRequest request, string name) =>
         request.Query.TryGetValue(name, out var values) && values.Count > 0 ? values[^1] : null;

@@ -7,7 +7,7 @@ namespace ActorGrid.KeyValue;
 
 /// <summary>
 /// Parsing of the KV HTTP API's inputs (key from the request target, <c>If-Match</c>, <c>If-None-Match</c>,
-/// <c>ttl</c>, <c>limit</c>, <c>consistency</c>). Each parser returns an error sentence for a 400 or null.
+/// <c>Idempotency-Key</c>, <c>ttl</c>, <c>limit</c>, <c>consistency</c>). Each parser returns an error sentence for a 400 or null.
 /// </summary>
 public static class KvHttpInput
 {
@@ -111,6 +111,44 @@ public static class KvHttpInput
         }
 
         precondition = Precondition.ForVersion(version);
+        return null;
+    }
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> of a write from the header's <paramref name="values"/> (null when absent): one value of
+    /// 1–255 visible ASCII characters. A value in double quotes (the structured-field string of the IETF
+    /// <c>Idempotency-Key</c> draft) is taken without them, so <c>"abc"</c> and <c>abc</c> are the same key.
+    /// </summary>
+    public static string? ParseIdempotencyKey(IReadOnlyList<string?> values, out string? key)
+    {
+        key = null;
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        if (values.Count > 1)
+        {
+            return "Idempotency-Key must be given once";
+        }
+
+        var value = values[0] ?? "";
+        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+        {
+            value = value[1..^1];
+        }
+
+        if (IdempotencyLimits.Validate(value) is { } error)
+        {
+            return error;
+        }
+
+        if (value.Contains('"', StringComparison.Ordinal))
+        {
+            return "Idempotency-Key must be one token, or one string in double quotes";
+        }
+
+        key = value;
         return null;
     }
 

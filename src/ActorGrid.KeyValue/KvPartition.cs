@@ -31,7 +31,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
 
     /// <summary>Creates the partition <paramref name="entityId"/> (also its persistence id).</summary>
     public KvPartition(string entityId, Settings settings, TimeProvider? time = null)
-        : base(entityId, KvPartitionState.Empty, new DurableEntitySettings
+        : base(entityId, KvPartitionState.Create(settings.Idempotency), new DurableEntitySettings
         {
             SnapshotEvery = settings.SnapshotEvery,
             DeleteEventsOnSnapshot = true,
@@ -137,7 +137,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
     protected override object? ToSnapshot(KvPartitionState state) => state.ToSnapshot(NowUnixMs);
 
     /// <inheritdoc />
-    protected override KvPartitionState FromSnapshot(object snapshot) => KvPartitionState.FromSnapshot((PartitionSnapshot)snapshot);
+    protected override KvPartitionState FromSnapshot(object snapshot) => KvPartitionState.FromSnapshot((PartitionSnapshot)snapshot, _settings.Idempotency);
 
     /// <inheritdoc />
     protected override void OnCommitted(IReadOnlyList<object> events, long firstSequenceNr)

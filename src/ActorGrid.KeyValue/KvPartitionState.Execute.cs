@@ -54,7 +54,7 @@ public sealed partial class KvPartitionState
 
         var stored = Find(op.Key);
         var live = stored is not null && stored.IsLiveAt(now) ? stored : null;
-        var next = (stored?.Version ?? 0) + 1;
+        var next = (stored?.Version ?? Purged.LastVersionOf(op.Key)) + 1;
         switch (op.Code)
         {
             case KvOpCode.Get:

@@ -12,27 +12,36 @@ public readonly record struct KvDecision(object? Event, WriteResult Reply);
 /// (deleted or expired keys) keep their version so that a re-create continues the count. All decisions
 /// (versions, compare-and-set, create-only, TTL, limits) and the event application live here; the partition
 /// actor only journals and replies. Time is passed in (Unix ms) so that decisions and replay are deterministic:
-/// a TTL becomes an absolute expiry inside the event.
+/// a TTL becomes an absolute expiry inside the event. Writes carrying an <c>Idempotency-Key</c> are remembered in
+/// <see cref="Writes"/> so that their retries get the original answer.
 /// </summary>
 public sealed partial class KvPartitionState
 {
-    /// <summary>A partition with no keys.</summary>
-    public static readonly KvPartitionState Empty = new(
-        ImmutableDictionary.Create<string, Entry>(StringComparer.Ordinal),
-        ImmutableSortedSet.Create<string>(StringComparer.Ordinal),
-        PurgedKeys.None);
+    /// <summary>A partition with no keys (and the default <see cref="IdempotencyLimits"/>).</summary>
+    public static readonly KvPartitionState Empty = Create(IdempotencyLimits.Default);
 
     private readonly ImmutableDictionary<string, Entry> _entries;
 
     // Key order for scans; grows when a new key is first written, shrinks only when compaction purges keys.
     private readonly ImmutableSortedSet<string> _keys;
 
-    private KvPartitionState(ImmutableDictionary<string, Entry> entries, ImmutableSortedSet<string> keys, PurgedKeys purged)
+    private KvPartitionState(ImmutableDictionary<string, Entry> entries, ImmutableSortedSet<string> keys, PurgedKeys purged, IdempotentWrites writes)
     {
         _entries = entries;
         _keys = keys;
         Purged = purged;
+        Writes = writes;
     }
+
+    /// <summary>A partition with no keys that remembers idempotent writes within <paramref name="limits"/>.</summary>
+    public static KvPartitionState Create(IdempotencyLimits limits) => new(
+        ImmutableDictionary.Create<string, Entry>(StringComparer.Ordinal),
+        ImmutableSortedSet.Create<string>(StringComparer.Ordinal),
+        PurgedKeys.None,
+        IdempotentWrites.Empty(limits));
+
+    /// <summary>The writes remembered by their <c>Idempotency-Key</c>.</summary>
+    public IdempotentWrites Writes { get; }
 
     /// <summary>Number of keys held, tombstones included.</summary>
     public int Count => _entries.Count;
@@ -47,9 +56,9 @@ public sealed partial class KvPartitionState
     public IEnumerable<Entry> Entries => _keys.Select(k => _entries[k]);
 
     /// <summary>A state holding exactly <paramref name="entries"/>.</summary>
-    public static KvPartitionState FromEntries(IEnumerable<Entry> entries) => FromEntries(entries, PurgedKeys.None);
+    public static KvPartitionState FromEntries(IEnumerable<Entry> entries) => FromEntries(entries, PurgedKeys.None, IdempotentWrites.Empty(IdempotencyLimits.Default));
 
-    private static KvPartitionState FromEntries(IEnumerable<Entry> entries, PurgedKeys purged)
+    private static KvPartitionState FromEntries(IEnumerable<Entry> entries, PurgedKeys purged, IdempotentWrites writes)
     {
         var map = ImmutableDictionary.CreateBuilder<string, Entry>(StringComparer.Ordinal);
         var keys = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
@@ -59,7 +68,7 @@ public sealed partial class KvPartitionState
             keys.Add(entry.Key);
         }
 
-        return new KvPartitionState(map.ToImmutable(), keys.ToImmutable(), purged);
+        return new KvPartitionState(map.ToImmutable(), keys.ToImmutable(), purged, writes);
     }
 
     /// <summary>The stored entry of <paramref name="key"/> (possibly a tombstone or expired), or null.</summary>
@@ -89,6 +98,12 @@ public sealed partial class KvPartitionState
             return Refuse(WriteStatus.Invalid, $"ttl must be between 1 and {Settings.MaxTtlSeconds} seconds (got {ttl})");
         }
 
+        var idempotency = put.IdempotencyKey is null ? null : new IdempotencyRecord(put.IdempotencyKey, IdempotentWrites.Fingerprint(put), nowUnixMs);
+        if (Recall(put.Key, idempotency) is { } recalled)
+        {
+            return recalled;
+        }
+
         var stored = Find(put.Key);
         var liveVersion = stored is not null && stored.IsLiveAt(nowUnixMs) ? stored.Version : 0;
         if (!Holds(put.Precondition, liveVersion))
@@ -98,7 +113,7 @@ public sealed partial class KvPartitionState
 
         var version = (stored?.Version ?? Purged.LastVersionOf(put.Key)) + 1;
         long? expiresAt = put.TtlSeconds is { } seconds ? nowUnixMs + seconds * 1000 : null;
-        return new KvDecision(new ValueWritten(put.Key, version, put.Value, expiresAt), new WriteResult(WriteStatus.Written, version));
+        return new KvDecision(new ValueWritten(put.Key, version, put.Value, expiresAt, idempotency), new WriteResult(WriteStatus.Written, version));
     }
 
     /// <summary>Decides a delete: absent keys are not found, a failed precondition changes nothing.</summary>
@@ -107,6 +122,12 @@ public sealed partial class KvPartitionState
         if (KvKeys.Validate(delete.Key) is { } keyError)
         {
             return Refuse(WriteStatus.Invalid, keyError);
+        }
+
+        var idempotency = delete.IdempotencyKey is null ? null : new IdempotencyRecord(delete.IdempotencyKey, IdempotentWrites.Fingerprint(delete), nowUnixMs);
+        if (Recall(delete.Key, idempotency) is { } recalled)
+        {
+            return recalled;
         }
 
         var stored = Find(delete.Key);
@@ -124,7 +145,25 @@ public sealed partial class KvPartitionState
             return new KvDecision(null, new WriteResult(WriteStatus.PreconditionFailed, liveVersion, Mismatch(delete.Precondition, liveVersion)));
         }
 
-        return new KvDecision(new ValueDeleted(delete.Key, liveVersion), new WriteResult(WriteStatus.Deleted, liveVersion));
+        return new KvDecision(new ValueDeleted(delete.Key, liveVersion, idempotency), new WriteResult(WriteStatus.Deleted, liveVersion));
+    }
+
+    // A retry of a remembered write: its original answer (nothing to journal), or a refusal of a reused key.
+    private KvDecision? Recall(string key, IdempotencyRecord? idempotency)
+    {
+        if (idempotency is null)
+        {
+            return null;
+        }
+
+        if (IdempotencyLimits.Validate(idempotency.IdempotencyKey) is { } error)
+        {
+            return Refuse(WriteStatus.Invalid, error);
+        }
+
+        return Writes.Recall(key, idempotency.IdempotencyKey, idempotency.Fingerprint, idempotency.AtUnixMs) is { } original
+            ? new KvDecision(null, original)
+            : null;
     }
 
     /// <summary>The entry an event leaves behind.</summary>
@@ -135,14 +174,26 @@ public sealed partial class KvPartitionState
         _ => throw new ArgumentException($"Not a KV event: {@event.GetType()}", nameof(@event)),
     };
 
-    /// <summary>Applies a journaled event.</summary>
-    public KvPartitionState Apply(object @event) => Set(EntryOf(@event));
+    /// <summary>Applies a journaled event (and remembers the write by its <c>Idempotency-Key</c> when it carried one).</summary>
+    public KvPartitionState Apply(object @event)
+    {
+        var state = Set(EntryOf(@event));
+        return @event switch
+        {
+            ValueWritten { Idempotency: { } record } w => state.With(Writes.Remember(w.Key, record, new WriteResult(WriteStatus.Written, w.Version))),
+            ValueDeleted { Idempotency: { } record } d => state.With(Writes.Remember(d.Key, record, new WriteResult(WriteStatus.Deleted, d.Version))),
+            _ => state,
+        };
+    }
 
     /// <summary>Replaces (or adds) one entry.</summary>
     public KvPartitionState Set(Entry entry) => new(
         _entries.SetItem(entry.Key, entry),
         _entries.ContainsKey(entry.Key) ? _keys : _keys.Add(entry.Key),
-        Purged);
+        Purged,
+        Writes);
+
+    private KvPartitionState With(IdempotentWrites writes) => ReferenceEquals(writes, Writes) ? this : new(_entries, _keys, Purged, writes);
 
     /// <summary>Keys held as tombstones (deleted, or expired and dropped by a snapshot): compaction's candidates.</summary>
     public IReadOnlySet<string> Tombstones() => _entries.Values.Where(e => e.Value is null).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
@@ -152,10 +203,12 @@ public sealed partial class KvPartitionState
     /// each one has been a tombstone for a whole grace period) and the values that expired more than
     /// <paramref name="graceMs"/> ago, from the entries and the key index. Their versions are folded into
     /// <see cref="Purged"/> so that writing one of them again continues its count. Nothing readable changes:
-    /// reads, scans and preconditions see a purged key exactly as its tombstone.
+    /// reads, scans and preconditions see a purged key exactly as its tombstone. Remembered idempotent writes past
+    /// their window are forgotten too.
     /// </summary>
     public KvPartitionState Compact(IReadOnlySet<string> candidates, long nowUnixMs, long graceMs)
     {
+        var writes = Writes.Forget(nowUnixMs);
         var purged = new List<Entry>();
         foreach (var entry in _entries.Values)
         {
@@ -168,11 +221,11 @@ public sealed partial class KvPartitionState
 
         if (purged.Count == 0)
         {
-            return this;
+            return With(writes);
         }
 
         var gone = purged.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
-        return FromEntries(_entries.Values.Where(e => !gone.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal), Purged.Add(purged));
+        return FromEntries(_entries.Values.Where(e => !gone.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal), Purged.Add(purged), writes);
     }
 
     /// <summary>Live keys, tombstones (expired values included) and the bytes of keys and values held, for <c>/cluster/shards</c>.</summary>
@@ -241,11 +294,15 @@ public sealed partial class KvPartitionState
             ? new PartitionSnapshotEntry(e.Key, e.Version, null, null)
             : new PartitionSnapshotEntry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs))],
         Purged.VersionFloor,
-        Purged.Filter);
+        Purged.Filter,
+        Writes.ToSnapshot(nowUnixMs));
 
-    /// <summary>The state a stored snapshot holds.</summary>
-    public static KvPartitionState FromSnapshot(PartitionSnapshot snapshot) =>
-        FromEntries(snapshot.Entries.Select(e => new Entry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs)), new PurgedKeys(snapshot.VersionFloor, snapshot.PurgedFilter));
+    /// <summary>The state a stored snapshot holds, remembering idempotent writes within <paramref name="limits"/> (default: <see cref="IdempotencyLimits.Default"/>).</summary>
+    public static KvPartitionState FromSnapshot(PartitionSnapshot snapshot, IdempotencyLimits? limits = null) =>
+        FromEntries(
+            snapshot.Entries.Select(e => new Entry(e.Key, e.Version, e.Value, e.ExpiresAtUnixMs)),
+            new PurgedKeys(snapshot.VersionFloor, snapshot.PurgedFilter),
+            IdempotentWrites.FromSnapshot(snapshot.Writes, limits ?? IdempotencyLimits.Default));
 
     private int StartIndex(string bound, bool inclusive)
     {

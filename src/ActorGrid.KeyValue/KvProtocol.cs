@@ -2,6 +2,7 @@
 using ActorGrid.Configuration;
 using ActorGrid.Grid;
 using ActorGrid.Serialization;
+using System.Text.Json.Serialization;
 
 namespace ActorGrid.KeyValue;
 
@@ -51,12 +52,19 @@ public static class KvProtocol
 
     // ---- Commands and queries to a partition (routed by the shard region) ---------------------------------------
 
-    /// <summary>Writes <paramref name="Value"/> under <paramref name="Key"/>; expires <paramref name="TtlSeconds"/> after the write when set.</summary>
-    public sealed record Put(string EntityId, string Key, byte[] Value, Precondition Precondition, long? TtlSeconds)
+    /// <summary>
+    /// Writes <paramref name="Value"/> under <paramref name="Key"/>; expires <paramref name="TtlSeconds"/> after the write
+    /// when set. With <paramref name="IdempotencyKey"/>, a retry of the same request gets the original answer and
+    /// writes nothing (see <see cref="IdempotentWrites"/>).
+    /// </summary>
+    public sealed record Put(string EntityId, string Key, byte[] Value, Precondition Precondition, long? TtlSeconds, string? IdempotencyKey = null)
         : IWithEntityId, IActorGridMessage;
 
-    /// <summary>Deletes <paramref name="Key"/> (its version is kept as a tombstone, so a re-create continues the count).</summary>
-    public sealed record Delete(string EntityId, string Key, Precondition Precondition) : IWithEntityId, IActorGridMessage;
+    /// <summary>
+    /// Deletes <paramref name="Key"/> (its version is kept as a tombstone, so a re-create continues the count); with
+    /// <paramref name="IdempotencyKey"/>, a retry of the same request gets the original answer.
+    /// </summary>
+    public sealed record Delete(string EntityId, string Key, Precondition Precondition, string? IdempotencyKey = null) : IWithEntityId, IActorGridMessage;
 
     /// <summary>Reads <paramref name="Key"/> from the owning partition (linearizable).</summary>
     public sealed record Get(string EntityId, string Key) : IWithEntityId, IActorGridMessage;
@@ -205,11 +213,30 @@ public static class KvProtocol
 
     // ---- Events (journaled) and snapshot ------------------------------------------------------------------------
 
-    /// <summary>A value was written at <paramref name="Version"/>; absent from <paramref name="ExpiresAtUnixMs"/> on when set.</summary>
-    public sealed record ValueWritten(string Key, long Version, byte[] Value, long? ExpiresAtUnixMs) : IActorGridMessage;
+    // Idempotency was added to v1 of both events as an optional member, left out of the payload when null: every
+    // event stored before it reads as a write without an Idempotency-Key, and writes without one keep their old bytes.
 
-    /// <summary>The key was deleted; <paramref name="Version"/> is the deleted version, kept as a tombstone.</summary>
-    public sealed record ValueDeleted(string Key, long Version) : IActorGridMessage;
+    /// <summary>
+    /// A value was written at <paramref name="Version"/>; absent from <paramref name="ExpiresAtUnixMs"/> on when set.
+    /// <paramref name="Idempotency"/>: the write carried an <c>Idempotency-Key</c>, remembered with it.
+    /// </summary>
+    public sealed record ValueWritten(
+        string Key, long Version, byte[] Value, long? ExpiresAtUnixMs,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IdempotencyRecord? Idempotency = null) : IActorGridMessage;
+
+    /// <summary>
+    /// The key was deleted; <paramref name="Version"/> is the deleted version, kept as a tombstone.
+    /// <paramref name="Idempotency"/>: the delete carried an <c>Idempotency-Key</c>, remembered with it.
+    /// </summary>
+    public sealed record ValueDeleted(
+        string Key, long Version,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IdempotencyRecord? Idempotency = null) : IActorGridMessage;
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> a write carried, the fingerprint of its request (<see cref="IdempotentWrites.Fingerprint(Put)"/>)
+    /// and when it was decided (the owner's clock, Unix ms): journaled inside the write's event.
+    /// </summary>
+    public sealed record IdempotencyRecord(string IdempotencyKey, long Fingerprint, long AtUnixMs);
 
     /// <summary>One key's stored state. A null <paramref name="Value"/> is a tombstone that keeps the version count.</summary>
     public sealed record Entry(string Key, long Version, byte[]? Value, long? ExpiresAtUnixMs)
@@ -229,12 +256,21 @@ public static class KvProtocol
     /// A partition's whole state (tombstones included), as persisted: its own versioned type, so the state's
     /// <see cref="Entry"/> can change without breaking stored snapshots. <paramref name="VersionFloor"/> and
     /// <paramref name="PurgedFilter"/> are the <see cref="PurgedKeys"/> of compaction (added members: snapshots
-    /// written before them read as nothing purged).
+    /// written before them read as nothing purged). <paramref name="Writes"/> are the writes remembered by their
+    /// <c>Idempotency-Key</c>, oldest first (an added member, left out when there are none).
     /// </summary>
-    public sealed record PartitionSnapshot(PartitionSnapshotEntry[] Entries, long VersionFloor = 0, byte[]? PurgedFilter = null) : IActorGridMessage;
+    public sealed record PartitionSnapshot(
+        PartitionSnapshotEntry[] Entries, long VersionFloor = 0, byte[]? PurgedFilter = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PartitionSnapshotWrite[]? Writes = null) : IActorGridMessage;
 
     /// <summary>One key in a <see cref="PartitionSnapshot"/> (a null <paramref name="Value"/> is a tombstone).</summary>
     public sealed record PartitionSnapshotEntry(string Key, long Version, byte[]? Value, long? ExpiresAtUnixMs);
+
+    /// <summary>
+    /// One write remembered by its <c>Idempotency-Key</c> in a <see cref="PartitionSnapshot"/>: the answer it got was
+    /// <c>Written</c> at <paramref name="Version"/>, or <c>Deleted</c> at it when <paramref name="Deleted"/>.
+    /// </summary>
+    public sealed record PartitionSnapshotWrite(string Key, string IdempotencyKey, long Fingerprint, long AtUnixMs, bool Deleted, long Version);
 
     // ---- Replies ------------------------------------------------------------------------------------------------
 
@@ -255,6 +291,9 @@ public static class KvProtocol
 
         /// <summary>Malformed key or TTL; nothing was changed.</summary>
         Invalid,
+
+        /// <summary>The <c>Idempotency-Key</c> was used before for a different request on this key; nothing was changed.</summary>
+        IdempotencyKeyReused,
 
         /// <summary>The value is larger than allowed; nothing was changed.</summary>
         TooLarge,
@@ -407,6 +446,15 @@ public static class KvProtocol
         /// </summary>
         public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
 
+        /// <summary>How long a partition remembers a write by its <c>Idempotency-Key</c> (<c>Kv:IdempotencyWindow</c>).</summary>
+        public TimeSpan IdempotencyWindow { get; init; } = IdempotencyLimits.Default.Window;
+
+        /// <summary>Most writes a partition remembers by their <c>Idempotency-Key</c> (<c>Kv:MaxIdempotencyKeys</c>).</summary>
+        public int MaxIdempotencyKeys { get; init; } = IdempotencyLimits.Default.MaxKeys;
+
+        /// <summary>How long and how many writes a partition remembers by their <c>Idempotency-Key</c>.</summary>
+        public IdempotencyLimits Idempotency => new(IdempotencyWindow, MaxIdempotencyKeys);
+
         /// <summary>Settings from a node's options.</summary>
         public static Settings Create(ActorGridOptions options) => new(
             options.Kv.Partitions,
@@ -420,6 +468,8 @@ public static class KvProtocol
             options.Kv.LoadWindow)
         {
             TombstoneGracePeriod = options.Kv.TombstoneGracePeriod,
+            IdempotencyWindow = options.Kv.IdempotencyWindow,
+            MaxIdempotencyKeys = options.Kv.MaxIdempotencyKeys,
         };
     }
 }

@@ -41,6 +41,9 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private bool _planning;
     private int _planningFailures;
 
+    // A deletion in flight: who waits for it (Nobody: retention) and the job's last status.
+    private (IActorRef ReplyTo, JobStatusReply Last)? _deleting;
+
     public JobCoordinator(string jobId, MapReduceServices? services)
     {
         _services = services ?? MapReduceServices.Of(Context.System);
@@ -59,14 +62,28 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         Command<SubmitJob>(submit =>
         {
             var sender = Sender;
+            if (_deleting is not null)
+            {
+                sender.Tell(new SubmitJobResult(SubmitStatus.Conflict, $"job '{_state.JobId}' is being deleted; submit it again in a moment"));
+                return;
+            }
+
             var (reply, events) = _state.Submit(submit.Spec, Now);
             Decide(events, () =>
             {
-                sender.Tell(reply);
-                if (events.Count > 0)
+                if (events.Count == 0)
                 {
-                    Start();
+                    sender.Tell(reply);
+                    return;
                 }
+
+                Start();
+
+                // Accepted once the index lists the job too: the HTTP edge answers reads of jobs the index does not
+                // list with 404, without waking a coordinator.
+                Index.Ask<JobIndexed>(Summary(), _services.Settings.AskTimeout)
+                    .ContinueWith(_ => (object)reply, TaskScheduler.Default)
+                    .PipeTo(sender);
             });
         });
         Command<GetJobStatus>(_ =>
@@ -74,13 +91,62 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
             var sender = Sender;
             Commit([], () =>
             {
+                if (DeleteIfExpired())
+                {
+                    sender.Tell(StatusReply(JobState.Empty(_state.JobId)));
+                    return;
+                }
+
                 sender.Tell(StatusReply());
                 StopIfEmpty();
             });
         });
+        Command<DeleteJob>(_ =>
+        {
+            var sender = Sender;
+            Commit([], () =>
+            {
+                if (!_durable.IsFinished || _deleting is not null)
+                {
+                    var status = _durable.Phase == JobPhase.None || _deleting is not null ? DeleteStatus.NotFound : DeleteStatus.NotFinished;
+                    sender.Tell(new DeleteJobResult(status, _deleting?.Last ?? StatusReply()));
+                    StopIfEmpty();
+                    return;
+                }
+
+                Delete(sender);
+            });
+        });
+        Command<DeleteMessagesSuccess>(_ =>
+        {
+            if (_deleting is { } deleting)
+            {
+                _log.Info("Job {JobId} deleted", _state.JobId);
+                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Deleted, deleting.Last));
+                _state = _durable = JobState.Empty(_state.JobId);
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            }
+        });
+        Command<DeleteMessagesFailure>(failed =>
+        {
+            if (_deleting is { } deleting)
+            {
+                _log.Warning(failed.Cause, "Deleting job {JobId} failed", _state.JobId);
+                _deleting = null;
+                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Failed, deleting.Last));
+            }
+        });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting the snapshots of job {JobId} failed", _state.JobId));
         Command<CancelJob>(_ =>
         {
             var sender = Sender;
+            if (DeleteIfExpired())
+            {
+                sender.Tell(new CancelJobResult(CancelStatus.NotFound, StatusReply(JobState.Empty(_state.JobId))));
+                return;
+            }
+
             var (status, events) = _state.Cancel(Now);
             Decide(events, () =>
             {
@@ -140,6 +206,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
             }
         });
+        Command<JobIndexed>(_ => { });
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(failed => _log.Warning("Job {JobId} snapshot failed: {Error}", _state.JobId, failed.Cause.Message));
     }
@@ -172,7 +239,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private void Resume()
     {
         _liveSince = Now;
-        if (_state.Phase == JobPhase.None)
+        if (_state.Phase == JobPhase.None || DeleteIfExpired())
         {
             return;
         }
@@ -366,12 +433,14 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
     private void RecordInIndex()
     {
-        var state = _durable;
-        if (state.Phase != JobPhase.None)
+        if (_durable.Phase != JobPhase.None)
         {
-            Index.Tell(new RecordJob(IndexEntityId, new JobSummary(state.JobId, state.Spec!.Type, state.Status, state.SubmittedAt!.Value, state.FinishedAt)));
+            Index.Tell(Summary());
         }
     }
+
+    private RecordJob Summary() =>
+        new(IndexEntityId, new JobSummary(_durable.JobId, _durable.Spec!.Type, _durable.Status, _durable.SubmittedAt!.Value, _durable.FinishedAt));
 
     private void StopIfEmpty()
     {
@@ -382,23 +451,64 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         }
     }
 
+    /// <summary>Deletes the job when it finished longer than the retention ago; whether it did (or is deleting).</summary>
+    private bool DeleteIfExpired()
+    {
+        if (_deleting is not null)
+        {
+            return true;
+        }
+
+        if (_durable.FinishedAt is not { } finished || finished + _services.Settings.JobRetention > Now)
+        {
+            return false;
+        }
+
+        Delete(ActorRefs.Nobody);
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes a finished job: its reduce partitions' data, its index entry, then its own journal and snapshots (the
+    /// reply waits for the journal). Sharding forgets the entity when it passivates after; addressed again, it
+    /// recovers nothing and answers as an unknown job.
+    /// </summary>
+    private void Delete(IActorRef replyTo)
+    {
+        _deleting = (replyTo, StatusReply());
+        Timers.CancelAll();
+        Context.SetReceiveTimeout(null);
+        for (var r = 0; r < (_durable.Spec?.Reducers ?? 0); r++)
+        {
+            Reducers.Tell(new DeleteReduceData($"{_durable.JobId}.{r}"));
+        }
+
+        Index.Tell(new ForgetJob(IndexEntityId, _durable.JobId));
+        DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+        DeleteMessages(long.MaxValue);
+    }
+
     private TaskReportAcknowledged Ack(int task, int attempt) => new(_durable.JobId, task, attempt, _durable.IsActive);
 
-    private JobStatusReply StatusReply() => new(
-        _durable.JobId,
-        _durable.Phase != JobPhase.None,
-        _durable.Spec?.Type ?? "",
-        _durable.Status,
-        _durable.SubmittedAt,
-        _durable.FinishedAt,
-        _durable.MapTasks.Count,
-        _durable.MapTasksCompleted,
-        _durable.ReduceTasks.Count,
-        _durable.ReduceTasksCompleted,
-        _durable.Counters,
-        _durable.Error,
-        _durable.Spec?.OutputKvPrefix,
-        _cluster.SelfAddress.ToString());
+    private JobStatusReply StatusReply(JobState? of = null)
+    {
+        var state = of ?? _durable;
+        return new(
+            state.JobId,
+            state.Phase != JobPhase.None,
+            state.Spec?.Type ?? "",
+            state.Status,
+            state.SubmittedAt,
+            state.FinishedAt,
+            state.MapTasks.Count,
+            state.MapTasksCompleted,
+            state.ReduceTasks.Count,
+            state.ReduceTasksCompleted,
+            state.Counters,
+            state.Error,
+            state.Spec?.OutputKvPrefix,
+            _cluster.SelfAddress.ToString());
+    }
 
     private sealed record Planned(IReadOnlyList<MapTaskPlan> Tasks);
 

@@ -2,6 +2,7 @@
 using System.Collections.Immutable;
 using ActorGrid.Serialization;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Persistence;
 using static ActorGrid.MapReduce.MapReduceProtocol;
 
@@ -20,9 +21,17 @@ internal sealed record JobIndexState(ImmutableDictionary<string, JobSummary> Job
     public JobSummary[] List(int limit) =>
         [.. Jobs.Values.OrderByDescending(j => j.SubmittedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).Take(limit)];
 
+    /// <summary>The event forgetting a deleted job, or none when it is not listed.</summary>
+    public IReadOnlyList<IActorGridMessage> Forget(string jobId) => Jobs.ContainsKey(jobId) ? [new JobForgotten(jobId)] : [];
+
+    /// <summary>Finished jobs whose retention has passed at <paramref name="now"/>: to be deleted.</summary>
+    public IEnumerable<string> Expired(DateTimeOffset now, TimeSpan retention) =>
+        Jobs.Values.Where(j => j.FinishedAt is { } finished && finished + retention <= now).Select(j => j.JobId);
+
     public JobIndexState Apply(IActorGridMessage @event, int maxJobs) => @event switch
     {
         JobRecorded e => Trim(this with { Jobs = Jobs.SetItem(e.Job.JobId, e.Job) }, maxJobs),
+        JobForgotten e => this with { Jobs = Jobs.Remove(e.JobId) },
         _ => throw new ArgumentException($"{@event.GetType().Name} is not a job index event", nameof(@event)),
     };
 
@@ -43,8 +52,12 @@ internal sealed record JobIndexState(ImmutableDictionary<string, JobSummary> Job
     }
 }
 
-/// <summary>The job index (one sharded entity): which jobs exist, for <c>GET /jobs</c>. Coordinators record their jobs in it.</summary>
-internal sealed class JobIndex : GroupCommitActor
+/// <summary>
+/// The job index (one sharded entity): which jobs exist, for <c>GET /jobs</c>. Coordinators record their jobs in it.
+/// It also keeps retention: finished jobs older than <c>MapReduce:JobRetention</c> are told to delete themselves
+/// (and then forgotten here), checked while the index runs — it starts with the first coordinator that resumes.
+/// </summary>
+internal sealed class JobIndex : GroupCommitActor, IWithTimers
 {
     private readonly MapReduceServices _services;
     private JobIndexState _state = JobIndexState.Empty;
@@ -64,7 +77,26 @@ internal sealed class JobIndex : GroupCommitActor
         Recover<IActorGridMessage>(e => _state = _state.Apply(e, _services.Settings.MaxListedJobs));
         Command<RecordJob>(record =>
         {
+            var sender = Sender;
+            var before = _state;
             var events = _state.Record(record.Job);
+            foreach (var e in events)
+            {
+                _state = _state.Apply(e, _services.Settings.MaxListedJobs);
+            }
+
+            Commit(events, () => sender.Tell(new JobIndexed(record.Job.JobId)));
+
+            // The index is the list of jobs that exist: one it forgets beyond MaxListedJobs is deleted.
+            foreach (var trimmed in before.Jobs.Keys.Where(id => !_state.Jobs.ContainsKey(id) && id != record.Job.JobId))
+            {
+                ClusterSharding.Get(Context.System).ShardRegion(CoordinatorTypeName).Tell(new DeleteJob(trimmed));
+            }
+        });
+        Command<FindJob>(find => Sender.Tell(new JobListReply(_state.Jobs.TryGetValue(find.JobId, out var job) ? [job] : [])));
+        Command<ForgetJob>(forget =>
+        {
+            var events = _state.Forget(forget.JobId);
             foreach (var e in events)
             {
                 _state = _state.Apply(e, _services.Settings.MaxListedJobs);
@@ -73,11 +105,26 @@ internal sealed class JobIndex : GroupCommitActor
             Commit(events);
         });
         Command<ListJobs>(list => Sender.Tell(new JobListReply(_state.List(list.Limit))));
+        Command<ExpireJobs>(_ =>
+        {
+            foreach (var jobId in _state.Expired(DateTimeOffset.UtcNow, _services.Settings.JobRetention))
+            {
+                ClusterSharding.Get(Context.System).ShardRegion(CoordinatorTypeName).Tell(new DeleteJob(jobId));
+            }
+        });
+        Command<DeleteJobResult>(_ => { });
+        Recover<RecoveryCompleted>(_ =>
+        {
+            var every = TimeSpan.FromTicks(Math.Clamp(_services.Settings.JobRetention.Ticks / 4, TimeSpan.TicksPerSecond, 5 * TimeSpan.TicksPerMinute));
+            Timers.StartPeriodicTimer(nameof(ExpireJobs), ExpireJobs.Instance, TimeSpan.Zero, every);
+        });
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(_ => { });
     }
 
     public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override string EntityKind => "mapreduce.index";
 
@@ -87,4 +134,9 @@ internal sealed class JobIndex : GroupCommitActor
         Akka.Actor.Props.Create(() => new JobIndex(entityId, services));
 
     protected override object SnapshotState() => new JobIndexSnapshot([.. _state.Jobs.Values]);
+
+    private sealed class ExpireJobs
+    {
+        public static readonly ExpireJobs Instance = new();
+    }
 }

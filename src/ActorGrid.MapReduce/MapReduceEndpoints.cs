@@ -82,7 +82,7 @@ internal static class MapReduceEndpoints
 
         endpoints.MapGet("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
         {
-            if (!JobRequests.IsValidJobId(id))
+            if (!JobRequests.IsValidJobId(id) || !await IsListedAsync(system, id, services.Settings, cancellationToken))
             {
                 return GridResults.NotFound($"no job '{id}'");
             }
@@ -99,7 +99,7 @@ internal static class MapReduceEndpoints
                 return GridResults.BadRequest($"limit must be from 1 to {Settings.MaxResultLimit}");
             }
 
-            if (!JobRequests.IsValidJobId(id))
+            if (!JobRequests.IsValidJobId(id) || !await IsListedAsync(system, id, services.Settings, cancellationToken))
             {
                 return GridResults.NotFound($"no job '{id}'");
             }
@@ -123,17 +123,24 @@ internal static class MapReduceEndpoints
 
         endpoints.MapDelete("/jobs/{id}", async (string id, ActorSystem system, MapReduceServices services, CancellationToken cancellationToken) =>
         {
-            if (!JobRequests.IsValidJobId(id))
+            if (!JobRequests.IsValidJobId(id) || !await IsListedAsync(system, id, services.Settings, cancellationToken))
             {
                 return GridResults.NotFound($"no job '{id}'");
             }
 
+            // A running job is cancelled; a finished one is deleted (SPEC §15). Either way the answer is its status.
             var result = await Coordinators(system).Ask<CancelJobResult>(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
-            return result.Status switch
+            if (result.Status != CancelStatus.AlreadyFinished)
             {
-                CancelStatus.NotFound => GridResults.NotFound($"no job '{id}'"),
-                CancelStatus.AlreadyFinished => GridResults.Conflict($"job '{id}' already {result.Job.Status}; only a running job can be cancelled"),
-                _ => Results.Ok(View(result.Job)),
+                return result.Status == CancelStatus.NotFound ? GridResults.NotFound($"no job '{id}'") : Results.Ok(View(result.Job));
+            }
+
+            var deleted = await Coordinators(system).Ask<DeleteJobResult>(new DeleteJob(id), services.Settings.AskTimeout, cancellationToken);
+            return deleted.Status switch
+            {
+                DeleteStatus.Deleted => Results.Ok(View(deleted.Job)),
+                DeleteStatus.NotFound => GridResults.NotFound($"no job '{id}'"),
+                _ => GridResults.Unavailable($"job '{id}' could not be deleted now ({deleted.Status}); retry"),
             };
         }).RequireGridAccess(GridAccess.Write, GridResource.Job, "id");
 
@@ -196,6 +203,17 @@ internal static class MapReduceEndpoints
         var list = await ClusterSharding.Get(system).ShardRegion(IndexTypeName)
             .Ask<JobListReply>(new ListJobs(IndexEntityId, settings.MaxListedJobs), settings.AskTimeout, cancellationToken);
         return list.Jobs.Count(j => j.Status is JobStatus.Pending or JobStatus.Running);
+    }
+
+    /// <summary>
+    /// Whether the index lists <paramref name="jobId"/>: it lists every job that exists (a submission is accepted once
+    /// it does), so an unknown id is a 404 without waking — and journaling — a remembered coordinator.
+    /// </summary>
+    private static async Task<bool> IsListedAsync(ActorSystem system, string jobId, Settings settings, CancellationToken cancellationToken)
+    {
+        var found = await ClusterSharding.Get(system).ShardRegion(IndexTypeName)
+            .Ask<JobListReply>(new FindJob(IndexEntityId, jobId), settings.AskTimeout, cancellationToken);
+        return found.Jobs.Length > 0;
     }
 
     private static IActorRef Coordinators(ActorSystem system) => ClusterSharding.Get(system).ShardRegion(CoordinatorTypeName);

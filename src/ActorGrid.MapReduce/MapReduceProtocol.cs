@@ -152,6 +152,32 @@ public static class MapReduceProtocol
     public sealed record CancelJobResult(CancelStatus Status, JobStatusReply Job) : IActorGridMessage;
 
     /// <summary>
+    /// Deletes a finished job: its coordinator's journal and snapshots, its reduce partitions' data and its index
+    /// entry (<c>DELETE /jobs/{id}</c> on a finished job, and retention). The output written to KV stays: it is the
+    /// user's data.
+    /// </summary>
+    public sealed record DeleteJob(string EntityId) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>How a deletion ended.</summary>
+    public enum DeleteStatus
+    {
+        /// <summary>The job is deleted; <see cref="DeleteJobResult.Job"/> is its last status.</summary>
+        Deleted,
+
+        /// <summary>The job is pending or running (cancel it first).</summary>
+        NotFinished,
+
+        /// <summary>No such job.</summary>
+        NotFound,
+
+        /// <summary>The journal refused the deletion; retry.</summary>
+        Failed,
+    }
+
+    /// <summary>The answer to <see cref="DeleteJob"/>.</summary>
+    public sealed record DeleteJobResult(DeleteStatus Status, JobStatusReply Job) : IActorGridMessage;
+
+    /// <summary>
     /// A map attempt finished and every reduce partition durably holds its output (<paramref name="Chunks"/>[r] chunks
     /// for reducer r). Resent until acknowledged.
     /// </summary>
@@ -303,6 +329,9 @@ public static class MapReduceProtocol
     /// <summary>Drops the partition's shuffle data (the job was cancelled or failed).</summary>
     public sealed record DiscardReduceData(string EntityId) : IWithEntityId, IActorGridMessage;
 
+    /// <summary>Deletes everything the partition stored, output included, and stops it (the job was deleted).</summary>
+    public sealed record DeleteReduceData(string EntityId) : IWithEntityId, IActorGridMessage;
+
     /// <summary>A chunk of map output was stored.</summary>
     public sealed record MapOutputReceived(int Task, int Attempt, int Chunk, byte[] Payload) : IActorGridMessage;
 
@@ -338,6 +367,18 @@ public static class MapReduceProtocol
 
     /// <summary>A job was recorded or updated.</summary>
     public sealed record JobRecorded(JobSummary Job) : IActorGridMessage;
+
+    /// <summary>The answer to a <see cref="RecordJob"/> once the index holds it durably.</summary>
+    public sealed record JobIndexed(string JobId) : IActorGridMessage;
+
+    /// <summary>Looks one job up in the index (the answer lists it, or nothing): the HTTP edge asks before it wakes a coordinator.</summary>
+    public sealed record FindJob(string EntityId, string JobId) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>Removes a deleted job from the index.</summary>
+    public sealed record ForgetJob(string EntityId, string JobId) : IWithEntityId, IActorGridMessage;
+
+    /// <summary>A deleted job was removed from the index.</summary>
+    public sealed record JobForgotten(string JobId) : IActorGridMessage;
 
     /// <summary>The whole index.</summary>
     public sealed record JobIndexSnapshot(JobSummary[] Jobs) : IActorGridMessage;
@@ -387,7 +428,14 @@ public static class MapReduceProtocol
         .Add<ListJobs>("mr.list-jobs.v1")
         .Add<JobListReply>("mr.job-list.v1")
         .Add<JobRecorded>("mr.job-recorded.v1")
-        .Add<JobIndexSnapshot>("mr.job-index-snapshot.v1");
+        .Add<JobIndexSnapshot>("mr.job-index-snapshot.v1")
+        .Add<DeleteJob>("mr.delete-job.v1")
+        .Add<DeleteJobResult>("mr.delete-job-result.v1")
+        .Add<DeleteReduceData>("mr.delete-reduce-data.v1")
+        .Add<ForgetJob>("mr.forget-job.v1")
+        .Add<JobForgotten>("mr.job-forgotten.v1")
+        .Add<JobIndexed>("mr.job-indexed.v1")
+        .Add<FindJob>("mr.find-job.v1");
 
     /// <summary>The role's settings (immutable; adjust with <c>with</c>).</summary>
     /// <param name="MapSlotsPerNode">Most map attempts of one job computing at once on one node (attempts delivering their output do not count).</param>
@@ -443,6 +491,9 @@ public static class MapReduceProtocol
         /// <summary>Largest page of <c>GET /jobs/{id}/result</c>.</summary>
         public const int MaxResultLimit = 1000;
 
+        /// <summary>A finished job is deleted this long after it finished (<c>MapReduce:JobRetention</c>).</summary>
+        public TimeSpan JobRetention { get; init; } = TimeSpan.FromHours(24);
+
         /// <summary>Most bytes of map output one reduce partition holds; a job that sends more fails with a clear error.</summary>
         public long ShuffleBudgetBytes { get; init; } = 256L * 1024 * 1024;
 
@@ -490,7 +541,10 @@ public static class MapReduceProtocol
                 AskTimeout: mr.AskTimeout,
                 SnapshotEvery: options.Persistence.SnapshotEvery,
                 FinishedJobIdleAfter: mr.FinishedJobIdleAfter,
-                MaxListedJobs: mr.MaxListedJobs);
+                MaxListedJobs: mr.MaxListedJobs)
+            {
+                JobRetention = mr.JobRetention,
+            };
         }
     }
 }

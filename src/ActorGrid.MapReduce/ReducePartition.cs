@@ -37,6 +37,7 @@ internal sealed class ReducePartition : GroupCommitActor
     private bool _running;
     private bool _startJournaled;
     private bool _recomputing;
+    private bool _deleting;
 
     public ReducePartition(string entityId, MapReduceServices? services)
     {
@@ -110,6 +111,24 @@ internal sealed class ReducePartition : GroupCommitActor
                 Decide([new ReduceDataDiscarded()], () => SaveSnapshot(_state.ToSnapshot()));
             }
         });
+        Command<DeleteReduceData>(_ =>
+        {
+            // The job was deleted: everything goes, the output too; the next message finds an empty partition.
+            _deleting = true;
+            _state = ReducePartitionState.Empty;
+            _computed = null;
+            DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+            DeleteMessages(long.MaxValue);
+        });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning("Reduce partition {EntityId} could not delete its snapshots: {Error}", _entityId, failed.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ =>
+        {
+            if (_deleting)
+            {
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            }
+        });
         Command<SaveSnapshotSuccess>(saved =>
         {
             // The snapshot holds everything a closed partition needs; the shuffle chunks in the journal can go.
@@ -120,7 +139,6 @@ internal sealed class ReducePartition : GroupCommitActor
         });
         Command<SaveSnapshotFailure>(failed =>
             _log.Warning("Reduce partition {EntityId} could not save its output (it stays computable from the journal): {Error}", _entityId, failed.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failed => _log.Warning("Reduce partition {EntityId} could not delete its shuffle events: {Error}", _entityId, failed.Cause.Message));
         Command<ReceiveTimeout>(_ =>
         {

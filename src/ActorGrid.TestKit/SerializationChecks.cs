@@ -59,27 +59,29 @@ public static class SerializationChecks
 
     /// <summary>
     /// Reads every stored golden payload (<c>&lt;manifest&gt;.json</c> in <paramref name="directory"/>, the bytes an
-    /// earlier version wrote) with the serializer bound in <paramref name="system"/> and writes it again: everything
+    /// earlier version wrote; <c>&lt;manifest&gt;+&lt;variant&gt;.json</c> for further shapes of one manifest, such as
+    /// one with members added later) with the serializer bound in <paramref name="system"/> and writes it again: everything
     /// the old payload held must come back (the new write may add members). Fails if a manifest of
     /// <paramref name="required"/> has no golden file, so a persisted type cannot ship without one.
     /// </summary>
-    /// <returns>The objects read, by manifest, for assertions on their content.</returns>
+    /// <returns>The objects read, by file name without <c>.json</c> (the manifest, or manifest+variant), for assertions on their content.</returns>
     public static IReadOnlyDictionary<string, object> AssertGoldenPayloads(ActorSystem system, string directory, IEnumerable<string> required)
     {
         var read = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(directory, "*.json"))
         {
-            var manifest = Path.GetFileNameWithoutExtension(file);
+            var name = Path.GetFileNameWithoutExtension(file);
+            var manifest = name.Split('+')[0];
             var golden = File.ReadAllBytes(file);
             var value = system.Serialization.Deserialize(golden, ActorGridSerializer.SerializerId, manifest);
             var again = system.Serialization.FindSerializerFor(value).ToBinary(value);
             if (JsonNode.Parse(golden) is not { } old || JsonNode.Parse(again) is not { } now || !Covers(now, old))
             {
                 throw new InvalidOperationException(
-                    $"The golden payload of '{manifest}' does not survive a read and write:\n  golden {System.Text.Encoding.UTF8.GetString(golden)}\n  now    {System.Text.Encoding.UTF8.GetString(again)}");
+                    $"The golden payload of '{name}' does not survive a read and write:\n  golden {System.Text.Encoding.UTF8.GetString(golden)}\n  now    {System.Text.Encoding.UTF8.GetString(again)}");
             }
 
-            read[manifest] = value;
+            read[name] = value;
         }
 
         var missing = required.Where(m => !read.ContainsKey(m)).ToList();

@@ -117,6 +117,15 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
         })).ToList();
 
         await Eventually.AwaitAsync(() => acked.Keys.Count(OnVictim) >= 40 ? null : $"{acked.Count} acknowledged", TimeSpan.FromSeconds(60), "writes to the victim's partitions before the crash");
+
+        // Compare-and-set writes with an Idempotency-Key on the victim's partitions, whose answers the client will "lose".
+        var casKeys = Enumerable.Range(0, 500).Select(i => $"idem/{i}").Where(OnVictim).Take(5).ToList();
+        foreach (var key in casKeys)
+        {
+            await cluster[0].Client.Kv.PutAsync(key, "v1");
+            Assert.Equal(2, (await cluster[0].Client.Kv.PutAsync(key, "v2", new KvPutOptions(IfVersion: 1, IdempotencyKey: "cas:" + key))).Version);
+        }
+
         await cluster.CrashAsync(2);
         Volatile.Write(ref crashed, true);
         await Eventually.AwaitAsync(
@@ -125,6 +134,14 @@ public sealed class KvClusterSpec(ITestOutputHelper output)
             "writes to the crashed node's partitions to resume on the survivors");
         await stop.CancelAsync();
         await Task.WhenAll(writers);
+
+        // Their retries through another node reach the new owners, which recovered the remembered writes from the
+        // journal: the original answer (200, version 2), not a 412, and nothing written twice.
+        foreach (var key in casKeys)
+        {
+            Assert.Equal(2, (await cluster[1].Client.Kv.PutAsync(key, "v2", new KvPutOptions(IfVersion: 1, IdempotencyKey: "cas:" + key))).Version);
+            Assert.Equal(2, (await cluster[1].Client.Kv.GetAsync(key))!.Version);
+        }
 
         var onVictim = acked.Keys.Count(OnVictim);
         output.WriteLine($"acknowledged {acked.Count} writes, {onVictim} of them to partitions that lived on the crashed node");

@@ -102,6 +102,33 @@ public sealed class KvHttpEndToEndSpec(ITestOutputHelper output)
             Assert.Equal("\"3\"", recreate.Headers.ETag?.Tag);
         }
 
+        // Idempotency-Key: a retry (through any node) of a write that landed gets the original answer and writes nothing.
+        await AssertStatus(HttpStatusCode.OK, a.PutAsync("kv/e2e/idem", Bytes("v1")));
+        foreach (var node in new[] { a, b, c })
+        {
+            using var cas = await node.SendAsync(Put("kv/e2e/idem", "v2", ifMatch: "\"1\"", idempotencyKey: "cas-1"));
+            Assert.Equal(HttpStatusCode.OK, cas.StatusCode);
+            Assert.Equal("\"2\"", cas.Headers.ETag?.Tag);
+            using var plain = await node.SendAsync(Put("kv/e2e/idem-plain", "p", idempotencyKey: "\"plain-1\""));
+            Assert.Equal("\"1\"", plain.Headers.ETag?.Tag);
+        }
+
+        await AssertStatus(HttpStatusCode.UnprocessableEntity, b.SendAsync(Put("kv/e2e/idem", "other", ifMatch: "\"1\"", idempotencyKey: "cas-1")));
+        await AssertStatus(HttpStatusCode.BadRequest, b.SendAsync(Put("kv/e2e/idem", "v3", idempotencyKey: "two words")));
+        await AssertStatus(HttpStatusCode.BadRequest, b.SendAsync(Put("kv/e2e/idem", "v3", idempotencyKey: new string('k', 256))));
+        using (var idem = await c.GetAsync("kv/e2e/idem"))
+        {
+            Assert.Equal("v2", await idem.Content.ReadAsStringAsync());
+            Assert.Equal("\"2\"", idem.Headers.ETag?.Tag);
+        }
+
+        var keyedDelete = new HttpRequestMessage(HttpMethod.Delete, "kv/e2e/idem-plain");
+        keyedDelete.Headers.Add("Idempotency-Key", "del-1");
+        await AssertStatus(HttpStatusCode.NoContent, a.SendAsync(keyedDelete));
+        var retriedDelete = new HttpRequestMessage(HttpMethod.Delete, "kv/e2e/idem-plain");
+        retriedDelete.Headers.Add("Idempotency-Key", "del-1");
+        await AssertStatus(HttpStatusCode.NoContent, c.SendAsync(retriedDelete));
+
         // TTL: present, then absent.
         await AssertStatus(HttpStatusCode.OK, a.PutAsync("kv/e2e/ttl?ttl=1", Bytes("soon gone")));
         await AssertStatus(HttpStatusCode.OK, b.GetAsync("kv/e2e/ttl"));
@@ -158,9 +185,14 @@ public sealed class KvHttpEndToEndSpec(ITestOutputHelper output)
 
     private static ByteArrayContent Bytes(string text) => new(Encoding.UTF8.GetBytes(text));
 
-    private static HttpRequestMessage Put(string uri, string value, string? ifMatch = null, string? ifNoneMatch = null)
+    private static HttpRequestMessage Put(string uri, string value, string? ifMatch = null, string? ifNoneMatch = null, string? idempotencyKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = Bytes(value) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+
         if (ifMatch is not null)
         {
             request.Headers.TryAddWithoutValidation("If-Match", ifMatch);

@@ -91,6 +91,38 @@ public sealed class KvHttpInputTests
         Assert.NotNull(KvHttpInput.ParseConsistency("eventual", out _));
     }
 
+    [Theory]
+    [InlineData("8e03978e-40d5-43e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f9324")]
+    [InlineData("\"quoted:key\"", "quoted:key")]
+    [InlineData("~!#$%&'()*+,./:;<=>?@[]^_`{|}", "~!#$%&'()*+,./:;<=>?@[]^_`{|}")]
+    public void Idempotency_keys_are_parsed(string header, string expected)
+    {
+        Assert.Null(KvHttpInput.ParseIdempotencyKey([header], out var key));
+        Assert.Equal(expected, key);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\"\"")]
+    [InlineData("two words")]
+    [InlineData("line\nbreak")]
+    [InlineData("del\u007f")]
+    [InlineData("é")]
+    [InlineData("\ud800")]
+    [InlineData("a\"b")]
+    public void Malformed_idempotency_keys_are_refused(string header) =>
+        Assert.Contains("Idempotency-Key", KvHttpInput.ParseIdempotencyKey([header], out _));
+
+    [Fact]
+    public void Idempotency_keys_are_at_most_255_characters_and_given_once()
+    {
+        Assert.Null(KvHttpInput.ParseIdempotencyKey([new string('k', 255)], out _));
+        Assert.NotNull(KvHttpInput.ParseIdempotencyKey([new string('k', 256)], out _));
+        Assert.NotNull(KvHttpInput.ParseIdempotencyKey(["a", "b"], out _));
+        Assert.Null(KvHttpInput.ParseIdempotencyKey([], out var none));
+        Assert.Null(none);
+    }
+
     [Fact]
     public void Client_encodes_every_key_so_the_server_decodes_it_back()
     {

@@ -127,5 +127,21 @@ public sealed class KvPartitionSpec(ITestOutputHelper output)
         var written = (ValueWritten)read["kv.value-written.v1"];
         Assert.Equal(4, state.Apply(written).Find("b/c")!.Version);
         Assert.Null(state.Apply(written).Apply(read["kv.value-deleted.v1"]).Find("b/c")!.Value);
+
+        // Written before Idempotency-Key: nothing remembered, and a write without a key keeps the old bytes.
+        Assert.Null(written.Idempotency);
+        Assert.Equal(0, state.Writes.Count);
+        var serializer = cluster[0].System.Serialization.FindSerializerFor(written);
+        Assert.DoesNotContain("Idempotency", System.Text.Encoding.UTF8.GetString(serializer.ToBinary(written)));
+
+        // With Idempotency-Key: the events and the snapshot bring the remembered writes back.
+        var keyedWrite = (ValueWritten)read["kv.value-written.v1+idempotency"];
+        Assert.Equal(new IdempotencyRecord("req-1", -4280130389342017012, 1700000000000), keyedWrite.Idempotency);
+        var replayed = KvPartitionState.Empty.Apply(keyedWrite).Apply(read["kv.value-deleted.v1+idempotency"]);
+        Assert.Equal(2, replayed.Writes.Count);
+        Assert.Equal(new WriteResult(WriteStatus.Deleted, 6), replayed.Writes.Recall("b/c", "req-2", 1234567890123, 1700000002000));
+        var keyedSnapshot = KvPartitionState.FromSnapshot((PartitionSnapshot)read["kv.partition-snapshot.v1+idempotency"]);
+        Assert.Equal(new WriteResult(WriteStatus.Written, 4), keyedSnapshot.Writes.Recall("b/c", "req-1", -4280130389342017012, 1700000002000));
+        Assert.Equal(new WriteResult(WriteStatus.Deleted, 1), keyedSnapshot.Writes.Recall("a", "req-2", 1234567890123, 1700000002000));
     }
 }

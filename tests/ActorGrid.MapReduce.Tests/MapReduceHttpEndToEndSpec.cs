@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ActorGrid.Cli;
+using ActorGrid.TestKit;
 using ActorGrid.TestKit.Histories;
 using ActorGrid.TestKit.Processes;
 
@@ -117,10 +118,27 @@ public sealed class MapReduceHttpEndToEndSpec(TwoNodeProcesses nodes, Xunit.Abst
         var conflict = await CliAsync("job", "run", "wordcount", "--kv-prefix", "claps/", "--id", "april", "--node", second.HttpUri.ToString());
         Assert.StartsWith("error: 409", Assert.Single(Lines(conflict.Stderr)));
 
-        // A completed job cannot be cancelled; an unknown one is 404; both in one line with the server's detail.
-        var cancel = await CliAsync("job", "cancel", "april", "--node", first.HttpUri.ToString());
-        Assert.Equal(GridCli.Conflict, cancel.ExitCode);
-        Assert.StartsWith("error: 409", Assert.Single(Lines(cancel.Stderr)));
+        // DELETE of a completed job deletes it (SPEC §15): status, result and list forget it, a second DELETE is 404;
+        // an unknown job is 404 in one line with the server's detail. Its output in KV stays.
+        var delete = await CliAsync("job", "cancel", "april", "--node", first.HttpUri.ToString());
+        Assert.True(delete.ExitCode == 0, delete.Stderr);
+        foreach (var path in new[] { "jobs/april", "jobs/april/result" })
+        {
+            using var gone = await second.Http.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        using (var deleteAgain = await second.Http.DeleteAsync("jobs/april"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, deleteAgain.StatusCode);
+        }
+
+        await Eventually.AwaitAsync(async () =>
+        {
+            var listed = await CliAsync("job", "list", "--node", first.HttpUri.ToString());
+            return listed.Stdout.Contains("april", StringComparison.Ordinal) ? "april is still listed" : null;
+        }, TimeSpan.FromSeconds(20), "the deleted job to leave the list");
+        Assert.Equal(30, (await first.Client.Kv.ScanAsync("claps-per-day/")).Items.Count);
         var unknown = await CliAsync("job", "status", "no-such-job", "--node", first.HttpUri.ToString());
         Assert.StartsWith("error: 404", Assert.Single(Lines(unknown.Stderr)));
     }

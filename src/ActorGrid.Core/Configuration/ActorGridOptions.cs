@@ -107,6 +107,13 @@ public sealed record KvOptions
 
     /// <summary>How long tombstones and expired values are kept before compaction purges them.</summary>
     public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a partition remembers a write by its <c>Idempotency-Key</c>: a retry within it gets the original answer.</summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most writes a partition remembers by their <c>Idempotency-Key</c> (the oldest are forgotten first).</summary>
+    public int MaxIdempotencyKeys { get; init; } = 5000;
+
     /// <summary>How long an HTTP request waits for the owning partition before answering 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -287,6 +294,9 @@ public sealed record MapReduceOptions
 
     /// <summary>Most jobs the index keeps (oldest finished ones are forgotten first).</summary>
     public int MaxListedJobs { get; init; } = 10_000;
+
+    /// <summary>A finished job (its coordinator journal, reduce outputs and index entry) is deleted this long after it finished.</summary>
+    public TimeSpan JobRetention { get; init; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>Failure detector and split-brain resolver timing.</summary>
