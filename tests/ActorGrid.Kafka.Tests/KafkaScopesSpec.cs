@@ -9,7 +9,7 @@ namespace ActorGrid.Kafka.Tests;
 
 /// <summary>
 /// SPEC §11 on the Kafka door: SASL/PLAIN with the node's tokens, and every API checks the token's scopes with the
-/// rules the HTTP door uses. Refusals are Kafka's authorization error codes, not dropped connections.
+/// rules the HTTP door uses (topic write, read, admin; group write). Refusals are Kafka's authorization error codes, not dropped connections.
 /// </summary>
 public sealed class KafkaScopesSpec(ITestOutputHelper output)
 {
@@ -76,6 +76,24 @@ public sealed class KafkaScopesSpec(ITestOutputHelper output)
             Assert.Equal(ErrorCode.NoError, described.Error.Code);
             Assert.Single(described.Partitions);
             Assert.Equal(1, HighWatermark(bootstrap, "a.x"));
+
+            // Joining a group needs write on it: a read-only token's consumer is refused with GROUP_AUTHORIZATION_FAILED.
+            using var reader = new ConsumerBuilder<string, string>(Sasl(KafkaGrid.Consumer(bootstrap, "readers"), Reader)).Build();
+            reader.Subscribe("a.x");
+            var groupRefusal = ErrorCode.NoError;
+            await Eventually.AwaitAsync(() =>
+            {
+                try
+                {
+                    Assert.Null(reader.Consume(TimeSpan.FromMilliseconds(200)));
+                }
+                catch (ConsumeException e)
+                {
+                    groupRefusal = e.Error.Code;
+                }
+
+                return groupRefusal == ErrorCode.GroupAuthorizationFailed ? null : $"consumer error so far: {groupRefusal}";
+            }, TimeSpan.FromSeconds(30), "the read-only consumer is refused the group");
         }
         finally
         {
