@@ -19,6 +19,7 @@ public static class ActorGridCli
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(GroupCommands.Create());
         root.Subcommands.Add(JobCommands.Create());
         return root;
     }

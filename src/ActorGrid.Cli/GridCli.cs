@@ -5,12 +5,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using ActorGrid.Client;
+using Polly.Timeout;
 using Spectre.Console;
 
 namespace ActorGrid.Cli;
 
 /// <summary>
-/// What every verb shares: the global options (<c>--node</c>, <c>--json</c>, <c>--timeout</c>), the client for the
+/// What every verb shares: the global options (<c>--node</c>, <c>--output</c>, <c>--timeout</c>, <c>--token</c>, <c>--ca</c>), the client for the
 /// chosen node, and one failure policy — any failure prints one line to stderr and exits non-zero.
 /// </summary>
 public static class GridCli
@@ -53,10 +54,19 @@ public static class GridCli
             result, Environment.GetEnvironmentVariable(NodeEnvironmentVariable) is { Length: > 0 } env ? env : DefaultNode, NodeEnvironmentVariable)!,
     };
 
-    /// <summary><c>--json</c>: print the node's answer as JSON instead of tables, for scripts.</summary>
+    /// <summary><c>--output table</c>: what a verb prints for people (the default).</summary>
+    public const string TableFormat = "table";
+
+    /// <summary><c>--output json</c>: the node's answer as one JSON document, for scripts.</summary>
+    public const string JsonFormat = "json";
+
+    /// <summary><c>--output json|table</c>: how a verb prints what it got.</summary>
+    public static Option<string> OutputOption { get; } = CreateOutputOption();
+
+    /// <summary><c>--json</c>: short for <c>--output json</c>.</summary>
     public static Option<bool> JsonOption { get; } = new("--json")
     {
-        Description = "Print results as JSON (for scripts)",
+        Description = "Same as --output json",
         Recursive = true,
     };
 
@@ -88,12 +98,14 @@ public static class GridCli
         Description = "PEM file of the CA that signed the node's HTTPS certificate (instead of the system store)",
         HelpName = "file",
         Recursive = true,
+        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } path && !File.Exists(path)) { r.AddError($"--ca: no file '{path}'"); } } },
     };
 
     /// <summary>Adds the global options to <paramref name="root"/>.</summary>
     public static RootCommand AddGlobalOptions(this RootCommand root)
     {
         root.Options.Add(NodeOption);
+        root.Options.Add(OutputOption);
         root.Options.Add(JsonOption);
         root.Options.Add(TimeoutOption);
         root.Options.Add(TokenOption);
@@ -110,12 +122,23 @@ public static class GridCli
         {
             var config = parseResult.InvocationConfiguration;
             var node = parseResult.GetRequiredValue(NodeOption);
-            var connection = new ActorGridConnection(parseResult.GetValue(TokenOption), parseResult.GetValue(CaOption));
-            using var http = connection.CreateHttpClient(node, TimeSpan.FromSeconds(parseResult.GetValue(TimeoutOption)));
-            var invocation = new GridInvocation(parseResult, new ActorGridClient(http), node, config.Output, config.Error, parseResult.GetValue(JsonOption));
+            var json = parseResult.GetValue(JsonOption) || parseResult.GetValue(OutputOption) == JsonFormat;
             try
             {
-                return await action(invocation, cancellationToken);
+                // The same client as a service's AddActorGridClient, on one node and without retries: a CLI says at once
+                // what went wrong (the exit code tells a script whether to try again).
+                var timeout = TimeSpan.FromSeconds(parseResult.GetValue(TimeoutOption));
+                var client = ActorGridClient.Create(new ActorGridClientOptions
+                {
+                    Nodes = [node],
+                    Token = parseResult.GetValue(TokenOption),
+                    CaCertificatePath = parseResult.GetValue(CaOption),
+                    AttemptTimeout = timeout,
+                    TotalTimeout = timeout,
+                    MaxRetryAttempts = 0,
+                });
+                using var http = client.Http!;
+                return await action(new GridInvocation(parseResult, client, node, config.Output, config.Error, json), cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -143,7 +166,7 @@ public static class GridCli
         },
         KeyNotFoundException => NotFound,
         ArgumentException or FormatException => Usage,
-        HttpRequestException or TaskCanceledException or TimeoutException => Unavailable,
+        HttpRequestException or TaskCanceledException or TimeoutException or TimeoutRejectedException => Unavailable,
         _ => Failed,
     };
 
@@ -159,11 +182,27 @@ public static class GridCli
             HttpRequestException { InnerException: SocketException socket } => $"cannot reach node {node}: {socket.Message}",
             HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => $"cannot reach node {node}: unknown host",
             HttpRequestException http => $"request to {node} failed: {http.Message}",
-            TaskCanceledException or TimeoutException => $"node {node} did not answer in time (see --timeout)",
+            TaskCanceledException or TimeoutException or TimeoutRejectedException => $"node {node} did not answer in time (see --timeout)",
             JsonException json => $"node {node} sent an unexpected answer: {json.Message}",
             _ => e.Message,
         };
         return line.ReplaceLineEndings(" ").Trim();
+    }
+
+    /// <summary>A number as a table cell (invariant culture, no grouping).</summary>
+    internal static string Number(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static Option<string> CreateOutputOption()
+    {
+        var option = new Option<string>("--output", "-o")
+        {
+            Description = "table (for people) or json (the node's answer as one JSON document, for scripts)",
+            HelpName = "json|table",
+            Recursive = true,
+            DefaultValueFactory = _ => TableFormat,
+        };
+        option.AcceptOnlyFromAmong(TableFormat, JsonFormat);
+        return option;
     }
 
     private static Uri? ParseNode(ArgumentResult result, string text, string source)
@@ -185,7 +224,7 @@ public static class GridCli
 /// <param name="Node">The node's base URL.</param>
 /// <param name="Output">Standard output.</param>
 /// <param name="Error">Standard error.</param>
-/// <param name="Json">Whether <c>--json</c> was given.</param>
+/// <param name="Json">Whether the verb prints JSON (<c>--output json</c> or <c>--json</c>).</param>
 public sealed record GridInvocation(ParseResult ParseResult, ActorGridClient Client, Uri Node, TextWriter Output, TextWriter Error, bool Json)
 {
     private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };

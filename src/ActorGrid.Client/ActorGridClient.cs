@@ -40,15 +40,6 @@ public sealed class ActorGridClient : IActorGridClient
     {
     }
 
-    /// <summary>
-    /// Creates a client for the secured node at <paramref name="node"/>, sending <paramref name="connection"/>'s
-    /// bearer token and trusting its CA for HTTPS.
-    /// </summary>
-    public ActorGridClient(Uri node, ActorGridConnection connection)
-        : this(connection.CreateHttpClient(node, TimeSpan.FromSeconds(30)))
-    {
-    }
-
     /// <summary>Combines the four typed clients (as registered by <c>AddActorGridClient</c>).</summary>
     public ActorGridClient(IClusterClient cluster, IKvClient kv, IBrokerClient broker, IJobsClient jobs)
     {
@@ -74,9 +65,10 @@ public sealed class ActorGridClient : IActorGridClient
     public IJobsClient Jobs { get; }
 
     /// <summary>
-    /// A client over every node of <paramref name="options"/> with failover and the retries of
-    /// <see cref="RetrySafety"/>, for code without a service container (tools, scripts). The client owns its
-    /// connections: keep one for the life of the program.
+    /// A client over every node of <paramref name="options"/> with failover, the retries of <see cref="RetrySafety"/>,
+    /// its token and CA, for code without a service container (tools, scripts). The client owns its connections: keep
+    /// one for the life of the program. <paramref name="transport"/> replaces the HTTP transport (and with it the
+    /// CA of <see cref="ActorGridClientOptions.CaCertificatePath"/>).
     /// </summary>
     public static ActorGridClient Create(ActorGridClientOptions options, HttpMessageHandler? transport = null)
     {
@@ -86,8 +78,10 @@ public sealed class ActorGridClient : IActorGridClient
         }
 
         var nodes = new NodeRotation(options.Nodes);
-        var handler = ActorGridResilience.CreateHandler(options, nodes, transport ?? new SocketsHttpHandler());
-        return new ActorGridClient(new HttpClient(handler) { BaseAddress = nodes.Nodes[0], Timeout = Timeout.InfiniteTimeSpan });
+        var handler = ActorGridResilience.CreateHandler(options, nodes, transport ?? NodeTransport.CreateHandler(options));
+        var http = new HttpClient(handler) { BaseAddress = nodes.Nodes[0], Timeout = Timeout.InfiniteTimeSpan };
+        NodeTransport.Authorize(http, options);
+        return new ActorGridClient(http);
     }
 
     private static HttpClient Checked(HttpClient http)

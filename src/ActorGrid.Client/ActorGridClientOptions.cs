@@ -35,6 +35,18 @@ public sealed class ActorGridClientOptions
     /// <summary>Longest delay between two attempts.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// The bearer token sent with every call (<c>Authorization: Bearer</c>), for nodes with <c>Security:TokensFile</c>;
+    /// null for nodes without tokens. Bind it from a secret (e.g. <c>ActorGridClient__Token</c>), not a checked-in file.
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>
+    /// A PEM file of the CA that signed the nodes' HTTPS certificates (<c>Security:Https</c>), trusted for these calls
+    /// instead of the system store; null to use the system store.
+    /// </summary>
+    public string? CaCertificatePath { get; set; }
+
     /// <summary>The first problem with these options, naming the key, or null.</summary>
     public string? Validate()
     {
@@ -55,6 +67,16 @@ public sealed class ActorGridClientOptions
         if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout < AttemptTimeout)
         {
             return $"{p}AttemptTimeout must be positive and at most TotalTimeout (got {AttemptTimeout} and {TotalTimeout})";
+        }
+
+        if (Token is { } token && (token.Length == 0 || token.Any(char.IsWhiteSpace)))
+        {
+            return $"{p}Token must be one non-empty word without spaces";
+        }
+
+        if (CaCertificatePath is { } ca && !File.Exists(ca))
+        {
+            return $"{p}CaCertificatePath names no file ('{ca}')";
         }
 
         if (MaxRetryAttempts < 0)

@@ -18,6 +18,8 @@ public static class ActorGridClientServiceCollectionExtensions
     /// <see cref="IJobsClient"/> and <see cref="IClusterClient"/> as typed clients of one <see cref="IHttpClientFactory"/>
     /// client: each call goes to the current node of <see cref="ActorGridClientOptions.Nodes"/> and moves to the next
     /// when a node cannot be reached or cannot serve; what is safe to repeat is retried (honouring <c>Retry-After</c>).
+    /// Every call carries <see cref="ActorGridClientOptions.Token"/> as a bearer token, and HTTPS trusts
+    /// <see cref="ActorGridClientOptions.CaCertificatePath"/> (a primary handler configured later replaces that).
     /// Invalid options fail the host's start with one line naming the key.
     /// </summary>
     /// <example><code>services.AddActorGridClient(o => o.Nodes = [new("http://node-1:5080"), new("http://node-2:5080")]);</code></example>
@@ -58,7 +60,9 @@ public static class ActorGridClientServiceCollectionExtensions
                 http.BaseAddress = sp.GetRequiredService<NodeRotation>().Nodes[0];
                 // The resilience pipeline's total timeout bounds each call; long-poll bodies must not be cut by a second clock.
                 http.Timeout = Timeout.InfiniteTimeSpan;
-            });
+                NodeTransport.Authorize(http, sp.GetRequiredService<IOptions<ActorGridClientOptions>>().Value);
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => NodeTransport.CreateHandler(sp.GetRequiredService<IOptions<ActorGridClientOptions>>().Value));
         // Outer first: the retries of one call pass through the failover handler, which sends each to the current node.
         builder.AddResilienceHandler("actorgrid", (pipeline, context) =>
             pipeline.AddActorGridStrategies(context.ServiceProvider.GetRequiredService<IOptions<ActorGridClientOptions>>().Value));

@@ -1,5 +1,6 @@
 #nullable enable
 using System.Net.Http.Json;
+using System.Text.Json.Serialization;
 
 namespace ActorGrid.Client;
 
@@ -69,5 +70,15 @@ public sealed record ShardsStatus(IReadOnlyList<RegionStatus> Regions);
 /// <summary>One sharded entity type of a role.</summary>
 public sealed record RegionStatus(string Role, string TypeName, IReadOnlyList<ShardStatus> Shards);
 
-/// <summary>One shard: where it lives, how many entities it holds, its recent load.</summary>
-public sealed record ShardStatus(string ShardId, string Node, int Entities, double? Load);
+/// <summary>
+/// One shard: where it lives, how many entities it holds, its recent load; for a KV partition also its live keys,
+/// tombstones and bytes (null for other roles).
+/// </summary>
+public sealed record ShardStatus(
+    string ShardId,
+    string Node,
+    int Entities,
+    double? Load,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Keys = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tombstones = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Bytes = null);

@@ -55,7 +55,7 @@ public static class ActorGridWebApplicationExtensions
         group.MapHealthEndpoints();
         // Everything but /health/* needs a token when the node has a tokens file (SPEC §11); endpoints check scopes.
         var api = group.MapGroup("").RequireAuthorization(GridBearerAuthentication.PolicyName);
-        api.MapTelemetryEndpoints(endpoints.ServiceProvider.GetRequiredService<ActorGridOptions>().Observability);
+        ObservabilityExtensions.MapTelemetryEndpoints(api, group, endpoints.ServiceProvider.GetRequiredService<ActorGridOptions>().Observability);
         api.MapClusterEndpoints();
         foreach (var role in roles)
         {

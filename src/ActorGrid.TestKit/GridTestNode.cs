@@ -138,11 +138,20 @@ public sealed class GridTestNode : IAsyncDisposable
     /// Drops (or with <paramref name="blackhole"/> false, restores) traffic between this node and <paramref name="peer"/>:
     /// both ways, or with <paramref name="direction"/> <c>Send</c> only what this node sends (<c>Receive</c>: only what it gets).
     /// </summary>
-    public Task<bool> SetBlackholeAsync(Address peer, bool blackhole, ThrottleTransportAdapter.Direction direction = ThrottleTransportAdapter.Direction.Both)
+    public async Task<bool> SetBlackholeAsync(Address peer, bool blackhole, ThrottleTransportAdapter.Direction direction = ThrottleTransportAdapter.Direction.Both)
     {
         var transport = ((IRemoteActorRefProvider)((ExtendedActorSystem)System).Provider).Transport;
         ThrottleMode mode = blackhole ? Blackhole.Instance : Unthrottled.Instance;
-        return transport.ManagementCommand(new SetThrottle(peer, direction, mode));
+        try
+        {
+            return await transport.ManagementCommand(new SetThrottle(peer, direction, mode));
+        }
+        catch (RemoteTransportException) when (!IsRunning || CoordinatedShutdown.Get(System).ShutdownReason is not null || Akka.Cluster.Cluster.Get(System).IsTerminated)
+        {
+            // The node is shutting down (downed by the others, or stopped) while a nemesis partitions it: its remoting
+            // is gone, so nothing passes either way; there is nothing to throttle.
+            return false;
+        }
     }
 
     /// <inheritdoc />

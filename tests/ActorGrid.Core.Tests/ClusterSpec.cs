@@ -37,6 +37,29 @@ public sealed class ClusterSpec(ITestOutputHelper output)
         }
 
         Assert.Single(leaders);
+
+        // What the typed Akka.Hosting options (remoting, clustering, split-brain resolver) and the HOCON left for the
+        // rest made of the node's options, as the actor system reads them.
+        var node0 = cluster[0];
+        var config = node0.System.Settings.Config;
+        var fd = node0.Options.FailureDetection;
+        Assert.Contains("Cluster", node0.System.Settings.ProviderClass, StringComparison.Ordinal);
+        Assert.Equal(["counter"], config.GetStringList("akka.cluster.roles"));
+        Assert.Equal(1, config.GetInt("akka.cluster.min-nr-of-members"));
+        Assert.Contains("SplitBrainResolverProvider", config.GetString("akka.cluster.downing-provider-class"), StringComparison.Ordinal);
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal(fd.StableAfter, config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.True(config.GetBoolean("akka.cluster.split-brain-resolver.down-all-when-unstable"));
+        Assert.Equal(fd.HeartbeatInterval, config.GetTimeSpan("akka.cluster.failure-detector.heartbeat-interval"));
+        Assert.Equal(fd.AcceptableHeartbeatPause, config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(fd.HeartbeatInterval, config.GetTimeSpan("akka.cluster.failure-detector.expected-response-after"));
+        Assert.Equal("127.0.0.1", config.GetString("akka.remote.dot-netty.tcp.hostname"));
+        Assert.Equal(node0.Options.Port, config.GetInt("akka.remote.dot-netty.tcp.port"));
+        var frame = Math.Max(node0.Options.Kv.MaxValueBytes, node0.Options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
+        Assert.Equal(frame, config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        Assert.Equal(frame * 2, config.GetByteSize("akka.remote.dot-netty.tcp.send-buffer-size"));
+        Assert.False(config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        Assert.False(config.GetBoolean("akka.remote.log-remote-lifecycle-events"));
     }
 
     [Fact]

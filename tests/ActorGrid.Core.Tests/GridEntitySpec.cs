@@ -23,7 +23,7 @@ public sealed class GridEntitySpec : Akka.TestKit.Xunit2.TestKit
         JournalPreparation.PrepareAsync(options).GetAwaiter().GetResult();
         var registry = new ManifestRegistry().Add<Added>("test.added.v1").Add<Total>("test.total.v1");
         return BootstrapSetup.Create()
-            .WithConfig(ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(ActorGridHocon.Build(options, [])))
+            .WithConfig(ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(ActorGridHocon.Build(options)))
             .And(Akka.Serialization.SerializationSetup.Create(system =>
                 [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
     }

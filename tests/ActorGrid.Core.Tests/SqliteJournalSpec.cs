@@ -51,7 +51,7 @@ public sealed class SqliteJournalSpec : IDisposable
             ["ActorGrid:Persistence:ConnectionString"] = provider == "Sqlite" ? null : "Host=db",
         }).Build());
 
-        var journal = ActorGridHocon.Build(options, []).GetConfig(ActorGridHocon.JournalPluginId);
+        var journal = ActorGridHocon.Build(options).GetConfig(ActorGridHocon.JournalPluginId);
 
         Assert.Equal(parallelism, journal.GetInt("parallelism"));
         Assert.Equal(4000, journal.GetInt("batch-size"));
@@ -68,7 +68,7 @@ public sealed class SqliteJournalSpec : IDisposable
             ["ActorGrid:Persistence:ConnectionString"] = provider == "Sqlite" ? null : "Host=db",
         }).Build());
 
-        var config = ActorGridHocon.Build(options, []);
+        var config = ActorGridHocon.Build(options);
 
         foreach (var plugin in new[] { ActorGridHocon.JournalPluginId, ActorGridHocon.SnapshotPluginId, ActorGridHocon.ShardingJournalPluginId, ActorGridHocon.ShardingSnapshotPluginId })
         {

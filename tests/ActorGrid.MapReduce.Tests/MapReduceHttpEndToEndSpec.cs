@@ -64,7 +64,7 @@ public sealed class MapReduceHttpEndToEndSpec(TwoNodeProcesses nodes, Xunit.Abst
 
         await Task.WhenAll(puts);
 
-        var run = await CliAsync("job", "run", "count-by", "--kv-prefix", "claps/2025-04-", "--param", "field=date", "--output", "claps-per-day/",
+        var run = await CliAsync("job", "run", "count-by", "--kv-prefix", "claps/2025-04-", "--param", "field=date", "--output-prefix", "claps-per-day/",
             "--reducers", "3", "--id", "april", "--wait", "--node", first.HttpUri.ToString());
         output.WriteLine(run.Stdout);
         Assert.True(run.ExitCode == 0, run.Stderr);
@@ -111,7 +111,7 @@ public sealed class MapReduceHttpEndToEndSpec(TwoNodeProcesses nodes, Xunit.Abst
         Assert.Contains(chainedId, list.Stdout);
 
         // Resubmitting the same job under its id is idempotent; a different one under it is a conflict.
-        var again = await CliAsync("job", "run", "count-by", "--kv-prefix", "claps/2025-04-", "--param", "field=date", "--output", "claps-per-day/",
+        var again = await CliAsync("job", "run", "count-by", "--kv-prefix", "claps/2025-04-", "--param", "field=date", "--output-prefix", "claps-per-day/",
             "--reducers", "3", "--id", "april", "--node", second.HttpUri.ToString());
         Assert.Equal(("april", 0), (again.Stdout.Trim(), again.ExitCode));
         var conflict = await CliAsync("job", "run", "wordcount", "--kv-prefix", "claps/", "--id", "april", "--node", second.HttpUri.ToString());

@@ -112,6 +112,103 @@ public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNod
     }
 
     [Fact]
+    public async Task Output_json_is_one_document_of_the_node_answer_and_table_is_the_default()
+    {
+        var node = fixture.Node.HttpUri.ToString();
+        var topic = "cli-output-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await RunAsync("topic", "create", topic, "--partitions", "2", "--node", node)).ExitCode);
+
+        var (listed, listJson, listErr) = await RunAsync("topic", "list", "-o", "json", "--node", node);
+        Assert.True(listed == 0, listErr);
+        using (var json = JsonDocument.Parse(listJson))
+        {
+            var entry = Assert.Single(json.RootElement.GetProperty("topics").EnumerateArray(), t => t.GetProperty("name").GetString() == topic);
+            Assert.Equal(2, entry.GetProperty("partitions").GetArrayLength());
+        }
+
+        var (_, table, _) = await RunAsync("topic", "list", "--node", node);
+        Assert.Contains(table.Split('\n'), l => l.StartsWith('│') && l.Contains(topic, StringComparison.Ordinal));
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(table));
+
+        var (sharded, shardsJson, shardsErr) = await RunAsync("cluster", "shards", "--output", "json", "--node", node);
+        Assert.True(sharded == 0, shardsErr);
+        using (var json = JsonDocument.Parse(shardsJson))
+        {
+            Assert.Contains(json.RootElement.GetProperty("regions").EnumerateArray(), r => r.GetProperty("role").GetString() == "kv");
+        }
+
+        var (bad, badOut, badErr) = await RunAsync("cluster", "status", "-o", "yaml", "--node", node);
+        Assert.Equal(GridCli.Usage, bad);
+        Assert.Empty(badOut);
+        Assert.Contains("yaml", Assert.Single(Lines(badErr)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Topic_delete_and_the_group_verbs_administer_a_group_and_exit_with_what_went_wrong()
+    {
+        var node = fixture.Node.HttpUri.ToString();
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var (topic, group) = ($"cli-admin-{id}", $"cli-admin-group-{id}");
+        Assert.Equal(0, (await RunAsync("topic", "create", topic, "--partitions", "2", "--node", node)).ExitCode);
+        // One key: all six records in one partition.
+        Assert.Equal(0, (await RunAsync("produce", topic, "a", "b", "c", "d", "e", "f", "--key", "k", "--node", node)).ExitCode);
+        var (consumed, _, consumeErr) = await RunAsync("consume", topic, "--group", group, "--max-records", "4", "--node", node);
+        Assert.True(consumed == 0, consumeErr);
+
+        async Task<long> LagAsync()
+        {
+            var (exit, stdout, stderr) = await RunAsync("group", "describe", group, "-o", "json", "--node", node);
+            Assert.True(exit == 0, stderr);
+            using var json = JsonDocument.Parse(stdout);
+            return json.RootElement.GetProperty("totalLag").GetInt64();
+        }
+
+        var (listed, listJson, listErr) = await RunAsync("group", "list", "-o", "json", "--node", node);
+        Assert.True(listed == 0, listErr);
+        using (var json = JsonDocument.Parse(listJson))
+        {
+            var entry = Assert.Single(json.RootElement.GetProperty("groups").EnumerateArray(), g => g.GetProperty("group").GetString() == group);
+            Assert.Equal(2, entry.GetProperty("totalLag").GetInt64());
+        }
+
+        var (_, listTable, _) = await RunAsync("group", "list", "--node", node);
+        Assert.Contains(listTable.Split('\n'), l => l.StartsWith('│') && l.Contains(group, StringComparison.Ordinal) && l.Contains(topic, StringComparison.Ordinal));
+        var (_, described, _) = await RunAsync("group", "describe", group, "--node", node);
+        Assert.Contains("Lag: 2", described, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await RunAsync("group", "reset-offsets", group, "--to", "earliest", "--node", node)).ExitCode);
+        Assert.Equal(6, await LagAsync());
+        var (_, latest, _) = await RunAsync("group", "reset-offsets", group, "--to", "latest", "--node", node);
+        Assert.Contains("to latest", latest, StringComparison.Ordinal);
+        Assert.Equal(0, await LagAsync());
+        Assert.Equal(0, (await RunAsync("group", "reset-offsets", group, "--to", "timestamp", "--timestamp", "0", "--node", node)).ExitCode);
+        Assert.Equal(6, await LagAsync());
+        Assert.Equal(0, (await RunAsync("group", "reset-offsets", group, "--to", "timestamp", "--timestamp", "2100-01-01T00:00:00Z", "--node", node)).ExitCode);
+        Assert.Equal(0, await LagAsync());
+        Assert.Equal(GridCli.Usage, (await RunAsync("group", "reset-offsets", group, "--to", "timestamp", "--node", node)).ExitCode);
+        Assert.Equal(GridCli.Usage, (await RunAsync("group", "reset-offsets", group, "--to", "yesterday", "--node", node)).ExitCode);
+
+        // A live member: the offsets stay as they are and the group stays.
+        var member = await fixture.Node.Client.Broker.JoinGroupAsync(group, [topic]);
+        var (busy, _, busyErr) = await RunAsync("group", "reset-offsets", group, "--to", "earliest", "--node", node);
+        Assert.Equal(GridCli.Conflict, busy);
+        Assert.StartsWith("error: 409", Assert.Single(Lines(busyErr)), StringComparison.Ordinal);
+        Assert.Equal(GridCli.Conflict, (await RunAsync("group", "delete", group, "--node", node)).ExitCode);
+        await fixture.Node.Client.Broker.LeaveGroupAsync(group, member.MemberId);
+
+        var (deleted, deletedOut, deleteErr) = await RunAsync("group", "delete", group, "--node", node);
+        Assert.True(deleted == 0, deleteErr);
+        Assert.Contains($"deleted group {group}", deletedOut, StringComparison.Ordinal);
+        var (_, afterDelete, _) = await RunAsync("group", "list", "-o", "json", "--node", node);
+        Assert.DoesNotContain(group, afterDelete, StringComparison.Ordinal);
+
+        var (topicDeleted, _, topicDeleteErr) = await RunAsync("topic", "delete", topic, "--node", node);
+        Assert.True(topicDeleted == 0, topicDeleteErr);
+        Assert.Equal(GridCli.NotFound, (await RunAsync("topic", "describe", topic, "--node", node)).ExitCode);
+        Assert.Equal(GridCli.NotFound, (await RunAsync("topic", "delete", topic, "--node", node)).ExitCode);
+    }
+
+    [Fact]
     public async Task Cluster_down_removes_a_member_and_leave_makes_one_leave()
     {
         await using var cluster = await GridTestCluster.StartAsync(3, _ => { });
@@ -128,7 +225,8 @@ public sealed class CliSpec(SingleNodeFixture fixture) : IClassFixture<SingleNod
         await cluster.WaitForUpAsync(1);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    /// <summary>Runs the CLI in this process with <paramref name="args"/>, capturing what it prints.</summary>
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();

@@ -1,5 +1,8 @@
 using ActorGrid.MapReduce.Tests;
+using ActorGrid.Broker;
 using ActorGrid.Client;
+using ActorGrid.KeyValue;
+using ActorGrid.MapReduce;
 using ActorGrid.TestKit;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -30,12 +33,7 @@ public sealed class DashboardSpec(ITestOutputHelper output)
         var edge = cluster.Nodes[0].Client;
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         var failures = new List<string>();
         page.PageError += (_, error) => failures.Add(error);
@@ -99,6 +97,90 @@ public sealed class DashboardSpec(ITestOutputHelper output)
         output.WriteLine($"screenshot: {path}");
         Assert.Empty(failures);
     }
+
+    [Fact]
+    public async Task On_a_node_with_tokens_the_page_asks_for_a_token_once_and_sends_it_with_every_poll()
+    {
+        Assert.True(File.Exists(Chromium), $"no browser at {Chromium} (install Debian's chromium package, or set ACTORGRID_CHROMIUM)");
+        var tokensFile = Path.Combine(Path.GetTempPath(), $"actorgrid-dashboard-tokens-{Guid.NewGuid():N}.txt");
+        await File.WriteAllLinesAsync(tokensFile, ["dashboard-reader-4f1c9a read", "kv-writer-8e2b7d write:kv/"]);
+        try
+        {
+            await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithKeyValue().WithBroker().WithMapReduce(), new GridTestClusterOptions
+            {
+                Log = output.WriteLine,
+                Configure = (_, o) => o with { Security = o.Security with { TokensFile = tokensFile } },
+            });
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await LaunchAsync(playwright);
+            var page = await browser.NewPageAsync();
+            var failures = new List<string>();
+            page.PageError += (_, error) => failures.Add(error);
+            var polls = new List<(string Url, string? Authorization)>();
+            page.Request += (_, request) =>
+            {
+                if (!request.Url.Contains("/dashboard", StringComparison.Ordinal))
+                {
+                    lock (polls)
+                    {
+                        polls.Add((request.Url, request.Headers.GetValueOrDefault("authorization")));
+                    }
+                }
+            };
+            await page.GotoAsync(new Uri(cluster.Nodes[0].HttpAddress, "/dashboard").ToString());
+
+            // The page itself loads without a token; its first polls are 401s, so it asks for one.
+            var form = page.Locator("#token-form");
+            await Expect(form).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await Expect(page.Locator("#token-note")).ToContainTextAsync("needs a token");
+            await Expect(page.Locator("tr.member")).ToHaveCountAsync(0);
+
+            // A token the node does not know: asked again.
+            await page.FillAsync("#token", "not-a-token-of-this-node");
+            await page.ClickAsync("#token-form button");
+            await Expect(page.Locator("#token-note")).ToContainTextAsync("does not know", new() { Timeout = 30_000 });
+            await Expect(form).ToBeVisibleAsync();
+
+            // A read token: every view fills in, and a reload keeps the token (this tab's sessionStorage) without asking.
+            await page.FillAsync("#token", "dashboard-reader-4f1c9a");
+            await page.ClickAsync("#token-form button");
+            var wait = new LocatorAssertionsToHaveCountOptions { Timeout = 30_000 };
+            await Expect(page.Locator("tr.member[data-status=Up]")).ToHaveCountAsync(1, wait);
+            await Expect(form).ToBeHiddenAsync();
+            await page.ReloadAsync();
+            await Expect(page.Locator("tr.member[data-status=Up]")).ToHaveCountAsync(1, wait);
+            await Expect(form).ToBeHiddenAsync();
+            foreach (var path in new[] { "/cluster/shards", "/topics", "/groups", "/jobs" })
+            {
+                await Eventually.AwaitAsync(() =>
+                {
+                    lock (polls)
+                    {
+                        return polls.Any(p => p.Url.EndsWith(path, StringComparison.Ordinal) && p.Authorization == "Bearer dashboard-reader-4f1c9a")
+                            ? null
+                            : $"no poll of {path} with the token yet";
+                    }
+                }, TimeSpan.FromSeconds(30), $"the page to poll {path} with the token");
+            }
+
+            // Forgetting it asks again.
+            await page.ClickAsync("#forget-token");
+            await Expect(form).ToBeVisibleAsync();
+            Assert.Empty(failures);
+        }
+        finally
+        {
+            File.Delete(tokensFile);
+        }
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
 
     /// <summary>A screenshot path: the test's output folder, or the repository's docs/images when asked to update them.</summary>
     private static string Screenshot(string name)

@@ -1,13 +1,12 @@
 #nullable enable
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using ActorGrid.Client;
 using Spectre.Console;
 
 namespace ActorGrid.Cli.Commands;
 
-/// <summary><c>actorgrid topic create|list|describe</c>, <c>actorgrid produce</c> and <c>actorgrid consume --group</c>.</summary>
+/// <summary><c>actorgrid topic create|list|describe|delete</c>, <c>actorgrid produce</c> and <c>actorgrid consume --group</c>.</summary>
 public static class BrokerCommands
 {
     private static readonly JsonSerializerOptions Line = new(JsonSerializerDefaults.Web);
@@ -46,7 +45,7 @@ public static class BrokerCommands
             var topics = await grid.Client.Broker.ListTopicsAsync(ct);
             if (grid.Json)
             {
-                grid.WriteJson(topics);
+                grid.WriteJson(new { topics });
                 return 0;
             }
 
@@ -55,8 +54,8 @@ public static class BrokerCommands
             table.Columns[3].RightAligned();
             foreach (var topic in topics)
             {
-                table.AddRow(Markup.Escape(topic.Name), Number(topic.PartitionCount), Markup.Escape(Retention(topic)),
-                    Number(topic.Partitions.Sum(p => p.EndOffset - p.StartOffset)));
+                table.AddRow(Markup.Escape(topic.Name), GridCli.Number(topic.PartitionCount), Markup.Escape(Retention(topic)),
+                    GridCli.Number(topic.Partitions.Sum(p => p.EndOffset - p.StartOffset)));
             }
 
             grid.Console.Write(table);
@@ -83,14 +82,32 @@ public static class BrokerCommands
 
             foreach (var p in topic.Partitions)
             {
-                table.AddRow(Number(p.Partition), Number(p.StartOffset), Number(p.EndOffset), Number(p.EndOffset - p.StartOffset));
+                table.AddRow(GridCli.Number(p.Partition), GridCli.Number(p.StartOffset), GridCli.Number(p.EndOffset), GridCli.Number(p.EndOffset - p.StartOffset));
             }
 
             grid.Console.Write(table);
             return 0;
         });
 
-        return new Command("topic", "Create, list and describe topics") { create, list, describe };
+        var deleteName = new Argument<string>("topic") { Description = "Topic name" };
+        var delete = new Command("delete", "Delete a topic and its records (exit 3 when it does not exist)") { deleteName };
+        delete.SetGridAction(async (grid, ct) =>
+        {
+            var topic = grid.Get(deleteName)!;
+            await grid.Client.Broker.DeleteTopicAsync(topic, ct);
+            if (grid.Json)
+            {
+                grid.WriteJson(new { Topic = topic, Deleted = true });
+            }
+            else
+            {
+                await grid.Output.WriteLineAsync($"deleted topic {topic}");
+            }
+
+            return 0;
+        });
+
+        return new Command("topic", "Create, list, describe and delete topics") { create, list, describe, delete };
     }
 
     private static Command Produce()
@@ -219,6 +236,4 @@ public static class BrokerCommands
             (null, { } s) => $"{s} s",
             ({ } m, { } s) => $"{m} records, {s} s",
         };
-
-    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -113,17 +113,35 @@ public static class ClusterCommands
 
         foreach (var region in placement.Regions)
         {
+            // KV partitions report what they store (SPEC §15); other roles' shards do not.
+            var storage = region.Shards.Any(s => s.Keys is not null);
             var table = new Table { Title = new TableTitle(Markup.Escape($"{region.Role} / {region.TypeName}")) }
                 .AddColumns("Shard", "Node", "Entities", "Load");
-            table.Columns[2].RightAligned();
-            table.Columns[3].RightAligned();
+            if (storage)
+            {
+                table.AddColumns("Keys", "Tombstones", "Bytes");
+            }
+
+            for (var i = 2; i < table.Columns.Count; i++)
+            {
+                table.Columns[i].RightAligned();
+            }
+
             foreach (var shard in region.Shards)
             {
-                table.AddRow(
+                var cells = new List<string>
+                {
                     Markup.Escape(shard.ShardId),
                     Markup.Escape(shard.Node),
-                    shard.Entities.ToString(CultureInfo.InvariantCulture),
-                    shard.Load is { } load ? load.ToString("0.##", CultureInfo.InvariantCulture) : "-");
+                    GridCli.Number(shard.Entities),
+                    shard.Load is { } load ? load.ToString("0.##", CultureInfo.InvariantCulture) : "-",
+                };
+                if (storage)
+                {
+                    cells.AddRange(new[] { shard.Keys, shard.Tombstones, shard.Bytes }.Select(n => n is { } v ? GridCli.Number(v) : "-"));
+                }
+
+                table.AddRow([.. cells]);
             }
 
             console.Write(table);

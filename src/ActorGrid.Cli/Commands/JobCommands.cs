@@ -22,7 +22,7 @@ public static class JobCommands
         var textFile = new Option<FileInfo>("--text-file") { Description = "Read the inline input text from a file", HelpName = "path" };
         var kvPrefix = new Option<string>("--kv-prefix") { Description = "Input: every KV key with this prefix", HelpName = "prefix" };
         var topic = new Option<string>("--topic") { Description = "Input: every message of this topic" };
-        var output = new Option<string>("--output") { Description = "Also write the output to the KV store under this prefix", HelpName = "kv-prefix" };
+        var output = new Option<string>("--output-prefix") { Description = "Also write the output to the KV store under this prefix", HelpName = "kv-prefix" };
         var reducers = new Option<int?>("--reducers") { Description = "Number of reduce partitions (server default when absent)", HelpName = "n" };
         var parameters = new Option<string[]>("--param")
         {

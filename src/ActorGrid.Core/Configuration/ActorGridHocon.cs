@@ -1,6 +1,8 @@
 #nullable enable
 using System.Globalization;
 using ActorGrid.Coordination;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Actor.Setup;
@@ -8,13 +10,15 @@ using Akka.Configuration;
 using Akka.DistributedData;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
+using Akka.Remote.Hosting;
 using ActorGrid.Serialization;
 
 namespace ActorGrid.Configuration;
 
 /// <summary>
-/// Turns <see cref="ActorGridOptions"/> into the Akka.NET configuration of a node: remoting, cluster membership,
-/// keep-majority split-brain resolver, sharding defaults and the SQL journals.
+/// Turns <see cref="ActorGridOptions"/> into the Akka.NET configuration of a node: Akka.Hosting's typed options for
+/// remoting (<see cref="Remoting"/>) and cluster membership with the keep-majority split-brain resolver
+/// (<see cref="Clustering"/>), and HOCON (<see cref="Build"/>) for what has no typed option.
 /// </summary>
 public static class ActorGridHocon
 {
@@ -39,15 +43,59 @@ public static class ActorGridHocon
     private const string ReplayFilterOff = "replay-filter.mode = off";
 
     /// <summary>
-    /// Builds the node's Akka.NET configuration (with the sharding, singleton, distributed data and
-    /// Akka.Persistence.Sql defaults as fallback) for a node hosting <paramref name="roles"/>.
+    /// Remoting: where the node listens and what it advertises, frames large enough for the largest KV value or broker
+    /// message (twice, plus room for the envelope), and TLS on when <c>Security:Tls</c> is set (the certificate and the
+    /// validator against the cluster CA come from <see cref="ActorGrid.Security.RemotingTls"/>'s setup, not from here).
     /// </summary>
-    public static Config Build(ActorGridOptions options, IReadOnlyList<string> roles)
+    public static RemoteOptions Remoting(ActorGridOptions options)
+    {
+        var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
+        return new RemoteOptions
+        {
+            HostName = options.Hostname,
+            PublicHostName = options.AdvertisedHostname,
+            Port = options.Port,
+            MaxFrameSize = frame,
+            SendBufferSize = frame * 2,
+            ReceiveBufferSize = frame * 2,
+            EnableSsl = options.Security.Tls is not null,
+        };
+    }
+
+    /// <summary>
+    /// Cluster membership: the node's roles, the failure detector of <c>FailureDetection</c>, and the keep-majority
+    /// split-brain resolver. No seed nodes here: they are resolved (DNS) and joined when the node starts
+    /// (<see cref="ActorGrid.Grid.ActorGridAkkaExtensions"/>), which a static <c>seed-nodes</c> list cannot express.
+    /// </summary>
+    public static ClusterOptions Clustering(ActorGridOptions options, IReadOnlyList<string> roles)
+    {
+        var fd = options.FailureDetection;
+        return new ClusterOptions
+        {
+            Roles = [.. roles],
+            MinimumNumberOfMembers = 1,
+            LogInfoVerbose = false,
+            SplitBrainResolver = new KeepMajorityOption(),
+            FailureDetector = new PhiAccrualFailureDetectorOptions
+            {
+                HeartbeatInterval = fd.HeartbeatInterval,
+                AcceptableHeartbeatPause = fd.AcceptableHeartbeatPause,
+                ExpectedResponseAfter = fd.HeartbeatInterval,
+            },
+        };
+    }
+
+    /// <summary>
+    /// The node's Akka.NET configuration that no typed Akka.Hosting option covers (with the sharding, singleton,
+    /// distributed data and Akka.Persistence.Sql defaults as fallback): log levels, the resolver's timing, downing and
+    /// shutdown behaviour, global sharding settings (<c>ShardOptions</c> are per region; these are not), coordinated
+    /// shutdown phases, the SQL journals and snapshot stores (Akka.Persistence.Sql.Hosting is not available here), the
+    /// shard lease and the serializer bindings.
+    /// </summary>
+    public static Config Build(ActorGridOptions options)
     {
         var (provider, connectionString) = ResolveJournal(options);
         var fd = options.FailureDetection;
-        var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
-        var roleList = string.Join(", ", roles.Select(Quote));
         // The same database for every SQL plugin; sharding's own state only gets other table names.
         // On SQLite, a write transaction takes the file's write lock when it begins (BEGIN IMMEDIATE, waiting through
         // the busy timeout of JournalSetup) instead of upgrading a read midway, which fails at once when another writer got there first.
@@ -65,34 +113,12 @@ public static class ActorGridHocon
             akka {
               loglevel = INFO
               stdout-loglevel = WARNING
-              actor.provider = cluster
-              remote {
-                log-remote-lifecycle-events = off
-                dot-netty.tcp {
-                  hostname = {{Quote(options.Hostname)}}
-                  public-hostname = {{Quote(options.AdvertisedHostname)}}
-                  port = {{options.Port}}
-                  # Mutual TLS against the cluster CA; the certificate and validator come from RemotingTls.Setup.
-                  enable-ssl = {{(options.Security.Tls is null ? "off" : "on")}}
-                  maximum-frame-size = {{frame}}b
-                  send-buffer-size = {{frame * 2}}b
-                  receive-buffer-size = {{frame * 2}}b
-                }
-              }
+              remote.log-remote-lifecycle-events = off
               cluster {
-                roles = [{{roleList}}]
-                min-nr-of-members = 1
-                log-info-verbose = off
-                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                # The strategy and the downing provider come from Clustering(); its timing has no typed option.
                 split-brain-resolver {
-                  active-strategy = keep-majority
                   stable-after = {{Ms(fd.StableAfter)}}
                   down-all-when-unstable = on
-                }
-                failure-detector {
-                  heartbeat-interval = {{Ms(fd.HeartbeatInterval)}}
-                  acceptable-heartbeat-pause = {{Ms(fd.AcceptableHeartbeatPause)}}
-                  expected-response-after = {{Ms(fd.HeartbeatInterval)}}
                 }
                 # Defaults to stable-after and would hold shards back after downing for no benefit:
                 # the downed node has stopped by the time its removal is seen.

@@ -6,7 +6,9 @@ using ActorGrid.Observability;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Akka.Remote.Hosting;
 
 namespace ActorGrid.Grid;
 
@@ -21,7 +23,9 @@ public static class ActorGridAkkaExtensions
     {
         var context = GridContext.For(options, grid);
         var manifests = grid.BuildManifests();
-        akka.AddHocon(ActorGridHocon.Build(options, context.Roles), HoconAddMode.Prepend)
+        akka.WithRemoting(ActorGridHocon.Remoting(options))
+            .WithClustering(ActorGridHocon.Clustering(options, context.Roles))
+            .AddHocon(ActorGridHocon.Build(options), HoconAddMode.Prepend)
             .WithCustomSerializer(ActorGridSerializer.Name, [typeof(IActorGridMessage)], system => new ActorGridSerializer(system, manifests))
             .ConfigureLoggers(loggers => loggers.AddLogger<GridLogger>());
         if (ActorGridHocon.JournalSetup(options) is { } journals)

@@ -90,20 +90,22 @@ public static class ObservabilityExtensions
     public static IApplicationBuilder UseActorGridTelemetry(this IApplicationBuilder app) =>
         app.UseMiddleware<RequestTelemetryMiddleware>();
 
-    /// <summary>Maps <c>/metrics</c> and <c>/dashboard</c> on <paramref name="endpoints"/> as configured.</summary>
-    internal static IEndpointRouteBuilder MapTelemetryEndpoints(this IEndpointRouteBuilder endpoints, ObservabilityOptions observability)
+    /// <summary>
+    /// Maps <c>/metrics</c> on <paramref name="api"/> (behind the token check) and <c>/dashboard</c> on
+    /// <paramref name="open"/>, as configured. The dashboard's page, script and style hold no data, so they load without a
+    /// token; the page asks for one when the node's API answers 401 and sends it with every poll.
+    /// </summary>
+    internal static void MapTelemetryEndpoints(IEndpointRouteBuilder api, IEndpointRouteBuilder open, ObservabilityOptions observability)
     {
         if (observability.Metrics)
         {
-            endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
+            api.MapPrometheusScrapingEndpoint(MetricsPath);
         }
 
         if (observability.Dashboard)
         {
-            endpoints.MapDashboard();
+            open.MapDashboard();
         }
-
-        return endpoints;
     }
 
     private static void Describe(ResourceBuilder resource, ActorGridOptions options) =>

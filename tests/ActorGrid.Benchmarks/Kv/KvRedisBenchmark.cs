@@ -21,7 +21,7 @@ public static class KvRedisBenchmark
 {
     private const string Usage =
         "kv-redis [--seconds 5] [--rounds 4] [--connections 50] [--value-bytes 100] [--keys 10000] [--threads 2] " +
-        "[--postgres [connection string]] [--secure] [--node-arg ARG]... (needs redis-server, redis-benchmark and wrk: tests/ActorGrid.Benchmarks/setup.sh)";
+        "[--postgres [connection string]] [--secure] [--nodes 1|2] [--node-arg ARG]... (needs redis-server, redis-benchmark and wrk: tests/ActorGrid.Benchmarks/setup.sh)";
 
     /// <summary>Runs the comparison; see <see cref="Usage"/> for the options.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -36,6 +36,14 @@ public static class KvRedisBenchmark
         var postgres = PostgresOption(args);
         // SPEC §11 on: remoting TLS from an in-process CA and a bearer token on every request (the cost of security).
         var secure = args.Contains("--secure");
+        // Two nodes: wrk drives the first, about half the partitions live on the second, so about half the requests
+        // cross remoting (with --secure: mutual TLS) — the cost of the hop and of TLS on it.
+        var nodes = Option(args, "--nodes", 1);
+        if (nodes is < 1 or > 2)
+        {
+            Console.Error.WriteLine($"--nodes must be 1 or 2. Usage: {Usage}");
+            return 2;
+        }
 
         foreach (var tool in new[] { "redis-server", "redis-benchmark", "wrk" })
         {
@@ -59,7 +67,7 @@ public static class KvRedisBenchmark
             }
             else
             {
-                extra.AddRange(["--data", Path.Combine(work, "data")]);
+                extra.AddRange(["--data", Path.Combine(work, "data")]); // shared by both nodes with --nodes 2
             }
 
             string? token = null;
@@ -78,10 +86,17 @@ public static class KvRedisBenchmark
             await using var redis = await RedisServerProcess.StartAsync();
             await using var node = NodeProcess.Start(new NodeProcessOptions { Name = "bench-node", ExtraArgs = extra });
             await node.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            await using var second = nodes == 2 ? NodeProcess.Start(new NodeProcessOptions { Name = "bench-node-2", ExtraArgs = extra, Seeds = [node.SeedAddress] }) : null;
+            if (second is not null)
+            {
+                await second.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            }
+
+            int[] pids = second is null ? [node.Pid] : [node.Pid, second.Pid];
 
             var journal = postgres is null ? "SQLite WAL, synchronous=FULL" : "PostgreSQL, synchronous_commit=on";
             Console.WriteLine($"kv-redis: {connections} connections, {valueBytes}-byte values, {keys} keys, {rounds} rounds of {seconds}s per side and operation");
-            Console.WriteLine($"  ActorGrid: {NodeProcess.DefaultNodeAssembly} pid {node.Pid} ({journal}), wrk -t{threads} -c{connections}"
+            Console.WriteLine($"  ActorGrid: {NodeProcess.DefaultNodeAssembly} pid {string.Join(" + ", pids)} ({journal}), wrk -t{threads} -c{connections} on the first"
                               + (secure ? ", remoting mutual TLS, bearer token on every request" : ", no security (loopback)"));
             Console.WriteLine($"  redis:     redis-server pid {redis.Pid} (appendonly yes, appendfsync always), redis-benchmark -c {connections} -d {valueBytes} -r {keys}");
 
@@ -90,7 +105,7 @@ public static class KvRedisBenchmark
             var url = node.HttpUri.ToString().TrimEnd('/');
             await PrefillAsync(node.HttpUri, keys, valueBytes, connections, token);
 
-            Measurement Grid(string script, int s) => RunWrk(script, url, threads, connections, s, () => ProcessCpu(node.Pid));
+            Measurement Grid(string script, int s) => RunWrk(script, url, threads, connections, s, () => TimeSpan.FromTicks(pids.Sum(p => ProcessCpu(p).Ticks)));
             Measurement Redis(string test, int requests) => RunRedisBenchmark(redis, test, connections, valueBytes, keys, requests);
 
             // Warm-up: JIT tiering, the journal's connections, redis' AOF file; also sizes redis-benchmark's -n so

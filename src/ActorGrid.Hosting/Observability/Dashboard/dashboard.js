@@ -3,9 +3,44 @@
 const $ = (sel) => document.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
+// The API lives where the page does: at the root, or under the prefix MapActorGrid was given.
+const base = location.pathname.replace(/dashboard\/?$/, "");
+
+// On a node with a tokens file the page asks for a bearer token once and keeps it for this tab only
+// (sessionStorage: gone when the tab closes, never sent anywhere but this node's API).
+const tokenKey = "actorgrid.token";
+let token = sessionStorage.getItem(tokenKey);
+
+function askForToken(note) {
+  token = null;
+  sessionStorage.removeItem(tokenKey);
+  $("#token-note").textContent = note;
+  $("#token-form").hidden = false;
+  $("#forget-token").hidden = true;
+}
+
+$("#token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const value = $("#token").value.trim();
+  if (!value) return;
+  token = value;
+  sessionStorage.setItem(tokenKey, value);
+  $("#token").value = "";
+  $("#token-form").hidden = true;
+  $("#forget-token").hidden = false;
+});
+$("#forget-token").addEventListener("click", () => askForToken("token forgotten"));
+$("#forget-token").hidden = !token;
+
 async function json(path) {
   try {
-    const response = await fetch(path, { cache: "no-store" });
+    const sent = token;
+    const response = await fetch(base + path, { cache: "no-store", headers: sent ? { Authorization: `Bearer ${sent}` } : {} });
+    // Only the token this request carried is wrong: another view may have replaced it meanwhile. Without a token the
+    // form is already up (keep its note: it may say why the last one was refused).
+    if (response.status === 401 && sent === token && (sent || $("#token-form").hidden)) {
+      askForToken(sent ? "this node does not know that token" : "this node needs a token (read scope)");
+    }
     return response.ok ? await response.json() : null;
   } catch {
     return null;
@@ -82,7 +117,7 @@ function renderTopics(topics, groups) {
 async function renderJobs(list) {
   const root = $("#jobs");
   if (!list) { root.innerHTML = '<p class="muted">unavailable</p>'; return; }
-  const jobs = await Promise.all(list.items.slice(0, 10).map((j) => json(`/jobs/${encodeURIComponent(j.jobId)}`)));
+  const jobs = await Promise.all(list.items.slice(0, 10).map((j) => json(`jobs/${encodeURIComponent(j.jobId)}`)));
   root.innerHTML = jobs.filter((j) => j).map((j) => {
     const map = j.progress.mapTasks, reduce = j.progress.reduceTasks;
     const total = map.total + reduce.total;
@@ -106,7 +141,7 @@ function poll(paths, render) {
   tick();
 }
 
-poll(["/cluster"], renderMembers);
-poll(["/cluster/shards"], renderShards);
-poll(["/topics", "/groups"], renderTopics);
-poll(["/jobs"], renderJobs);
+poll(["cluster"], renderMembers);
+poll(["cluster/shards"], renderShards);
+poll(["topics", "groups"], renderTopics);
+poll(["jobs"], renderJobs);
