@@ -37,18 +37,7 @@ public sealed class KafkaScopesSpec(ITestOutputHelper output)
             using var admin = new AdminClientBuilder(Sasl(new AdminClientConfig { BootstrapServers = bootstrap }, Admin)).Build();
             foreach (var topic in new[] { "a.x", "b.x" })
             {
-                await Eventually.AwaitAsync(async () =>
-                {
-                    try
-                    {
-                        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
-                        return null;
-                    }
-                    catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.RequestTimedOut or ErrorCode.TopicAlreadyExists))
-                    {
-                        return e.Results.All(r => r.Error.Code == ErrorCode.TopicAlreadyExists) ? null : e.Message;
-                    }
-                }, TimeSpan.FromSeconds(60), $"topic {topic} created");
+                await KafkaGrid.CreateTopicAsync(bootstrap, topic, 1, config => Sasl(config, Admin));
             }
 
             // A read-only token: the produce is refused and nothing is appended.
