@@ -2,6 +2,7 @@
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Configuration;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ internal sealed partial class KafkaApiHandler(
     BrokerGateway gateway, KafkaBrokers brokers, ActorGridOptions options, ILogger<KafkaApiHandler> log, IServiceProvider services)
 {
     private readonly IKafkaAuthenticator _authenticator = services.GetService<IKafkaAuthenticator>()
-        ?? (services.GetService<ActorGrid.Security.TokenStore>() is { } tokens ? new TokenAuthenticator(tokens) : IKafkaAuthenticator.Open);
+        ?? (services.GetService<TokenStore>() is { } tokens ? new TokenAuthenticator(tokens) : IKafkaAuthenticator.Open);
 
     /// <summary>
     /// Starts serving one request; the returned task is its response body (null: none, for acks=0). Runs
@@ -42,22 +43,22 @@ internal sealed partial class KafkaApiHandler(
         return header.ApiKey switch
         {
             ApiKey.ApiVersions => Task.FromResult<KafkaWriter?>(ApiVersions(v, body)),
-            ApiKey.Metadata => Wrap(MetadataAsync(v, flex, body, cancellationToken)),
+            ApiKey.Metadata => Wrap(MetadataAsync(v, flex, body, session, cancellationToken)),
             ApiKey.Produce => ProduceAsync(v, body, session, cancellationToken),
-            ApiKey.Fetch => Wrap(FetchAsync(v, body, cancellationToken)),
-            ApiKey.ListOffsets => Wrap(ListOffsetsAsync(v, body, cancellationToken)),
+            ApiKey.Fetch => Wrap(FetchAsync(v, body, session, cancellationToken)),
+            ApiKey.ListOffsets => Wrap(ListOffsetsAsync(v, body, session, cancellationToken)),
             ApiKey.FindCoordinator => Task.FromResult<KafkaWriter?>(FindCoordinator(v, body)),
             ApiKey.JoinGroup => Wrap(JoinGroupAsync(v, body, session, cancellationToken)),
-            ApiKey.SyncGroup => Wrap(SyncGroupAsync(v, body, cancellationToken)),
-            ApiKey.Heartbeat => Wrap(HeartbeatAsync(v, body, cancellationToken)),
-            ApiKey.LeaveGroup => Wrap(LeaveGroupAsync(v, body, cancellationToken)),
-            ApiKey.OffsetCommit => Wrap(OffsetCommitAsync(v, body, cancellationToken)),
-            ApiKey.OffsetFetch => Wrap(OffsetFetchAsync(v, body, cancellationToken)),
-            ApiKey.DescribeGroups => Wrap(DescribeGroupsAsync(v, body, cancellationToken)),
-            ApiKey.ListGroups => Wrap(ListGroupsAsync(v, cancellationToken)),
+            ApiKey.SyncGroup => Wrap(SyncGroupAsync(v, body, session, cancellationToken)),
+            ApiKey.Heartbeat => Wrap(HeartbeatAsync(v, body, session, cancellationToken)),
+            ApiKey.LeaveGroup => Wrap(LeaveGroupAsync(v, body, session, cancellationToken)),
+            ApiKey.OffsetCommit => Wrap(OffsetCommitAsync(v, body, session, cancellationToken)),
+            ApiKey.OffsetFetch => Wrap(OffsetFetchAsync(v, body, session, cancellationToken)),
+            ApiKey.DescribeGroups => Wrap(DescribeGroupsAsync(v, body, session, cancellationToken)),
+            ApiKey.ListGroups => Wrap(ListGroupsAsync(v, session, cancellationToken)),
             ApiKey.InitProducerId => Task.FromResult<KafkaWriter?>(InitProducerId(v, body)),
-            ApiKey.CreateTopics => Wrap(CreateTopicsAsync(v, body, cancellationToken)),
-            ApiKey.DeleteTopics => Wrap(DeleteTopicsAsync(v, body, cancellationToken)),
+            ApiKey.CreateTopics => Wrap(CreateTopicsAsync(v, body, session, cancellationToken)),
+            ApiKey.DeleteTopics => Wrap(DeleteTopicsAsync(v, body, session, cancellationToken)),
             ApiKey.SaslHandshake => Task.FromResult<KafkaWriter?>(SaslHandshake(body, session)),
             ApiKey.SaslAuthenticate => Wrap(SaslAuthenticateAsync(v, body, session)),
             _ => Task.FromResult<KafkaWriter?>(Unsupported(header)),
@@ -143,24 +144,24 @@ public interface IKafkaAuthenticator
     bool Required { get; }
 
     /// <summary>The principal for <paramref name="user"/> with <paramref name="password"/>, or null when refused.</summary>
-    ValueTask<string?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken);
+    ValueTask<GridPrincipal?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken);
 
     private sealed class OpenAuthenticator : IKafkaAuthenticator
     {
         public bool Required => false;
 
-        public ValueTask<string?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken) =>
-            ValueTask.FromResult<string?>(user.Length == 0 ? "anonymous" : user);
+        public ValueTask<GridPrincipal?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<GridPrincipal?>(user.Length == 0 ? GridPrincipal.Unauthenticated : GridPrincipal.Unauthenticated with { Id = user });
     }
 }
 
 /// <summary>SASL/PLAIN against the node's token store (SPEC §11): the password is a token of <c>Security:TokensFile</c>.</summary>
-internal sealed class TokenAuthenticator(ActorGrid.Security.TokenStore tokens) : IKafkaAuthenticator
+internal sealed class TokenAuthenticator(TokenStore tokens) : IKafkaAuthenticator
 {
     /// <inheritdoc />
     public bool Required => tokens.RequiresToken;
 
     /// <inheritdoc />
-    public ValueTask<string?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(tokens.Authenticate(password) is null ? null : user.Length == 0 ? "token" : user);
+    public ValueTask<GridPrincipal?> AuthenticatePlainAsync(string user, string password, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(tokens.Authenticate(password));
 }

@@ -4,6 +4,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,17 @@ internal sealed class KafkaSession(string remote)
     public string? SaslMechanism { get; set; }
 
     /// <summary>The principal SASL authenticated, if any.</summary>
-    public string? Principal { get; set; }
+    public GridPrincipal? Principal { get; set; }
+
+    /// <summary>
+    /// The Kafka error for <paramref name="access"/> to <paramref name="kind"/> <paramref name="name"/>, by the rules
+    /// every door uses (<see cref="GridAuthorization"/>): none when allowed, else GROUP_AUTHORIZATION_FAILED for a
+    /// group and TOPIC_AUTHORIZATION_FAILED for a topic. Without SASL (a node with no tokens) everything is allowed.
+    /// </summary>
+    public short Deny(GridAccess access, string kind, string name) =>
+        GridAuthorization.Authorize(Principal ?? GridPrincipal.Unauthenticated, access, kind, name) is null ? KafkaError.None
+        : kind == GridResource.Group ? KafkaError.GroupAuthorizationFailed
+        : KafkaError.TopicAuthorizationFailed;
 
     /// <summary>Completes when the previous produce request has sent its appends (appends leave in request order).</summary>
     public Task ProduceSent { get; set; } = Task.CompletedTask;

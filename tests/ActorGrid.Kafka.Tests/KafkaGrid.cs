@@ -18,11 +18,13 @@ internal static class KafkaGrid
 
     /// <summary>
     /// Creates a topic with the admin client, asking again while the broker answers REQUEST_TIMED_OUT (a loaded
-    /// machine: the entity's first start outlasted the ask), as the error says to.
+    /// machine: the entity's first start outlasted the ask), as the error says to. <paramref name="configure"/> adds
+    /// to the admin client's configuration (SASL credentials).
     /// </summary>
-    public static Task CreateTopicAsync(string bootstrap, string topic, int partitions) => Eventually.AwaitAsync(async () =>
+    public static Task CreateTopicAsync(string bootstrap, string topic, int partitions, Func<AdminClientConfig, AdminClientConfig>? configure = null) => Eventually.AwaitAsync(async () =>
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        var config = new AdminClientConfig { BootstrapServers = bootstrap };
+        using var admin = new AdminClientBuilder(configure?.Invoke(config) ?? config).Build();
         try
         {
             await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);

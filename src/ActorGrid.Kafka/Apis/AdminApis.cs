@@ -2,6 +2,7 @@
 using System.Security.Cryptography;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Kafka;
@@ -23,13 +24,15 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>ListGroups v0-2.</summary>
-    private async Task<KafkaWriter> ListGroupsAsync(short v, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> ListGroupsAsync(short v, KafkaSession session, CancellationToken cancellationToken)
     {
         short error = KafkaError.None;
         string[] groups = [];
         try
         {
-            groups = [.. (await gateway.ListGroupsAsync(cancellationToken)).Select(g => g.Description.Group)];
+            // Lists the groups the caller may read, as GET /groups does.
+            groups = [.. (await gateway.ListGroupsAsync(cancellationToken)).Select(g => g.Description.Group)
+                .Where(g => session.Deny(GridAccess.Read, GridResource.Group, g) == KafkaError.None)];
         }
         catch (Exception e)
         {
@@ -50,7 +53,7 @@ internal sealed partial class KafkaApiHandler
     /// CreateTopics v0-4: partitions as asked (-1: <c>Kafka:AutoCreatePartitions</c>); the replication factor is
     /// accepted and ignored (the journal is the replica); configs retention.ms and retention.messages are honoured.
     /// </summary>
-    private async Task<KafkaWriter> CreateTopicsAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> CreateTopicsAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var topics = body.Array(false, r =>
         {
@@ -78,6 +81,11 @@ internal sealed partial class KafkaApiHandler
                 {
                     retentionMessages = count;
                 }
+            }
+
+            if (session.Deny(GridAccess.Admin, GridResource.Topic, t.Name) is var denied and not KafkaError.None)
+            {
+                return (t.Name, denied, (string?)$"this token may not create topic '{t.Name}'");
             }
 
             if (partitions < 1)
@@ -125,12 +133,17 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>DeleteTopics v0-3: the same deletion as <c>DELETE /topics/{topic}</c>; the timeout is the broker's own.</summary>
-    private async Task<KafkaWriter> DeleteTopicsAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> DeleteTopicsAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var names = body.Array(false, r => r.String(false));
         body.Int32();
         var results = await Task.WhenAll(names.Select(async name =>
         {
+            if (session.Deny(GridAccess.Admin, GridResource.Topic, name) is var denied and not KafkaError.None)
+            {
+                return (name, denied);
+            }
+
             try
             {
                 await gateway.DeleteTopicAsync(name, cancellationToken);

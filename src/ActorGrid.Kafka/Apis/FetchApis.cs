@@ -1,6 +1,7 @@
 #nullable enable
 using System.Text;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Kafka;
@@ -19,7 +20,7 @@ internal sealed partial class KafkaApiHandler
     /// once; when together they hold less than min.bytes, waits (up to max.wait.ms) for the first partition that
     /// gets records. Records go back as one uncompressed batch per partition.
     /// </summary>
-    private async Task<KafkaWriter> FetchAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> FetchAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         body.Int32(); // replica id
         var maxWait = Math.Max(0, body.Int32());
@@ -50,7 +51,9 @@ internal sealed partial class KafkaApiHandler
         })));
 
         var requests = topics.SelectMany(t => t.Partitions.Select(p => (t.Name, Request: p))).ToList();
-        var fetched = await Task.WhenAll(requests.Select(r => FetchPartitionAsync(r.Name, r.Request, 0, cancellationToken)));
+        var fetched = await Task.WhenAll(requests.Select(r => session.Deny(GridAccess.Read, GridResource.Topic, r.Name) is var denied and not KafkaError.None
+            ? Task.FromResult(new FetchedPartition(r.Name, r.Request.Partition, denied, null))
+            : FetchPartitionAsync(r.Name, r.Request, 0, cancellationToken)));
         if (maxWait > 0 && fetched.Sum(f => f.Bytes) < Math.Max(1, minBytes) && fetched.All(f => f.Error == KafkaError.None))
         {
             // Long poll: every partition waits at its end; the first to get records answers (the others are dropped,
@@ -149,7 +152,7 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>ListOffsets v1-5: -2 earliest (the partition's start), -1 latest (its end), otherwise the first record at or after the timestamp.</summary>
-    private async Task<KafkaWriter> ListOffsetsAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> ListOffsetsAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         body.Int32(); // replica id
         if (v >= 2)
@@ -167,7 +170,7 @@ internal sealed partial class KafkaApiHandler
 
             return (Partition: partition, Timestamp: p.Int64());
         })));
-        var answers = await Task.WhenAll(topics.Select(async t => (t.Name, Partitions: await Task.WhenAll(t.Partitions.Select(p => ListOffsetAsync(t.Name, p.Partition, p.Timestamp, cancellationToken))))));
+        var answers = await Task.WhenAll(topics.Select(async t => (t.Name, Partitions: await Task.WhenAll(t.Partitions.Select(p => ListOffsetAsync(session, t.Name, p.Partition, p.Timestamp, cancellationToken))))));
         var w = new KafkaWriter();
         if (v >= 2)
         {
@@ -189,8 +192,13 @@ internal sealed partial class KafkaApiHandler
         return w;
     }
 
-    private async Task<(int Partition, short Error, long Timestamp, long Offset)> ListOffsetAsync(string topic, int partition, long timestamp, CancellationToken cancellationToken)
+    private async Task<(int Partition, short Error, long Timestamp, long Offset)> ListOffsetAsync(KafkaSession session, string topic, int partition, long timestamp, CancellationToken cancellationToken)
     {
+        if (session.Deny(GridAccess.Read, GridResource.Topic, topic) is var denied and not KafkaError.None)
+        {
+            return (partition, denied, -1, -1);
+        }
+
         try
         {
             var config = await gateway.FindTopicAsync(topic, cancellationToken);

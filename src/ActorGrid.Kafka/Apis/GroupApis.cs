@@ -1,6 +1,7 @@
 #nullable enable
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Kafka;
@@ -33,6 +34,11 @@ internal sealed partial class KafkaApiHandler
         var protocolType = body.String(false);
         var protocols = body.Array(false, r => new ClassicProtocol(r.String(false), r.NullableBytes(false) ?? []));
         ClassicJoinResult result;
+        if (session.Deny(GridAccess.Write, GridResource.Group, group) is var denied and not KafkaError.None)
+        {
+            return WriteJoin(v, denied, new ClassicJoinResult(ClassicGroupError.None, -1, "", "", memberId, []));
+        }
+
         var settings = gateway.Settings;
         if (sessionTimeout < settings.MinSessionTimeout.TotalMilliseconds || sessionTimeout > settings.MaxSessionTimeout.TotalMilliseconds)
         {
@@ -77,7 +83,7 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>SyncGroup v0-3.</summary>
-    private async Task<KafkaWriter> SyncGroupAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> SyncGroupAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var group = body.String(false);
         var generation = body.Int32();
@@ -88,13 +94,16 @@ internal sealed partial class KafkaApiHandler
         }
 
         var assignments = body.Array(false, r => new ClassicAssignment(r.String(false), r.NullableBytes(false) ?? []));
-        short error;
+        var error = session.Deny(GridAccess.Write, GridResource.Group, group);
         byte[] assignment = [];
         try
         {
-            var result = await gateway.SyncClassicAsync(new SyncClassicGroup(group, memberId, generation, [.. assignments]), cancellationToken);
-            error = GroupError(result.Error);
-            assignment = result.Assignment;
+            var result = error != KafkaError.None ? null : await gateway.SyncClassicAsync(new SyncClassicGroup(group, memberId, generation, [.. assignments]), cancellationToken);
+            if (result is not null)
+            {
+                error = GroupError(result.Error);
+                assignment = result.Assignment;
+            }
         }
         catch (Exception e)
         {
@@ -112,24 +121,30 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>Heartbeat v0-3.</summary>
-    private async Task<KafkaWriter> HeartbeatAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> HeartbeatAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var group = body.String(false);
         var generation = body.Int32();
         var memberId = body.String(false);
-        return ErrorOnly(v >= 1, await ClassicAsync(new ClassicHeartbeat(group, memberId, generation), "Heartbeat", cancellationToken));
+        return ErrorOnly(v >= 1, await ClassicAsync(session, group, new ClassicHeartbeat(group, memberId, generation), "Heartbeat", cancellationToken));
     }
 
     /// <summary>LeaveGroup v0-1.</summary>
-    private async Task<KafkaWriter> LeaveGroupAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> LeaveGroupAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var group = body.String(false);
         var memberId = body.String(false);
-        return ErrorOnly(v >= 1, await ClassicAsync(new LeaveClassicGroup(group, [memberId]), "LeaveGroup", cancellationToken));
+        return ErrorOnly(v >= 1, await ClassicAsync(session, group, new LeaveClassicGroup(group, [memberId]), "LeaveGroup", cancellationToken));
     }
 
-    private async Task<short> ClassicAsync(Grid.IWithEntityId command, string api, CancellationToken cancellationToken)
+    /// <summary>A group command, refused with GROUP_AUTHORIZATION_FAILED unless the caller may write the group (as the HTTP group endpoints).</summary>
+    private async Task<short> ClassicAsync(KafkaSession session, string group, Grid.IWithEntityId command, string api, CancellationToken cancellationToken)
     {
+        if (session.Deny(GridAccess.Write, GridResource.Group, group) is var denied and not KafkaError.None)
+        {
+            return denied;
+        }
+
         try
         {
             return GroupError((await gateway.ClassicAsync(command, cancellationToken)).Error);
@@ -153,7 +168,7 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>OffsetCommit v2-7: durable when answered; the same committed offsets the HTTP API shows.</summary>
-    private async Task<KafkaWriter> OffsetCommitAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> OffsetCommitAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var group = body.String(false);
         var generation = body.Int32();
@@ -180,8 +195,14 @@ internal sealed partial class KafkaApiHandler
             p.NullableString(false); // metadata: not kept
             return (Partition: partition, Offset: offset);
         })));
-        var offsets = topics.SelectMany(t => t.Partitions.Select(p => new PartitionOffset(t.Name, p.Partition, p.Offset))).ToArray();
-        var error = await ClassicAsync(new CommitClassicOffsets(group, memberId, generation, offsets), "OffsetCommit", cancellationToken);
+        // Offsets of topics the caller may not read are refused (TOPIC_AUTHORIZATION_FAILED); the others are committed.
+        var topicErrors = topics.Select(t => t.Name).Distinct(StringComparer.Ordinal)
+            .ToDictionary(t => t, t => session.Deny(GridAccess.Read, GridResource.Topic, t), StringComparer.Ordinal);
+        var offsets = topics.Where(t => topicErrors[t.Name] == KafkaError.None)
+            .SelectMany(t => t.Partitions.Select(p => new PartitionOffset(t.Name, p.Partition, p.Offset))).ToArray();
+        var error = offsets.Length == 0 && topics.Count > 0
+            ? session.Deny(GridAccess.Write, GridResource.Group, group)
+            : await ClassicAsync(session, group, new CommitClassicOffsets(group, memberId, generation, offsets), "OffsetCommit", cancellationToken);
         var w = new KafkaWriter();
         if (v >= 3)
         {
@@ -191,21 +212,21 @@ internal sealed partial class KafkaApiHandler
         return w.Array(topics, false, (w, t) =>
         {
             w.String(t.Name, false);
-            w.Array(t.Partitions, false, (w, p) => w.Int32(p.Partition).Int16(error));
+            w.Array(t.Partitions, false, (w, p) => w.Int32(p.Partition).Int16(error != KafkaError.None ? error : topicErrors[t.Name]));
         });
     }
 
     /// <summary>OffsetFetch v1-5 (null topics from v2: every committed partition).</summary>
-    private async Task<KafkaWriter> OffsetFetchAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> OffsetFetchAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var group = body.String(false);
         var topics = body.NullableArray(false, r => (Name: r.String(false), Partitions: r.Array(false, p => p.Int32())));
-        short error = KafkaError.None;
+        var error = session.Deny(GridAccess.Read, GridResource.Group, group);
         var committed = new Dictionary<(string, int), long>();
         try
         {
-            var view = await gateway.DescribeClassicAsync(group, cancellationToken);
-            foreach (var c in view.Committed)
+            var view = error != KafkaError.None ? null : await gateway.DescribeClassicAsync(group, cancellationToken);
+            foreach (var c in view?.Committed ?? [])
             {
                 committed[(c.Topic, c.Partition)] = c.Offset;
             }
@@ -216,7 +237,9 @@ internal sealed partial class KafkaApiHandler
             error = GroupError(e);
         }
 
-        topics ??= [.. committed.Keys.GroupBy(k => k.Item1).Select(g => (g.Key, g.Select(k => k.Item2).Order().ToList()))];
+        topics ??= [.. committed.Keys.GroupBy(k => k.Item1)
+            .Where(g => session.Deny(GridAccess.Read, GridResource.Topic, g.Key) == KafkaError.None)
+            .Select(g => (g.Key, g.Select(k => k.Item2).Order().ToList()))];
         var w = new KafkaWriter();
         if (v >= 3)
         {
@@ -226,15 +249,16 @@ internal sealed partial class KafkaApiHandler
         w.Array(topics, false, (w, t) =>
         {
             w.String(t.Name, false);
+            var topicError = session.Deny(GridAccess.Read, GridResource.Topic, t.Name);
             w.Array(t.Partitions, false, (w, p) =>
             {
-                w.Int32(p).Int64(committed.TryGetValue((t.Name, p), out var offset) ? offset : -1);
+                w.Int32(p).Int64(topicError == KafkaError.None && committed.TryGetValue((t.Name, p), out var offset) ? offset : -1);
                 if (v >= 5)
                 {
                     w.Int32(-1);
                 }
 
-                w.String("", false).Int16(v < 2 ? error : KafkaError.None);
+                w.String("", false).Int16(v < 2 && error != KafkaError.None ? error : topicError);
             });
         });
         if (v >= 2)
@@ -246,7 +270,7 @@ internal sealed partial class KafkaApiHandler
     }
 
     /// <summary>DescribeGroups v0-4.</summary>
-    private async Task<KafkaWriter> DescribeGroupsAsync(short v, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> DescribeGroupsAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var groups = body.Array(false, r => r.String(false));
         if (v >= 3)
@@ -256,6 +280,11 @@ internal sealed partial class KafkaApiHandler
 
         var views = await Task.WhenAll(groups.Select(async g =>
         {
+            if (session.Deny(GridAccess.Read, GridResource.Group, g) is var denied and not KafkaError.None)
+            {
+                return (g, denied, (ClassicGroupView?)null);
+            }
+
             try
             {
                 return (g, KafkaError.None, await gateway.DescribeClassicAsync(g, cancellationToken));

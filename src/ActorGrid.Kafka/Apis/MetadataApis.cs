@@ -2,6 +2,7 @@
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Topics;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using Microsoft.Extensions.Logging;
 using static ActorGrid.Broker.BrokerProtocol;
 
@@ -14,7 +15,7 @@ internal sealed partial class KafkaApiHandler
     /// partition's entity (when none does yet, a node picked by the partition's hash). Any broker serves any
     /// partition, so the leader only says where a request costs no forwarding.
     /// </summary>
-    private async Task<KafkaWriter> MetadataAsync(short v, bool flex, KafkaReader body, CancellationToken cancellationToken)
+    private async Task<KafkaWriter> MetadataAsync(short v, bool flex, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
         var requested = body.NullableArray(flex, r =>
         {
@@ -33,7 +34,10 @@ internal sealed partial class KafkaApiHandler
         {
             try
             {
-                topics.AddRange((await gateway.ListTopicsAsync(cancellationToken)).Select(t => (t.Config.Name, KafkaError.None, (TopicConfig?)t.Config)));
+                // Lists the topics the caller may read, as GET /topics does.
+                topics.AddRange((await gateway.ListTopicsAsync(cancellationToken))
+                    .Where(t => session.Deny(GridAccess.Read, GridResource.Topic, t.Config.Name) == KafkaError.None)
+                    .Select(t => (t.Config.Name, KafkaError.None, (TopicConfig?)t.Config)));
             }
             catch (Exception e) when (e is BrokerRequestException or Akka.Actor.AskTimeoutException)
             {
@@ -43,7 +47,7 @@ internal sealed partial class KafkaApiHandler
         }
         else
         {
-            topics.AddRange(await Task.WhenAll(requested.Distinct(StringComparer.Ordinal).Select(name => ResolveTopicAsync(name, autoCreate, cancellationToken))));
+            topics.AddRange(await Task.WhenAll(requested.Distinct(StringComparer.Ordinal).Select(name => ResolveTopicAsync(name, autoCreate, session, cancellationToken))));
         }
 
         var live = brokers.Live();
@@ -149,12 +153,20 @@ internal sealed partial class KafkaApiHandler
         return w.Int32(self.NodeId).String(self.Host, false).Int32(self.Port);
     }
 
-    private async Task<(string Name, short Error, TopicConfig? Config)> ResolveTopicAsync(string name, bool autoCreate, CancellationToken cancellationToken)
+    /// <summary>A requested topic: refused unless the caller may read it; auto-created only when it may create it (admin, as PUT /topics).</summary>
+    private async Task<(string Name, short Error, TopicConfig? Config)> ResolveTopicAsync(string name, bool autoCreate, KafkaSession session, CancellationToken cancellationToken)
     {
         if (!BrokerNames.IsValid(name))
         {
             return (name, KafkaError.InvalidTopic, null);
         }
+
+        if (session.Deny(GridAccess.Read, GridResource.Topic, name) is var denied and not KafkaError.None)
+        {
+            return (name, denied, null);
+        }
+
+        autoCreate &= session.Deny(GridAccess.Admin, GridResource.Topic, name) == KafkaError.None;
 
         try
         {

@@ -2,6 +2,7 @@
 using System.Text;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Kafka.Protocol;
+using ActorGrid.Security;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Kafka;
@@ -35,11 +36,14 @@ internal sealed partial class KafkaApiHandler
             foreach (var topic in topics)
             {
                 TopicConfig? config = null;
-                short topicError = KafkaError.None;
+                var topicError = session.Deny(GridAccess.Write, GridResource.Topic, topic.Name);
                 try
                 {
-                    config = await gateway.FindTopicAsync(topic.Name, cancellationToken);
-                    topicError = config is null ? KafkaError.UnknownTopicOrPartition : KafkaError.None;
+                    if (topicError == KafkaError.None)
+                    {
+                        config = await gateway.FindTopicAsync(topic.Name, cancellationToken);
+                        topicError = config is null ? KafkaError.UnknownTopicOrPartition : KafkaError.None;
+                    }
                 }
                 catch (Exception e)
                 {
