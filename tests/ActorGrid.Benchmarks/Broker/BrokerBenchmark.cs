@@ -1,6 +1,7 @@
 #nullable enable
 using System.Diagnostics;
 using System.Globalization;
+using ActorGrid.TestKit.Processes;
 using ActorGrid.Broker;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Broker.Partitions;
@@ -35,11 +36,11 @@ public static class BrokerBenchmark
     /// <summary>Options: --partitions P, --producers C, --seconds S, --rounds R, --value-bytes B.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var partitions = Option(args, "--partitions", 4);
-        var producers = Option(args, "--producers", 256);
-        var seconds = Option(args, "--seconds", 5);
-        var rounds = Option(args, "--rounds", 2);
-        var valueBytes = Option(args, "--value-bytes", 100);
+        var partitions = Bench.Option(args, "--partitions", 4);
+        var producers = Bench.Option(args, "--producers", 256);
+        var seconds = Bench.Option(args, "--seconds", 5);
+        var rounds = Bench.Option(args, "--rounds", 2);
+        var valueBytes = Bench.Option(args, "--value-bytes", 100);
         var only = Array.IndexOf(args, "--only");
         _only = only >= 0 && only + 1 < args.Length ? args[only + 1] : null;
 
@@ -49,11 +50,11 @@ public static class BrokerBenchmark
             ClusterName = "bench",
             Port = 0,
             DataDir = dataDir,
-            Persistence = new PersistenceOptions { SnapshotEvery = Option(args, "--snapshot-every", 1000) },
+            Persistence = new PersistenceOptions { SnapshotEvery = Bench.Option(args, "--snapshot-every", 1000) },
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var journalTuning = string.Join("\n", new[] { ("batch-size", Option(args, "--journal-batch-size", 0)), ("parallelism", Option(args, "--journal-parallelism", 0)), ("max-row-by-row-size", Option(args, "--journal-row-by-row", 0)) }
+        var journalTuning = string.Join("\n", new[] { ("batch-size", Bench.Option(args, "--journal-batch-size", 0)), ("parallelism", Bench.Option(args, "--journal-parallelism", 0)), ("max-row-by-row-size", Bench.Option(args, "--journal-row-by-row", 0)) }
             .Where(t => t.Item2 > 0).Select(t => $"akka.persistence.journal.sql.{t.Item1} = {t.Item2}"));
         builder.Services.AddActorGrid(options, grid =>
         {
@@ -159,7 +160,7 @@ public static class BrokerBenchmark
             foreach (var (name, rates) in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+                    $"| {name} | {Bench.Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             }
 
             if (_only is not null)
@@ -167,25 +168,19 @@ public static class BrokerBenchmark
                 return 0;
             }
 
-            var raw = Median(results["raw PersistAll, 1000 events per batch"]);
+            var raw = Bench.Median(results["raw PersistAll, 1000 events per batch"]);
             Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 1/request   / raw PersistAll(1000) = {Median(results["produce, 1 record per request"]) / raw:0.00}x"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"append 1/command    / raw PersistAll(1000) = {Median(results["append command to the region, 1 record"]) / raw:0.00}x"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 100/request / raw PersistAll(1000) = {Median(results["produce, 100 records per request"]) / raw:0.00}x"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 100/request / raw PersistAll(100)  = {Median(results["produce, 100 records per request"]) / Median(results["raw PersistAll, 100 events per batch"]):0.00}x"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"catch-up fetch      / raw query stream     = {Median(results["catch-up fetch, pages of 1000"]) / Median(results["raw CurrentEventsByPersistenceId stream"]):0.00}x"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 1/request   / raw PersistAll(1000) = {Bench.Median(results["produce, 1 record per request"]) / raw:0.00}x"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"append 1/command    / raw PersistAll(1000) = {Bench.Median(results["append command to the region, 1 record"]) / raw:0.00}x"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 100/request / raw PersistAll(1000) = {Bench.Median(results["produce, 100 records per request"]) / raw:0.00}x"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"produce 100/request / raw PersistAll(100)  = {Bench.Median(results["produce, 100 records per request"]) / Bench.Median(results["raw PersistAll, 100 events per batch"]):0.00}x"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"catch-up fetch      / raw query stream     = {Bench.Median(results["catch-up fetch, pages of 1000"]) / Bench.Median(results["raw CurrentEventsByPersistenceId stream"]):0.00}x"));
             return 0;
         }
         finally
         {
             await host.StopAsync();
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            NodeProcess.TryDelete(dataDir);
         }
     }
 
@@ -236,17 +231,5 @@ public static class BrokerBenchmark
 
             await Task.Delay(100);
         }
-    }
-
-    internal static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    internal static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -38,11 +38,11 @@ public static class KafkaBenchmark
     /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var partitions = BrokerBenchmark.Option(args, "--partitions", 4);
-        var seconds = BrokerBenchmark.Option(args, "--seconds", 5);
-        var rounds = BrokerBenchmark.Option(args, "--rounds", 2);
-        var valueBytes = BrokerBenchmark.Option(args, "--value-bytes", 100);
-        var httpProducers = BrokerBenchmark.Option(args, "--http-producers", 64);
+        var partitions = Bench.Option(args, "--partitions", 4);
+        var seconds = Bench.Option(args, "--seconds", 5);
+        var rounds = Bench.Option(args, "--rounds", 2);
+        var valueBytes = Bench.Option(args, "--value-bytes", 100);
+        var httpProducers = Bench.Option(args, "--http-producers", 64);
         var ports = FreePorts.Take(2);
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
         var options = new ActorGridOptions
@@ -172,27 +172,21 @@ public static class KafkaBenchmark
             foreach (var (name, rates) in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {BrokerBenchmark.Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+                    $"| {name} | {Bench.Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             }
 
-            var raw = BrokerBenchmark.Median(results["raw PersistAll, 1000 events per batch"]);
+            var raw = Bench.Median(results["raw PersistAll, 1000 events per batch"]);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Kafka produce / raw PersistAll(1000) = {BrokerBenchmark.Median(results["Confluent.Kafka producer (acks=all, linger 5 ms)"]) / raw:0.00}x"));
+                $"Kafka produce / raw PersistAll(1000) = {Bench.Median(results["Confluent.Kafka producer (acks=all, linger 5 ms)"]) / raw:0.00}x"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Kafka catch-up / raw query stream    = {BrokerBenchmark.Median(results["Confluent.Kafka consumer catch-up"]) / BrokerBenchmark.Median(results["raw CurrentEventsByPersistenceId stream"]):0.00}x"));
+                $"Kafka catch-up / raw query stream    = {Bench.Median(results["Confluent.Kafka consumer catch-up"]) / Bench.Median(results["raw CurrentEventsByPersistenceId stream"]):0.00}x"));
             return 0;
         }
         finally
         {
             await app.StopAsync();
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            NodeProcess.TryDelete(dataDir);
         }
     }
 }

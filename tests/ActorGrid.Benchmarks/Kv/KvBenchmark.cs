@@ -1,6 +1,7 @@
 #nullable enable
 using System.Diagnostics;
 using System.Globalization;
+using ActorGrid.TestKit.Processes;
 using ActorGrid.Configuration;
 using ActorGrid.Hosting;
 using ActorGrid.KeyValue;
@@ -28,12 +29,12 @@ public static class KvBenchmark
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var writers = Option(args, "--writers", 256);
-        var seconds = Option(args, "--seconds", 8);
-        var rounds = Option(args, "--rounds", 4);
-        var partitions = Option(args, "--partitions", 16);
-        var valueBytes = Option(args, "--value-bytes", 100);
-        var keys = Option(args, "--keys", 10_000);
+        var writers = Bench.Option(args, "--writers", 256);
+        var seconds = Bench.Option(args, "--seconds", 8);
+        var rounds = Bench.Option(args, "--rounds", 4);
+        var partitions = Bench.Option(args, "--partitions", 16);
+        var valueBytes = Bench.Option(args, "--value-bytes", 100);
+        var keys = Bench.Option(args, "--keys", 10_000);
 
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
         var options = new ActorGridOptions
@@ -42,12 +43,12 @@ public static class KvBenchmark
             Port = 0,
             DataDir = dataDir,
             Kv = new KvOptions { Partitions = partitions },
-            Persistence = new PersistenceOptions { SnapshotEvery = Option(args, "--snapshot-every", 1000) },
+            Persistence = new PersistenceOptions { SnapshotEvery = Bench.Option(args, "--snapshot-every", 1000) },
         };
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var extraHocon = TextOption(args, "--hocon");
+        var extraHocon = Bench.TextOption(args, "--hocon");
         builder.Services.AddActorGrid(options, grid =>
         {
             grid.WithKeyValue().AddRole(new RawKv.Role());
@@ -113,14 +114,14 @@ public static class KvBenchmark
                 }
             }
 
-            var kvMedian = Median(kvRates);
-            var rawMedian = Median(rawRates);
+            var kvMedian = Bench.Median(kvRates);
+            var rawMedian = Bench.Median(rawRates);
             Console.WriteLine();
             Console.WriteLine("| Side | Median acked puts/s | Median CPU µs per put | put p50 / p99 / max ms | Rounds (puts/s) |");
             Console.WriteLine("|---|---:|---:|---|---|");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ActorGrid KV partition (region → KvPartition, group commit) | {kvMedian:N0} | {Median(kvCpu):N1} | {Percentile(kvLatency, 50):0.0} / {Percentile(kvLatency, 99):0.0} / {kvLatency.Max():0} | {string.Join(", ", kvRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Raw Akka.NET sharded entity (PersistAll, same snapshot policy) | {rawMedian:N0} | {Median(rawCpu):N1} | {Percentile(rawLatency, 50):0.0} / {Percentile(rawLatency, 99):0.0} / {rawLatency.Max():0} | {string.Join(", ", rawRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nratio ActorGrid / raw = {kvMedian / rawMedian:0.00}x throughput, {Median(rawCpu) / Median(kvCpu):0.00}x CPU efficiency"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ActorGrid KV partition (region → KvPartition, group commit) | {kvMedian:N0} | {Bench.Median(kvCpu):N1} | {Percentile(kvLatency, 50):0.0} / {Percentile(kvLatency, 99):0.0} / {kvLatency.Max():0} | {string.Join(", ", kvRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Raw Akka.NET sharded entity (PersistAll, same snapshot policy) | {rawMedian:N0} | {Bench.Median(rawCpu):N1} | {Percentile(rawLatency, 50):0.0} / {Percentile(rawLatency, 99):0.0} / {rawLatency.Max():0} | {string.Join(", ", rawRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nratio ActorGrid / raw = {kvMedian / rawMedian:0.00}x throughput, {Bench.Median(rawCpu) / Bench.Median(kvCpu):0.00}x CPU efficiency"));
 
             var stats = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p =>
                 kv.Ask<PartitionStatsResult>(new GetPartitionStats(KvKeys.EntityId(p)), timeout)));
@@ -134,13 +135,7 @@ public static class KvBenchmark
         finally
         {
             await host.StopAsync();
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            NodeProcess.TryDelete(dataDir);
         }
     }
 
@@ -184,23 +179,5 @@ public static class KvBenchmark
 
             await Task.Delay(100);
         }
-    }
-
-    internal static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    internal static string? TextOption(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    internal static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -1,6 +1,7 @@
 #nullable enable
 using System.Diagnostics;
 using System.Globalization;
+using ActorGrid.TestKit.Processes;
 using ActorGrid.Configuration;
 using ActorGrid.Hosting;
 using ActorGrid.KeyValue;
@@ -28,12 +29,12 @@ public static class KvMetricsOverheadBenchmark
     /// <summary>Options: --writers N, --seconds S, --rounds R, --partitions P, --value-bytes B, --keys K.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var writers = KvBenchmark.Option(args, "--writers", 256);
-        var seconds = KvBenchmark.Option(args, "--seconds", 8);
-        var rounds = KvBenchmark.Option(args, "--rounds", 4);
-        var partitions = KvBenchmark.Option(args, "--partitions", 16);
-        var valueBytes = KvBenchmark.Option(args, "--value-bytes", 100);
-        var keys = KvBenchmark.Option(args, "--keys", 10_000);
+        var writers = Bench.Option(args, "--writers", 256);
+        var seconds = Bench.Option(args, "--seconds", 8);
+        var rounds = Bench.Option(args, "--rounds", 4);
+        var partitions = Bench.Option(args, "--partitions", 16);
+        var valueBytes = Bench.Option(args, "--value-bytes", 100);
+        var keys = Bench.Option(args, "--keys", 10_000);
 
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
         var options = new ActorGridOptions
@@ -101,15 +102,15 @@ public static class KvMetricsOverheadBenchmark
                 }
             }
 
-            var off = KvBenchmark.Median(rates["off"]);
-            var on = KvBenchmark.Median(rates["on"]);
+            var off = Bench.Median(rates["off"]);
+            var on = Bench.Median(rates["on"]);
             Console.WriteLine();
             Console.WriteLine("| Metrics | Median acked puts/s | Median CPU µs per put | Rounds (puts/s) |");
             Console.WriteLine("|---|---:|---:|---|");
             foreach (var side in new[] { "off", "on" })
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {side} | {KvBenchmark.Median(rates[side]):N0} | {KvBenchmark.Median(cpu[side]):N1} | {string.Join(", ", rates[side].Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+                    $"| {side} | {Bench.Median(rates[side]):N0} | {Bench.Median(cpu[side]):N1} | {string.Join(", ", rates[side].Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -119,13 +120,7 @@ public static class KvMetricsOverheadBenchmark
         finally
         {
             await host.StopAsync();
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            NodeProcess.TryDelete(dataDir);
         }
     }
 

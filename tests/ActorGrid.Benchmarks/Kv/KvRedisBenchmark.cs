@@ -26,19 +26,19 @@ public static class KvRedisBenchmark
     /// <summary>Runs the comparison; see <see cref="Usage"/> for the options.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = Option(args, "--seconds", 5);
-        var rounds = Option(args, "--rounds", 4);
-        var connections = Option(args, "--connections", 50);
-        var valueBytes = Option(args, "--value-bytes", 100);
-        var keys = Option(args, "--keys", 10_000);
-        var threads = Option(args, "--threads", 2);
+        var seconds = Bench.Option(args, "--seconds", 5);
+        var rounds = Bench.Option(args, "--rounds", 4);
+        var connections = Bench.Option(args, "--connections", 50);
+        var valueBytes = Bench.Option(args, "--value-bytes", 100);
+        var keys = Bench.Option(args, "--keys", 10_000);
+        var threads = Bench.Option(args, "--threads", 2);
         var nodeArgs = args.Select((a, i) => (a, i)).Where(p => p.a == "--node-arg" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
         var postgres = PostgresOption(args);
         // SPEC §11 on: remoting TLS from an in-process CA and a bearer token on every request (the cost of security).
         var secure = args.Contains("--secure");
         // Two nodes: wrk drives the first, about half the partitions live on the second, so about half the requests
         // cross remoting (with --secure: mutual TLS) — the cost of the hop and of TLS on it.
-        var nodes = Option(args, "--nodes", 1);
+        var nodes = Bench.Option(args, "--nodes", 1);
         if (nodes is < 1 or > 2)
         {
             Console.Error.WriteLine($"--nodes must be 1 or 2. Usage: {Usage}");
@@ -147,12 +147,12 @@ public static class KvRedisBenchmark
             {
                 var median = list.OrderBy(m => m.Rate).ElementAt(list.Count / 2);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {Median(list.Select(m => m.Rate)):N0} | {Median(list.Select(m => m.CpuMicrosPerOp)):N1} | {median.P50Ms:0.00} / {median.P99Ms:0.00} | {string.Join(", ", list.Select(m => m.Rate.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+                    $"| {name} | {Bench.Median(list.Select(m => m.Rate)):N0} | {Bench.Median(list.Select(m => m.CpuMicrosPerOp)):N1} | {median.P50Ms:0.00} / {median.P99Ms:0.00} | {string.Join(", ", list.Select(m => m.Rate.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             }
 
-            var putRatio = Median(results["ActorGrid PUT"].Select(m => m.Rate)) / Median(results["redis SET"].Select(m => m.Rate));
-            var getRatio = Median(results["ActorGrid GET"].Select(m => m.Rate)) / Median(results["redis GET"].Select(m => m.Rate));
-            var cpu = Median(results["ActorGrid PUT"].Select(m => m.CpuMicrosPerOp));
+            var putRatio = Bench.Median(results["ActorGrid PUT"].Select(m => m.Rate)) / Bench.Median(results["redis SET"].Select(m => m.Rate));
+            var getRatio = Bench.Median(results["ActorGrid GET"].Select(m => m.Rate)) / Bench.Median(results["redis GET"].Select(m => m.Rate));
+            var cpu = Bench.Median(results["ActorGrid PUT"].Select(m => m.CpuMicrosPerOp));
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio ActorGrid / redis-server: durable PUT/SET {putRatio:0.00}x (target >= 0.5x), GET {getRatio:0.00}x (target >= 1.0x); ActorGrid CPU per acked put {cpu:0.0} µs (target <= 60 µs)"));
@@ -344,18 +344,6 @@ public static class KvRedisBenchmark
             ? args[i + 1]
             : Environment.GetEnvironmentVariable("ACTORGRID_TEST_POSTGRES")
               ?? throw new InvalidOperationException("--postgres without a connection string needs ACTORGRID_TEST_POSTGRES");
-    }
-
-    internal static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    internal static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     private readonly record struct Measurement(double Rate, double CpuMicrosPerOp, double P50Ms, double P99Ms, long Failed);

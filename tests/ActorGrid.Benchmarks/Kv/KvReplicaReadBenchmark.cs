@@ -19,9 +19,9 @@ public static class KvReplicaReadBenchmark
     /// <summary>Runs the measurement. Options: --seconds S, --write-rate N (writes/s), --keys K.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = Option(args, "--seconds", 10);
-        var writeRate = Option(args, "--write-rate", 200);
-        var keyCount = Option(args, "--keys", 4);
+        var seconds = Bench.Option(args, "--seconds", 10);
+        var writeRate = Bench.Option(args, "--write-rate", 200);
+        var keyCount = Bench.Option(args, "--keys", 4);
         const int partitions = 16;
 
         await using var cluster = await GridTestCluster.StartAsync(3, grid => grid.WithKeyValue(), new GridTestClusterOptions
@@ -112,11 +112,5 @@ public static class KvReplicaReadBenchmark
 
         var sorted = values.Order().ToList();
         return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

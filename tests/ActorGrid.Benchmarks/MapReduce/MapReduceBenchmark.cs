@@ -27,18 +27,18 @@ public static class MapReduceBenchmark
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var megabytes = Option(args, "--mb", 64);
-        var documentKb = Option(args, "--doc-kb", 64);
-        var rounds = Option(args, "--rounds", 3);
-        var reducers = Option(args, "--reducers", 4);
-        var partitions = Option(args, "--partitions", 64);
+        var megabytes = Bench.Option(args, "--mb", 64);
+        var documentKb = Bench.Option(args, "--doc-kb", 64);
+        var rounds = Bench.Option(args, "--rounds", 3);
+        var reducers = Bench.Option(args, "--reducers", 4);
+        var partitions = Bench.Option(args, "--partitions", 64);
         var writeOutput = args.Contains("--output");
         var settings = MapReduceProtocol.Settings.Default(Environment.ProcessorCount);
         settings = settings with
         {
-            MapSlotsPerNode = Option(args, "--slots", settings.MapSlotsPerNode),
-            WorkerConcurrency = Option(args, "--slots", settings.WorkerConcurrency),
-            KvSplitsPerNode = Option(args, "--splits-per-node", settings.KvSplitsPerNode),
+            MapSlotsPerNode = Bench.Option(args, "--slots", settings.MapSlotsPerNode),
+            WorkerConcurrency = Bench.Option(args, "--slots", settings.WorkerConcurrency),
+            KvSplitsPerNode = Bench.Option(args, "--splits-per-node", settings.KvSplitsPerNode),
         };
 
         Console.WriteLine($"mapreduce benchmark: word count over {megabytes} MB in {documentKb} KB documents, 2 nodes in one process, "
@@ -119,15 +119,15 @@ public static class MapReduceBenchmark
                 $"round {round + 1}: single {Rate(bytes, single[^1])}  PLINQ {Rate(bytes, plinq[^1])}  grid {Rate(bytes, grid[^1])}   CPU s: {singleCpu[^1]:0.00} / {plinqCpu[^1]:0.00} / {gridCpu[^1]:0.00}"));
         }
 
-        var (s, p, g) = (Median(single), Median(plinq), Median(grid));
+        var (s, p, g) = (Bench.Median(single), Bench.Median(plinq), Bench.Median(grid));
         Console.WriteLine();
         Console.WriteLine($"| Word count over {bytes / 1e6:0.0} MB | median time | MB/s | median CPU time |");
         Console.WriteLine("|---|---:|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| single-threaded C# | {s:0.00} s | {bytes / 1e6 / s:0.0} | {Median(singleCpu):0.00} s |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| PLINQ ({Environment.ProcessorCount} cores) | {p:0.00} s | {bytes / 1e6 / p:0.0} | {Median(plinqCpu):0.00} s |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ActorGrid, 2 nodes (submit → completed) | {g:0.00} s | {bytes / 1e6 / g:0.0} | {Median(gridCpu):0.00} s |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| single-threaded C# | {s:0.00} s | {bytes / 1e6 / s:0.0} | {Bench.Median(singleCpu):0.00} s |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| PLINQ ({Environment.ProcessorCount} cores) | {p:0.00} s | {bytes / 1e6 / p:0.0} | {Bench.Median(plinqCpu):0.00} s |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ActorGrid, 2 nodes (submit → completed) | {g:0.00} s | {bytes / 1e6 / g:0.0} | {Bench.Median(gridCpu):0.00} s |"));
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"grid / single-threaded = {s / g:0.00}x   grid / PLINQ = {p / g:0.00}x   (server-side job time median {Median(gridServer):0.00}s)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"grid / single-threaded = {s / g:0.00}x   grid / PLINQ = {p / g:0.00}x   (server-side job time median {Bench.Median(gridServer):0.00}s)"));
         return 0;
     }
 
@@ -269,16 +269,4 @@ public static class MapReduceBenchmark
     }
 
     private static string Rate(long bytes, double seconds) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6 / seconds,6:0.0} MB/s");
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

@@ -20,11 +20,11 @@ public static class RespBenchmark
     /// <summary>Runs the comparison; see <see cref="Usage"/>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var requests = KvRedisBenchmark.Option(args, "--requests", 100_000);
-        var rounds = KvRedisBenchmark.Option(args, "--rounds", 2);
-        var connections = KvRedisBenchmark.Option(args, "--connections", 50);
-        var valueBytes = KvRedisBenchmark.Option(args, "--value-bytes", 100);
-        var keys = KvRedisBenchmark.Option(args, "--keys", 10_000);
+        var requests = Bench.Option(args, "--requests", 100_000);
+        var rounds = Bench.Option(args, "--rounds", 2);
+        var connections = Bench.Option(args, "--connections", 50);
+        var valueBytes = Bench.Option(args, "--value-bytes", 100);
+        var keys = Bench.Option(args, "--keys", 10_000);
         var testsAt = Array.IndexOf(args, "--tests");
         var tests = testsAt >= 0 && testsAt + 1 < args.Length ? args[testsAt + 1].Split(',') : ["get", "set", "incr", "mset", "xadd"];
         var nodeArgs = args.Select((a, i) => (a, i)).Where(p => p.a == "--node-arg" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
@@ -101,10 +101,10 @@ public static class RespBenchmark
             {
                 var grid = group.Where(r => r.Side == "ActorGrid").Select(r => r.Result).ToList();
                 var red = group.Where(r => r.Side == "redis").Select(r => r.Result).ToList();
-                var gridRate = KvRedisBenchmark.Median(grid.Select(r => r.Rate));
-                var redisRate = KvRedisBenchmark.Median(red.Select(r => r.Rate));
+                var gridRate = Bench.Median(grid.Select(r => r.Rate));
+                var redisRate = Bench.Median(red.Select(r => r.Rate));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {group.Key.Test.ToUpperInvariant()} | {(group.Key.Pipeline == 1 ? "none" : "-P " + group.Key.Pipeline)} | {gridRate:N0} | {redisRate:N0} | {gridRate / redisRate:0.00}x | {KvRedisBenchmark.Median(grid.Select(r => r.P50Ms)):0.00} / {KvRedisBenchmark.Median(grid.Select(r => r.P99Ms)):0.00} | {KvRedisBenchmark.Median(red.Select(r => r.P50Ms)):0.00} / {KvRedisBenchmark.Median(red.Select(r => r.P99Ms)):0.00} | {KvRedisBenchmark.Median(grid.Select(r => r.CpuMicrosPerOp)):0.0} |"));
+                    $"| {group.Key.Test.ToUpperInvariant()} | {(group.Key.Pipeline == 1 ? "none" : "-P " + group.Key.Pipeline)} | {gridRate:N0} | {redisRate:N0} | {gridRate / redisRate:0.00}x | {Bench.Median(grid.Select(r => r.P50Ms)):0.00} / {Bench.Median(grid.Select(r => r.P99Ms)):0.00} | {Bench.Median(red.Select(r => r.P50Ms)):0.00} / {Bench.Median(red.Select(r => r.P99Ms)):0.00} | {Bench.Median(grid.Select(r => r.CpuMicrosPerOp)):0.0} |"));
             }
 
             Console.WriteLine();
