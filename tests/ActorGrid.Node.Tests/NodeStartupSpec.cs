@@ -71,22 +71,14 @@ public sealed class NodeStartupSpec(ITestOutputHelper output)
         Assert.Empty(node.StandardError);
     }
 
-    [Fact]
-    public async Task An_http_port_in_use_fails_with_one_line_and_exit_code_2()
+    [Theory]
+    [InlineData("http")]
+    [InlineData("remoting")]
+    public async Task A_port_in_use_fails_with_one_line_and_exit_code_2(string which)
     {
         using var taken = Occupy();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var line = await FailsToStartAsync(new NodeProcessOptions { HttpPort = port });
-        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
-        Assert.Contains("in use", line, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_remoting_port_in_use_fails_with_one_line_and_exit_code_2()
-    {
-        using var taken = Occupy();
-        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var line = await FailsToStartAsync(new NodeProcessOptions { RemotingPort = port });
+        var line = await FailsToStartAsync(which == "http" ? new NodeProcessOptions { HttpPort = port } : new NodeProcessOptions { RemotingPort = port });
         Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
         Assert.Contains("in use", line, StringComparison.Ordinal);
     }
