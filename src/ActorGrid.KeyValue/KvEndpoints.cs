@@ -108,10 +108,10 @@ public static class KvEndpoints
             return GridResults.BadRequest(consistencyError);
         }
 
-        var entityId = KvKeys.EntityIdFor(key, settings.Partitions);
+        // A strong read of a partition hosted here is answered from its committed state, with no hop (KvStore.TryReadLocally).
         var reply = replica
-            ? await AskAsync(ActorRegistry.For(system).Get<KvReplicaActor>(), new KvReplica.ReadReplica(entityId, key), settings, http.RequestAborted)
-            : store.TryReadLocally(key, out var local) ? local : await AskAsync(Region(system), new Get(entityId, key), settings, http.RequestAborted);
+            ? await AskAsync(ActorRegistry.For(system).Get<KvReplicaActor>(), new KvReplica.ReadReplica(KvKeys.EntityIdFor(key, settings.Partitions), key), settings, http.RequestAborted)
+            : store.TryReadLocally(key, out var local) ? local : await AskAsync(Region(system), new Get(KvKeys.EntityIdFor(key, settings.Partitions), key), settings, http.RequestAborted);
         if (reply is not GetResult result)
         {
             return Unavailable(reply);
