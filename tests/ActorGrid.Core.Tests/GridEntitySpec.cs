@@ -108,6 +108,54 @@ public sealed class GridEntitySpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task The_writes_of_many_entities_share_journal_transactions_and_a_refused_one_fails_alone()
+    {
+        var transactions = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == ActorGrid.Observability.JournalMetrics.TransactionWritesInstrument)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, writes, _, _) => transactions.Enqueue(writes));
+        listener.Start();
+        var entities = Enumerable.Range(0, 64).Select(i => StartIn(Sys, "shared-" + i)).ToList();
+        await Task.WhenAll(entities.Select(e => e.Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)))); // recovered; nothing written
+        transactions.Clear();
+
+        // One write per entity, all at once; entity 40's events are refused by the serializer.
+        const int poisoned = 40;
+        var asks = entities.Select((e, i) => e.Ask<Total>(new Add(1, Poison: i == poisoned), TimeSpan.FromSeconds(20))).ToList();
+        for (var i = 0; i < asks.Count; i++)
+        {
+            if (i == poisoned)
+            {
+                Assert.Equal(EntityFailure.WriteRejected, (await Assert.ThrowsAsync<EntityFailureException>(() => asks[i])).Failure);
+            }
+            else
+            {
+                Assert.Equal(new Total(1, 1), await asks[i]);
+            }
+        }
+
+        Assert.Equal(64, transactions.Sum());
+        Assert.True(transactions.Count <= 16, $"64 concurrent entity writes took {transactions.Count} journal transactions ({string.Join(", ", transactions)} writes each)");
+
+        // The refused write was alone in failing, and its entity goes on from its durable state.
+        Assert.Equal(new Total(2, 1), await entities[poisoned].Ask<Total>(new Add(2), TimeSpan.FromSeconds(10)));
+        foreach (var i in new[] { 0, poisoned, 63 })
+        {
+            await StopAsync(entities[i]);
+        }
+
+        Assert.Equal(new Total(1, 1), await StartIn(Sys, "shared-0").Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)));
+        Assert.Equal(new Total(2, 1), await StartIn(Sys, "shared-" + poisoned).Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)));
+        Assert.Equal(new Total(1, 1), await StartIn(Sys, "shared-63").Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task Concurrent_commands_are_all_applied_in_order_and_survive_a_restart()
     {
         var entity = Start("a");

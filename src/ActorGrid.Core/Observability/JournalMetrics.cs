@@ -7,7 +7,8 @@ namespace ActorGrid.Observability;
 
 /// <summary>
 /// Journal writes (meter <c>ActorGrid.Journal</c>): how many, how many events each carried (the group-commit batch)
-/// and how long each took, by entity kind. Each write is also a span, child of the request that caused it.
+/// and how long each took, by entity kind. Each write is also a span, child of the request that caused it. And the
+/// journal's transactions: how many entity writes each one carried (the node-wide group commit).
 /// </summary>
 public sealed class JournalMetrics
 {
@@ -15,6 +16,7 @@ public sealed class JournalMetrics
     private readonly Counter<long> _events;
     private readonly Histogram<long> _eventsPerWrite;
     private readonly Histogram<double> _duration;
+    private readonly Histogram<long> _writesPerTransaction;
 
     internal JournalMetrics(Meter meter)
     {
@@ -24,7 +26,15 @@ public sealed class JournalMetrics
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
         _duration = meter.CreateHistogram<double>("actorgrid.journal.write.duration", "s", "Duration of a journal write",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _writesPerTransaction = meter.CreateHistogram<long>(TransactionWritesInstrument, "{write}", "Entity writes carried by one journal transaction (one commit, one fsync)",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
     }
+
+    /// <summary>The histogram of entity writes per journal transaction.</summary>
+    public const string TransactionWritesInstrument = "actorgrid.journal.transaction.writes";
+
+    /// <summary>Records one journal transaction that carried <paramref name="writes"/> entity writes.</summary>
+    public void RecordTransaction(int writes) => _writesPerTransaction.Record(writes);
 
     /// <summary>
     /// Starts timing a write of <paramref name="events"/> events by an entity of kind <paramref name="entity"/>
