@@ -122,7 +122,7 @@ public sealed class GridEntitySpec : Akka.TestKit.Xunit2.TestKit
         listener.SetMeasurementEventCallback<long>((_, writes, _, _) => transactions.Enqueue(writes));
         listener.Start();
         var entities = Enumerable.Range(0, 64).Select(i => StartIn(Sys, "shared-" + i)).ToList();
-        await Task.WhenAll(entities.Select(e => e.Ask<Total>(new Add(0), TimeSpan.FromSeconds(10)))); // recovered; nothing written
+        await Task.WhenAll(entities.Select(e => e.Ask<Total>(new Add(0), TimeSpan.FromSeconds(30)))); // recovered (at most 50 at once); nothing written
         transactions.Clear();
 
         // One write per entity, all at once; entity 40's events are refused by the serializer.
