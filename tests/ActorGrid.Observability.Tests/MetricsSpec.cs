@@ -76,6 +76,9 @@ public sealed class MetricsSpec(ITestOutputHelper output)
         Assert.True(all.Sum("actorgrid_journal_write_duration_seconds_count", kv) == kvWrites);
         Assert.True(all.Sum("actorgrid_journal_write_duration_seconds_sum", kv) > 0);
         Assert.True(all.Sum("actorgrid_journal_writes_total", ("actorgrid_entity", "broker.partition")) > 0);
+        // Every entity write went through a journal transaction, several writes to one when they met.
+        Assert.True(all.Sum("actorgrid_journal_transaction_writes_sum") >= kvWrites, "journal transactions carried fewer writes than the KV partitions made");
+        Assert.True(all.Sum("actorgrid_journal_transaction_writes_count") > 0, "no journal transaction recorded");
         Assert.True(all.Sum("actorgrid_journal_writes_total", ("actorgrid_entity", "mapreduce.job")) > 0);
 
         // Front door: every PUT counted once, at the node that received it, by operation and outcome.
