@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Entities;
 using ActorGrid.MapReduce.Inputs;
 using ActorGrid.Serialization;
 using Akka.Actor;
@@ -13,216 +14,58 @@ namespace ActorGrid.MapReduce;
 /// <summary>
 /// One job's coordinator (a remembered sharded entity, so it resumes on a survivor after its node dies). It journals
 /// what <see cref="JobState"/> decides — plan, attempts started, accepted, failed, killed, reduce runs, completion —
-/// and performs the effects: map attempts go to the <see cref="MapReduceWorker"/> of the chosen node, losers are
+/// through the grid's one write path (<see cref="DurableEntity{TState, TCommand, TEvent}"/>: what arrives while a
+/// write is in flight is decided against the durable state and written together next), and performs the effects
+/// once they are durable: map attempts go to the <see cref="MapReduceWorker"/> of the chosen node, losers are
 /// aborted, reduce partitions are told to reduce until they complete. Tasks accepted before a takeover are never
 /// run again; attempts that were running report to the new incarnation.
 /// </summary>
-internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
+internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGridMessage>, IWithTimers
 {
     private const int MaxPlanningAttempts = 5;
     private const string TickTimer = "tick";
     private const string PlanTimer = "plan";
+    private const string DeleteTimer = "delete";
+    private static readonly TimeSpan DeleteRetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly MapReduceServices _services;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MapReduceMetrics _metrics = MapReduceMetrics.For(Context.System);
     private readonly Cluster _cluster = Cluster.Get(Context.System);
 
     // Attempts that computed their output and are delivering it (they hold no slot); not journaled.
     private readonly HashSet<(int Task, int Attempt)> _delivering = [];
 
-    // What decisions see: the journal plus the events decided but not yet written (group commit).
-    private JobState _state;
-
-    // What effects and answers see: only what the journal holds.
-    private JobState _durable;
-    private DateTimeOffset _liveSince = DateTimeOffset.UtcNow;
+    // New submissions in the write in flight: answered once the index lists the job.
+    private readonly List<(IActorRef ReplyTo, SubmitJobResult Reply)> _awaitingIndex = [];
+    private DateTimeOffset _liveSince;
     private DateTimeOffset _lastReducePing = DateTimeOffset.MinValue;
+    private JobStatus _indexedStatus;
     private bool _planning;
     private int _planningFailures;
+    private bool _scheduleQueued;
+    private bool _passivating;
+
+    // Submissions queued and not yet decided (an empty coordinator with one must not passivate).
+    private int _undecidedSubmissions;
 
     // A deletion in flight: who waits for it (Nobody: retention) and the job's last status.
-    private (IActorRef ReplyTo, JobStatusReply Last)? _deleting;
+    private JobDeletion? _deleting;
 
     public JobCoordinator(string jobId, MapReduceServices? services)
+        : base("mr-job-" + jobId, JobState.Empty(jobId), new DurableEntitySettings
+        {
+            SnapshotEvery = (services ??= MapReduceServices.Of(Context.System)).Settings.SnapshotEvery,
+        })
     {
-        _services = services ?? MapReduceServices.Of(Context.System);
-        _state = JobState.Empty(jobId);
-        _durable = _state;
-        PersistenceId = "mr-job-" + jobId;
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            _state = _durable = (JobState)offer.Snapshot;
-            SnapshotRecovered(offer.Metadata.SequenceNr);
-        });
-        Recover<IActorGridMessage>(e => _state = _durable = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => Resume());
-
-        Command<SubmitJob>(submit =>
-        {
-            var sender = Sender;
-            if (_deleting is not null)
-            {
-                sender.Tell(new SubmitJobResult(SubmitStatus.Conflict, $"job '{_state.JobId}' is being deleted; submit it again in a moment"));
-                return;
-            }
-
-            var (reply, events) = _state.Submit(submit.Spec, Now);
-            Decide(events, () =>
-            {
-                if (events.Count == 0)
-                {
-                    sender.Tell(reply);
-                    return;
-                }
-
-                Start();
-
-                // Accepted once the index lists the job too: the HTTP edge answers reads of jobs the index does not
-                // list with 404, without waking a coordinator.
-                Index.Ask<JobIndexed>(Summary(), _services.Settings.AskTimeout)
-                    .ContinueWith(_ => (object)reply, TaskScheduler.Default)
-                    .PipeTo(sender);
-            });
-        });
-        Command<GetJobStatus>(_ =>
-        {
-            var sender = Sender;
-            Commit([], () =>
-            {
-                if (DeleteIfExpired())
-                {
-                    sender.Tell(StatusReply(JobState.Empty(_state.JobId)));
-                    return;
-                }
-
-                sender.Tell(StatusReply());
-                StopIfEmpty();
-            });
-        });
-        Command<DeleteJob>(_ =>
-        {
-            var sender = Sender;
-            Commit([], () =>
-            {
-                if (!_durable.IsFinished || _deleting is not null)
-                {
-                    var status = _durable.Phase == JobPhase.None || _deleting is not null ? DeleteStatus.NotFound : DeleteStatus.NotFinished;
-                    sender.Tell(new DeleteJobResult(status, _deleting?.Last ?? StatusReply()));
-                    StopIfEmpty();
-                    return;
-                }
-
-                Delete(sender);
-            });
-        });
-        Command<DeleteMessagesSuccess>(_ =>
-        {
-            if (_deleting is { } deleting)
-            {
-                _log.Info("Job {JobId} deleted", _state.JobId);
-                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Deleted, deleting.Last));
-                _state = _durable = JobState.Empty(_state.JobId);
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            }
-        });
-        Command<DeleteMessagesFailure>(failed =>
-        {
-            if (_deleting is { } deleting)
-            {
-                _log.Warning(failed.Cause, "Deleting job {JobId} failed", _state.JobId);
-                _deleting = null;
-                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Failed, deleting.Last));
-            }
-        });
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Deleting the snapshots of job {JobId} failed", _state.JobId));
-        Command<CancelJob>(_ =>
-        {
-            var sender = Sender;
-            if (DeleteIfExpired())
-            {
-                sender.Tell(new CancelJobResult(CancelStatus.NotFound, StatusReply(JobState.Empty(_state.JobId))));
-                return;
-            }
-
-            var (status, events) = _state.Cancel(Now);
-            Decide(events, () =>
-            {
-                sender.Tell(new CancelJobResult(status, StatusReply()));
-                StopIfEmpty();
-            });
-        });
-        Command<MapTaskSucceeded>(report =>
-        {
-            var sender = Sender;
-            Decide(_state.MapSucceeded(report, Now), () => sender.Tell(Ack(report.Task, report.Attempt)));
-            Schedule();
-        });
-        Command<MapTaskComputed>(computed =>
-        {
-            if (_state.Phase == JobPhase.Mapping && computed.Task >= 0 && computed.Task < _state.MapTasks.Count
-                && _state.MapTasks[computed.Task].Accepted is null && _delivering.Add((computed.Task, computed.Attempt)))
-            {
-                Schedule();
-            }
-        });
-        Command<MapTaskFailed>(report =>
-        {
-            var sender = Sender;
-            Decide(_state.MapFailed(report, _services.Settings, Now), () => sender.Tell(Ack(report.Task, report.Attempt)));
-            Schedule();
-        });
-        Command<ReduceTaskReply>(reply => Decide(_state.ReduceReplied(reply, _services.Settings, Now)));
-        Command<Planned>(planned =>
-        {
-            _planning = false;
-            Decide(_state.Planned(planned.Tasks, Now));
-            Schedule();
-        });
-        Command<PlanningFailed>(failed =>
-        {
-            _planning = false;
-            _planningFailures++;
-            _log.Warning("Planning job {JobId} failed ({Failures}/{MaxAttempts}): {Error}", _state.JobId, _planningFailures, MaxPlanningAttempts, failed.Error);
-            if (_planningFailures >= MaxPlanningAttempts)
-            {
-                Decide(_state.PlanningFailed(failed.Error, Now));
-            }
-            else
-            {
-                Timers.StartSingleTimer(PlanTimer, Replan.Instance, JobState.Backoff(_planningFailures, _services.Settings));
-            }
-        });
-        Command<Replan>(_ => Plan());
-        Command<Tick>(_ => Schedule());
-        Command<ClusterEvent.IClusterDomainEvent>(_ => Schedule());
-        Command<ClusterEvent.CurrentClusterState>(_ => Schedule());
-        Command<ReceiveTimeout>(_ =>
-        {
-            if (_state.IsFinished)
-            {
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            }
-        });
-        Command<JobIndexed>(_ => { });
-        Command<SaveSnapshotSuccess>(_ => { });
-        Command<SaveSnapshotFailure>(failed => _log.Warning("Job {JobId} snapshot failed: {Error}", _state.JobId, failed.Cause.Message));
+        _services = services;
     }
-
-    public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override string EntityKind => "mapreduce.job";
 
-    protected override int SnapshotEvery => _services.Settings.SnapshotEvery;
-
     public static Props Props(string jobId, MapReduceServices? services = null) =>
         Akka.Actor.Props.Create(() => new JobCoordinator(jobId, services));
-
-    protected override object SnapshotState() => _durable;
 
     protected override void PostStop()
     {
@@ -230,31 +73,295 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         base.PostStop();
     }
 
-    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
+    private DateTimeOffset Now => Time.GetUtcNow();
 
     private IActorRef Reducers => ClusterSharding.Get(Context.System).ShardRegion(ReducerTypeName);
 
     private IActorRef Index => ClusterSharding.Get(Context.System).ShardRegion(IndexTypeName);
 
-    private void Resume()
+    protected override void HandleCommand(object message)
+    {
+        switch (message)
+        {
+            case SubmitJob when _deleting is not null:
+                Sender.Tell(new SubmitJobResult(SubmitStatus.Conflict, $"job '{State.JobId}' is being deleted; submit it again in a moment"));
+                break;
+            case SubmitJob submit:
+                _undecidedSubmissions++;
+                Submit(new Accept(submit.Spec, Sender), Sender);
+                break;
+            case GetJobStatus:
+                Sender.Tell(DeleteIfExpired() ? StatusReply(JobState.Empty(State.JobId)) : StatusReply(State));
+                StopIfEmpty();
+                break;
+            case DeleteJob:
+                if (!State.IsFinished || _deleting is not null)
+                {
+                    var status = State.Phase == JobPhase.None || _deleting is not null ? DeleteStatus.NotFound : DeleteStatus.NotFinished;
+                    Sender.Tell(new DeleteJobResult(status, _deleting?.Last ?? StatusReply(State)));
+                    StopIfEmpty();
+                }
+                else
+                {
+                    Delete(Sender);
+                }
+
+                break;
+            case CancelJob:
+                if (DeleteIfExpired())
+                {
+                    Sender.Tell(new CancelJobResult(CancelStatus.NotFound, StatusReply(JobState.Empty(State.JobId))));
+                    break;
+                }
+
+                Submit(message, Sender);
+                StopIfEmpty();
+                break;
+            case MapTaskSucceeded or MapTaskFailed:
+                Submit(message, Sender);
+                Schedule();
+                break;
+            case MapTaskComputed computed:
+                if (State.Phase == JobPhase.Mapping && computed.Task >= 0 && computed.Task < State.MapTasks.Count
+                    && State.MapTasks[computed.Task].Accepted is null && _delivering.Add((computed.Task, computed.Attempt)))
+                {
+                    Schedule();
+                }
+
+                break;
+            case ReduceTaskReply:
+                Submit(message, ActorRefs.Nobody);
+                break;
+            case Planned:
+                _planning = false;
+                Submit(message, ActorRefs.Nobody);
+                Schedule();
+                break;
+            case PlanningFailed failed:
+                _planning = false;
+                _planningFailures++;
+                Log.Warning("Planning job {JobId} failed ({Failures}/{MaxAttempts}): {Error}", State.JobId, _planningFailures, MaxPlanningAttempts, failed.Error);
+                if (_planningFailures >= MaxPlanningAttempts)
+                {
+                    Submit(failed, ActorRefs.Nobody);
+                }
+                else
+                {
+                    Timers.StartSingleTimer(PlanTimer, Replan.Instance, JobState.Backoff(_planningFailures, _services.Settings));
+                }
+
+                break;
+            case Replan:
+                Plan();
+                break;
+            case Tick or ClusterEvent.IClusterDomainEvent or ClusterEvent.CurrentClusterState:
+                Schedule();
+                break;
+            case RetryDelete:
+                TryDelete();
+                break;
+            case ReceiveTimeout:
+                if (State.IsFinished)
+                {
+                    PassivateSelf();
+                }
+
+                break;
+            case StopEntity:
+                StopWhenDrained();
+                break;
+            case JobIndexed or EntityUnavailable:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override Decision<JobState, IActorGridMessage> Decide(JobState state, object command)
+    {
+        switch (command)
+        {
+            case Accept accept:
+                _undecidedSubmissions--;
+                accept.Decided = true;
+                var (answer, submitted) = state.Submit(accept.Spec, Now);
+                if (submitted.Count == 0)
+                {
+                    return Decision<JobState, IActorGridMessage>.Respond(answer);
+                }
+
+                // Accepted once the index lists the job too: the HTTP edge answers reads of jobs the index does not
+                // list with 404, without waking a coordinator.
+                _awaitingIndex.Add((accept.ReplyTo, answer));
+                return new(submitted, _ => null);
+            case CancelJob:
+                var (status, cancelled) = state.Cancel(Now);
+                return new(cancelled, s => new CancelJobResult(status, StatusReply(s)));
+            case MapTaskSucceeded report:
+                return new(state.MapSucceeded(report, Now), s => Ack(s, report.Task, report.Attempt));
+            case MapTaskFailed report:
+                return new(state.MapFailed(report, _services.Settings, Now), s => Ack(s, report.Task, report.Attempt));
+            case ReduceTaskReply reply:
+                return new(state.ReduceReplied(reply, _services.Settings, Now), _ => null);
+            case Planned planned:
+                return new(state.Planned(planned.Tasks, Now), _ => null);
+            case PlanningFailed failed:
+                return new(state.PlanningFailed(failed.Error, Now), _ => null);
+            case ScheduleNow:
+                _scheduleQueued = false;
+                if (state.Phase != JobPhase.Mapping)
+                {
+                    return Decision<JobState, IActorGridMessage>.Respond(null);
+                }
+
+                _delivering.RemoveWhere(d => state.MapTasks[d.Task].Attempts.ElementAtOrDefault(d.Attempt - 1)?.Status != AttemptStatus.Running);
+                return new(state.Schedule(Now, View(), _services.Settings, _liveSince, _delivering), _ => null);
+            default:
+                throw new ArgumentException($"{command.GetType().Name} is not a job coordinator command", nameof(command));
+        }
+    }
+
+    protected override JobState Apply(JobState state, IActorGridMessage @event) => state.Apply(@event);
+
+    protected override object ErrorReply(object command, EntityFailure failure, string detail)
+    {
+        switch (command)
+        {
+            case Accept { Decided: false }:
+                _undecidedSubmissions--;
+                break;
+            case ScheduleNow:
+                // Refused before it was decided (the node no longer owns the job): the next report or tick asks again.
+                _scheduleQueued = false;
+                break;
+        }
+
+        return new EntityUnavailable(State.JobId, detail);
+    }
+
+    protected override object? ToSnapshot(JobState state) => _deleting is null ? state.ToSnapshot() : null;
+
+    protected override JobState FromSnapshot(object snapshot) => JobState.FromSnapshot((JobSnapshot)snapshot);
+
+    protected override void OnRecoveryCompleted()
     {
         _liveSince = Now;
-        if (_state.Phase == JobPhase.None || DeleteIfExpired())
+        _indexedStatus = State.Status;
+        if (State.Phase == JobPhase.None || DeleteIfExpired())
         {
             return;
         }
 
         Start();
-        if (_state.IsActive)
+        if (State.IsActive)
         {
-            _log.Info("Job {JobId} resumed in phase {Phase} with {Accepted}/{MapTasks} map tasks accepted", _state.JobId, _state.Phase, _state.MapTasksCompleted, _state.MapTasks.Count);
+            Log.Info("Job {JobId} resumed in phase {Phase} with {Accepted}/{MapTasks} map tasks accepted", State.JobId, State.Phase, State.MapTasksCompleted, State.MapTasks.Count);
+        }
+    }
+
+    /// <summary>The effects of journaled events.</summary>
+    protected override void OnCommitted(IReadOnlyList<IActorGridMessage> events, long firstSequenceNr)
+    {
+        var state = State;
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case JobSubmitted submitted:
+                    _metrics.JobSubmitted(submitted.Spec.Type);
+                    break;
+                case MapAttemptStarted started:
+                    _metrics.MapAttemptStarted(started.Attempt, started.Speculative);
+                    Worker(started.Node).Tell(RunMapTaskFor(state, started.Task, started.Attempt));
+                    break;
+                case ReduceTaskCompleted:
+                    _metrics.ReduceTaskCompleted();
+                    break;
+                case MapAttemptKilled killed:
+                    Worker(state.MapTasks[killed.Task].Attempts[killed.Attempt - 1].Node)
+                        .Tell(new AbortMapAttempt(state.JobId, killed.Task, killed.Attempt));
+                    break;
+                case MapAttemptFailed failed:
+                    _metrics.MapAttemptFailed(failed.Outcome.ToString());
+                    Log.Warning("Job {JobId} map task {Task} attempt {Attempt} {Outcome}: {Reason}", state.JobId, failed.Task, failed.Attempt, failed.Outcome, failed.Reason);
+                    break;
+                case ReducePhaseStarted:
+                    PingReducers(state);
+                    break;
+                case JobCompleted or JobFailed or JobCancelled:
+                    _metrics.JobFinished(state.Spec?.Type ?? "unknown", e.GetType().Name.Replace("Job", "", StringComparison.Ordinal).ToLowerInvariant());
+                    Finish(state, e);
+                    break;
+            }
+        }
+
+        if (_indexedStatus != state.Status)
+        {
+            RecordInIndex();
+        }
+
+        if (events.Any(e => e is JobSubmitted))
+        {
+            Start();
+        }
+
+        foreach (var (replyTo, reply) in _awaitingIndex)
+        {
+            Index.Ask<JobIndexed>(Summary(), _services.Settings.AskTimeout)
+                .ContinueWith(_ => (object)reply, TaskScheduler.Default)
+                .PipeTo(replyTo);
+        }
+
+        _awaitingIndex.Clear();
+        TryDelete();
+    }
+
+    protected override void OnWriteRejected(Exception cause)
+    {
+        // Its submissions were answered with errors.
+        _awaitingIndex.Clear();
+        TryDelete();
+    }
+
+    protected override void OnSnapshotSaved(SnapshotMetadata metadata) => TryDelete();
+
+    protected override void OnDeletionCompleted(object result)
+    {
+        if (_deleting is not { Started: true } deleting)
+        {
+            return;
+        }
+
+        switch (result)
+        {
+            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= deleting.ToSequenceNr:
+                deleting.MessagesDeleted = true;
+                break;
+            case DeleteSnapshotsSuccess deleted when deleted.Criteria.MaxSequenceNr == long.MaxValue:
+                deleting.SnapshotsDeleted = true;
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure { Criteria.MaxSequenceNr: long.MaxValue }:
+                Log.Warning("Deleting job {JobId} failed: {Failure}", State.JobId, result);
+                _deleting = null;
+                Context.SetReceiveTimeout(_services.Settings.FinishedJobIdleAfter);
+                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Failed, deleting.Last));
+                return;
+        }
+
+        if (deleting is { MessagesDeleted: true, SnapshotsDeleted: true })
+        {
+            Log.Info("Job {JobId} deleted", State.JobId);
+            deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Deleted, deleting.Last));
+            State = JobState.Empty(State.JobId);
+            PassivateSelf();
         }
     }
 
     private void Start()
     {
         RecordInIndex();
-        if (_state.IsFinished)
+        if (State.IsFinished)
         {
             Context.SetReceiveTimeout(_services.Settings.FinishedJobIdleAfter);
             return;
@@ -269,13 +376,13 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
     private void Plan()
     {
-        if (_state.Phase != JobPhase.Planning || _planning)
+        if (State.Phase != JobPhase.Planning || _planning)
         {
             return;
         }
 
         _planning = true;
-        var spec = _state.Spec!;
+        var spec = State.Spec!;
         try
         {
             JobInputs.For(spec.Input, _services).PlanAsync(spec, CancellationToken.None)
@@ -287,16 +394,20 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         }
     }
 
+    /// <summary>Decides, with the next write, what the clock and the cluster call for (once however often it is asked meanwhile).</summary>
     private void Schedule()
     {
-        if (_state.Phase == JobPhase.Mapping)
+        if (State.Phase == JobPhase.Mapping)
         {
-            _delivering.RemoveWhere(d => _state.MapTasks[d.Task].Attempts.ElementAtOrDefault(d.Attempt - 1)?.Status != AttemptStatus.Running);
-            Decide(_state.Schedule(Now, View(), _services.Settings, _liveSince, _delivering));
+            if (!_scheduleQueued)
+            {
+                _scheduleQueued = true;
+                Submit(ScheduleNow.Instance, ActorRefs.Nobody);
+            }
         }
-        else if (_durable.Phase == JobPhase.Reducing && Now - _lastReducePing >= _services.Settings.ReducePingInterval)
+        else if (State.Phase == JobPhase.Reducing && Now - _lastReducePing >= _services.Settings.ReducePingInterval)
         {
-            PingReducers(_durable);
+            PingReducers(State);
         }
     }
 
@@ -310,70 +421,6 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
         return new ClusterView(
             present.Where(m => m.Status == MemberStatus.Up && !unreachable.Contains(m.Address)).Select(m => m.Address.ToString()).ToList(),
             present.Select(m => m.Address.ToString()).ToHashSet(StringComparer.Ordinal));
-    }
-
-    private void Decide(IReadOnlyList<IActorGridMessage> events, Action? after = null)
-    {
-        if (events.Count == 0)
-        {
-            Commit(events, after);
-            return;
-        }
-
-        var before = _state;
-        foreach (var e in events)
-        {
-            _state = _state.Apply(e);
-        }
-
-        var state = _state;
-        Commit(events, () =>
-        {
-            _durable = state;
-            Perform(before, state, events);
-            after?.Invoke();
-        });
-    }
-
-    /// <summary>The effects of journaled events.</summary>
-    private void Perform(JobState before, JobState after, IReadOnlyList<IActorGridMessage> events)
-    {
-        foreach (var e in events)
-        {
-            switch (e)
-            {
-                case JobSubmitted submitted:
-                    _metrics.JobSubmitted(submitted.Spec.Type);
-                    break;
-                case MapAttemptStarted started:
-                    _metrics.MapAttemptStarted(started.Attempt, started.Speculative);
-                    Worker(started.Node).Tell(RunMapTaskFor(after, started.Task, started.Attempt));
-                    break;
-                case ReduceTaskCompleted:
-                    _metrics.ReduceTaskCompleted();
-                    break;
-                case MapAttemptKilled killed:
-                    Worker(after.MapTasks[killed.Task].Attempts[killed.Attempt - 1].Node)
-                        .Tell(new AbortMapAttempt(after.JobId, killed.Task, killed.Attempt));
-                    break;
-                case MapAttemptFailed failed:
-                    _metrics.MapAttemptFailed(failed.Outcome.ToString());
-                    _log.Warning("Job {JobId} map task {Task} attempt {Attempt} {Outcome}: {Reason}", after.JobId, failed.Task, failed.Attempt, failed.Outcome, failed.Reason);
-                    break;
-                case ReducePhaseStarted:
-                    PingReducers(after);
-                    break;
-                case JobCompleted or JobFailed or JobCancelled:
-                    _metrics.JobFinished(after.Spec?.Type ?? "unknown", e.GetType().Name.Replace("Job", "", StringComparison.Ordinal).ToLowerInvariant());
-                    Finish(after, e);
-                    break;
-            }
-        }
-
-        if (before.Status != after.Status)
-        {
-            RecordInIndex();
-        }
     }
 
     private void Finish(JobState state, IActorGridMessage how)
@@ -396,7 +443,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
         if (how is JobFailed failed)
         {
-            _log.Warning("Job {JobId} failed: {Error}", state.JobId, failed.Error);
+            Log.Warning("Job {JobId} failed: {Error}", state.JobId, failed.Error);
         }
     }
 
@@ -433,21 +480,32 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
 
     private void RecordInIndex()
     {
-        if (_durable.Phase != JobPhase.None)
+        _indexedStatus = State.Status;
+        if (State.Phase != JobPhase.None)
         {
             Index.Tell(Summary());
         }
     }
 
     private RecordJob Summary() =>
-        new(IndexEntityId, new JobSummary(_durable.JobId, _durable.Spec!.Type, _durable.Status, _durable.SubmittedAt!.Value, _durable.FinishedAt));
+        new(IndexEntityId, new JobSummary(State.JobId, State.Spec!.Type, State.Status, State.SubmittedAt!.Value, State.FinishedAt));
 
+    /// <summary>Stops, once what is queued is answered, a coordinator that holds no job.</summary>
     private void StopIfEmpty()
     {
         // A query for an id that was never submitted must not leave a remembered entity behind.
-        if (_state.Phase == JobPhase.None && _durable.Phase == JobPhase.None)
+        if (State.Phase == JobPhase.None && _undecidedSubmissions == 0 && !IsWritingOrSnapshotting)
         {
-            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            PassivateSelf();
+        }
+    }
+
+    private void PassivateSelf()
+    {
+        if (!_passivating)
+        {
+            _passivating = true;
+            Context.Parent.Tell(new Passivate(StopEntity.Instance));
         }
     }
 
@@ -459,7 +517,7 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
             return true;
         }
 
-        if (_durable.FinishedAt is not { } finished || finished + _services.Settings.JobRetention > Now)
+        if (State.FinishedAt is not { } finished || finished + _services.Settings.JobRetention > Now)
         {
             return false;
         }
@@ -469,31 +527,45 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     }
 
     /// <summary>
-    /// Deletes a finished job: its reduce partitions' data, its index entry, then its own journal and snapshots (the
-    /// reply waits for the journal). Sharding forgets the entity when it passivates after; addressed again, it
-    /// recovers nothing and answers as an unknown job.
+    /// Deletes a finished job: its reduce partitions' data, its index entry, then its own journal and snapshots once
+    /// no snapshot is in flight (one landing after the deletion would bring the job back); the reply waits for the
+    /// journal. Sharding forgets the entity when it passivates after; addressed again, it recovers nothing and
+    /// answers as an unknown job.
     /// </summary>
     private void Delete(IActorRef replyTo)
     {
-        _deleting = (replyTo, StatusReply());
+        _deleting = new JobDeletion(replyTo, StatusReply(State));
         Timers.CancelAll();
         Context.SetReceiveTimeout(null);
-        for (var r = 0; r < (_durable.Spec?.Reducers ?? 0); r++)
+        for (var r = 0; r < (State.Spec?.Reducers ?? 0); r++)
         {
-            Reducers.Tell(new DeleteReduceData($"{_durable.JobId}.{r}"));
+            Reducers.Tell(new DeleteReduceData($"{State.JobId}.{r}"));
         }
 
-        Index.Tell(new ForgetJob(IndexEntityId, _durable.JobId));
-        DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
-        DeleteMessages(long.MaxValue);
+        Index.Tell(new ForgetJob(IndexEntityId, State.JobId));
+        Timers.StartPeriodicTimer(DeleteTimer, RetryDelete.Instance, DeleteRetryInterval);
+        TryDelete();
     }
 
-    private TaskReportAcknowledged Ack(int task, int attempt) => new(_durable.JobId, task, attempt, _durable.IsActive);
-
-    private JobStatusReply StatusReply(JobState? of = null)
+    private void TryDelete()
     {
-        var state = of ?? _durable;
-        return new(
+        if (_deleting is not { Started: false } deleting || IsWritingOrSnapshotting)
+        {
+            // A snapshot that failed leaves no callback: the retry timer tries again.
+            return;
+        }
+
+        Timers.Cancel(DeleteTimer);
+        deleting.Started = true;
+        deleting.ToSequenceNr = LastSequenceNr;
+        DeleteMessages(LastSequenceNr);
+        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+    }
+
+    private static TaskReportAcknowledged Ack(JobState state, int task, int attempt) => new(state.JobId, task, attempt, state.IsActive);
+
+    private JobStatusReply StatusReply(JobState state) =>
+        new(
             state.JobId,
             state.Phase != JobPhase.None,
             state.Spec?.Type ?? "",
@@ -508,6 +580,26 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
             state.Error,
             state.Spec?.OutputKvPrefix,
             _cluster.SelfAddress.ToString());
+
+    /// <summary>A submission as queued: decided against the durable state; answered by the base, or once the index lists a new job.</summary>
+    private sealed record Accept(JobSpec Spec, IActorRef ReplyTo)
+    {
+        public bool Decided { get; set; }
+    }
+
+    private sealed class JobDeletion(IActorRef replyTo, JobStatusReply last)
+    {
+        public IActorRef ReplyTo { get; } = replyTo;
+
+        public JobStatusReply Last { get; } = last;
+
+        public bool Started { get; set; }
+
+        public long ToSequenceNr { get; set; }
+
+        public bool MessagesDeleted { get; set; }
+
+        public bool SnapshotsDeleted { get; set; }
     }
 
     private sealed record Planned(IReadOnlyList<MapTaskPlan> Tasks);
@@ -522,5 +614,15 @@ internal sealed class JobCoordinator : GroupCommitActor, IWithTimers
     private sealed class Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed class ScheduleNow
+    {
+        public static readonly ScheduleNow Instance = new();
+    }
+
+    private sealed class RetryDelete
+    {
+        public static readonly RetryDelete Instance = new();
     }
 }

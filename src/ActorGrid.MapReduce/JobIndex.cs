@@ -1,9 +1,9 @@
 #nullable enable
 using System.Collections.Immutable;
+using ActorGrid.Entities;
 using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Persistence;
 using static ActorGrid.MapReduce.MapReduceProtocol;
 
 namespace ActorGrid.MapReduce;
@@ -27,6 +27,28 @@ internal sealed record JobIndexState(ImmutableDictionary<string, JobSummary> Job
     /// <summary>Finished jobs whose retention has passed at <paramref name="now"/>: to be deleted.</summary>
     public IEnumerable<string> Expired(DateTimeOffset now, TimeSpan retention) =>
         Jobs.Values.Where(j => j.FinishedAt is { } finished && finished + retention <= now).Select(j => j.JobId);
+
+    /// <summary>
+    /// Jobs <paramref name="before"/> listed that this state does not, other than those <paramref name="events"/>
+    /// (which led from there to here) recorded or forgot: forgotten beyond the most listed jobs, so to be deleted.
+    /// </summary>
+    public IEnumerable<string> TrimmedSince(JobIndexState before, IReadOnlyList<IActorGridMessage> events)
+    {
+        var named = events.Select(e => e switch
+        {
+            JobRecorded r => r.Job.JobId,
+            JobForgotten f => f.JobId,
+            _ => null,
+        }).ToHashSet(StringComparer.Ordinal);
+        return before.Jobs.Keys.Where(id => !Jobs.ContainsKey(id) && !named.Contains(id));
+    }
+
+    /// <summary>The snapshot DTO holding this state.</summary>
+    public JobIndexSnapshot ToSnapshot() => new([.. Jobs.Values]);
+
+    /// <summary>The state a snapshot holds.</summary>
+    public static JobIndexState FromSnapshot(JobIndexSnapshot snapshot) =>
+        Empty with { Jobs = snapshot.Jobs.ToImmutableDictionary(j => j.JobId, StringComparer.Ordinal) };
 
     public JobIndexState Apply(IActorGridMessage @event, int maxJobs) => @event switch
     {
@@ -53,87 +75,100 @@ internal sealed record JobIndexState(ImmutableDictionary<string, JobSummary> Job
 }
 
 /// <summary>
-/// The job index (one sharded entity): which jobs exist, for <c>GET /jobs</c>. Coordinators record their jobs in it.
-/// It also keeps retention: finished jobs older than <c>MapReduce:JobRetention</c> are told to delete themselves
-/// (and then forgotten here), checked while the index runs — it starts with the first coordinator that resumes.
+/// The job index (one sharded entity): which jobs exist, for <c>GET /jobs</c>. Coordinators record their jobs in it,
+/// through the grid's one write path (<see cref="DurableEntity{TState, TCommand, TEvent}"/>): records that arrive
+/// while a write is in flight go into the next one, each acknowledged once durable. It also keeps retention:
+/// finished jobs older than <c>MapReduce:JobRetention</c> are told to delete themselves (and then forgotten here),
+/// checked while the index runs — it starts with the first coordinator that resumes.
 /// </summary>
-internal sealed class JobIndex : GroupCommitActor, IWithTimers
+internal sealed class JobIndex : DurableEntity<JobIndexState, IActorGridMessage, IActorGridMessage>, IWithTimers
 {
     private readonly MapReduceServices _services;
-    private JobIndexState _state = JobIndexState.Empty;
+
+    // The committed state before the latest write, to see which jobs it trimmed.
+    private JobIndexState _listed = JobIndexState.Empty;
 
     public JobIndex(string entityId, MapReduceServices? services)
+        : base("mr-index-" + entityId, JobIndexState.Empty, new DurableEntitySettings
+        {
+            SnapshotEvery = (services ??= MapReduceServices.Of(Context.System)).Settings.SnapshotEvery,
+        })
     {
-        _services = services ?? MapReduceServices.Of(Context.System);
-        PersistenceId = "mr-index-" + entityId;
-        Recover<SnapshotOffer>(offer =>
-        {
-            _state = JobIndexState.Empty with
-            {
-                Jobs = ((JobIndexSnapshot)offer.Snapshot).Jobs.ToImmutableDictionary(j => j.JobId, StringComparer.Ordinal),
-            };
-            SnapshotRecovered(offer.Metadata.SequenceNr);
-        });
-        Recover<IActorGridMessage>(e => _state = _state.Apply(e, _services.Settings.MaxListedJobs));
-        Command<RecordJob>(record =>
-        {
-            var sender = Sender;
-            var before = _state;
-            var events = _state.Record(record.Job);
-            foreach (var e in events)
-            {
-                _state = _state.Apply(e, _services.Settings.MaxListedJobs);
-            }
-
-            Commit(events, () => sender.Tell(new JobIndexed(record.Job.JobId)));
-
-            // The index is the list of jobs that exist: one it forgets beyond MaxListedJobs is deleted.
-            foreach (var trimmed in before.Jobs.Keys.Where(id => !_state.Jobs.ContainsKey(id) && id != record.Job.JobId))
-            {
-                ClusterSharding.Get(Context.System).ShardRegion(CoordinatorTypeName).Tell(new DeleteJob(trimmed));
-            }
-        });
-        Command<FindJob>(find => Sender.Tell(new JobListReply(_state.Jobs.TryGetValue(find.JobId, out var job) ? [job] : [])));
-        Command<ForgetJob>(forget =>
-        {
-            var events = _state.Forget(forget.JobId);
-            foreach (var e in events)
-            {
-                _state = _state.Apply(e, _services.Settings.MaxListedJobs);
-            }
-
-            Commit(events);
-        });
-        Command<ListJobs>(list => Sender.Tell(new JobListReply(_state.List(list.Limit))));
-        Command<ExpireJobs>(_ =>
-        {
-            foreach (var jobId in _state.Expired(DateTimeOffset.UtcNow, _services.Settings.JobRetention))
-            {
-                ClusterSharding.Get(Context.System).ShardRegion(CoordinatorTypeName).Tell(new DeleteJob(jobId));
-            }
-        });
-        Command<DeleteJobResult>(_ => { });
-        Recover<RecoveryCompleted>(_ =>
-        {
-            var every = TimeSpan.FromTicks(Math.Clamp(_services.Settings.JobRetention.Ticks / 4, TimeSpan.TicksPerSecond, 5 * TimeSpan.TicksPerMinute));
-            Timers.StartPeriodicTimer(nameof(ExpireJobs), ExpireJobs.Instance, TimeSpan.Zero, every);
-        });
-        Command<SaveSnapshotSuccess>(_ => { });
-        Command<SaveSnapshotFailure>(_ => { });
+        _services = services;
     }
-
-    public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override string EntityKind => "mapreduce.index";
 
-    protected override int SnapshotEvery => _services.Settings.SnapshotEvery;
-
     public static Props Props(string entityId, MapReduceServices? services = null) =>
         Akka.Actor.Props.Create(() => new JobIndex(entityId, services));
 
-    protected override object SnapshotState() => new JobIndexSnapshot([.. _state.Jobs.Values]);
+    protected override void HandleCommand(object message)
+    {
+        switch (message)
+        {
+            case RecordJob or ForgetJob:
+                Submit((IActorGridMessage)message, Sender);
+                break;
+            case FindJob find:
+                Sender.Tell(new JobListReply(State.Jobs.TryGetValue(find.JobId, out var job) ? [job] : []));
+                break;
+            case ListJobs list:
+                Sender.Tell(new JobListReply(State.List(list.Limit)));
+                break;
+            case ExpireJobs:
+                foreach (var jobId in State.Expired(Time.GetUtcNow(), _services.Settings.JobRetention))
+                {
+                    Coordinators.Tell(new DeleteJob(jobId));
+                }
+
+                break;
+            case StopEntity:
+                StopWhenDrained();
+                break;
+            case DeleteJobResult or EntityUnavailable:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override Decision<JobIndexState, IActorGridMessage> Decide(JobIndexState state, IActorGridMessage command) => command switch
+    {
+        RecordJob record => new(state.Record(record.Job), _ => new JobIndexed(record.Job.JobId)),
+        ForgetJob forget => new(state.Forget(forget.JobId), _ => null),
+        _ => throw new ArgumentException($"{command.GetType().Name} is not a job index command", nameof(command)),
+    };
+
+    protected override JobIndexState Apply(JobIndexState state, IActorGridMessage @event) => state.Apply(@event, _services.Settings.MaxListedJobs);
+
+    protected override object ErrorReply(IActorGridMessage command, EntityFailure failure, string detail) => new EntityUnavailable(IndexEntityId, detail);
+
+    protected override object? ToSnapshot(JobIndexState state) => state.ToSnapshot();
+
+    protected override JobIndexState FromSnapshot(object snapshot) => JobIndexState.FromSnapshot((JobIndexSnapshot)snapshot);
+
+    protected override void OnRecoveryCompleted()
+    {
+        _listed = State;
+        var every = TimeSpan.FromTicks(Math.Clamp(_services.Settings.JobRetention.Ticks / 4, TimeSpan.TicksPerSecond, 5 * TimeSpan.TicksPerMinute));
+        Timers.StartPeriodicTimer(nameof(ExpireJobs), ExpireJobs.Instance, TimeSpan.Zero, every);
+    }
+
+    protected override void OnCommitted(IReadOnlyList<IActorGridMessage> events, long firstSequenceNr)
+    {
+        // The index is the list of jobs that exist: one it forgets beyond MaxListedJobs is deleted.
+        foreach (var trimmed in State.TrimmedSince(_listed, events))
+        {
+            Coordinators.Tell(new DeleteJob(trimmed));
+        }
+
+        _listed = State;
+    }
+
+    private IActorRef Coordinators => ClusterSharding.Get(Context.System).ShardRegion(CoordinatorTypeName);
 
     private sealed class ExpireJobs
     {

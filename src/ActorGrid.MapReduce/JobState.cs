@@ -1,6 +1,5 @@
 #nullable enable
 using System.Collections.Immutable;
-using System.Text.Json.Serialization;
 using ActorGrid.Serialization;
 using static ActorGrid.MapReduce.MapReduceProtocol;
 
@@ -72,11 +71,9 @@ public sealed record MapTaskState(
     DateTimeOffset? LastFailureAt)
 {
     /// <summary>The attempts still running.</summary>
-    [JsonIgnore]
     public IEnumerable<MapAttempt> Running => Attempts.Where(a => a.Status == AttemptStatus.Running);
 
     /// <summary>Whether any attempt is running.</summary>
-    [JsonIgnore]
     public bool IsRunning => Attempts.Any(a => a.Status == AttemptStatus.Running);
 }
 
@@ -95,7 +92,8 @@ public sealed record ClusterView(IReadOnlyCollection<string> Available, IReadOnl
 /// <summary>
 /// The pure state of one job's coordinator: every decision (accept, retry, time out, speculate, dispatch, finish)
 /// is made here from commands, the clock and the cluster view, as events; <see cref="Apply"/> folds events into a
-/// new state. The <see cref="JobCoordinator"/> actor only journals the events and performs their effects.
+/// new state. The <see cref="JobCoordinator"/> actor only journals the events and performs their effects. Persisted
+/// as a <see cref="JobSnapshot"/>.
 /// </summary>
 public sealed record JobState(
     string JobId,
@@ -106,22 +104,19 @@ public sealed record JobState(
     ImmutableList<MapTaskState> MapTasks,
     ImmutableList<ReduceTaskState> ReduceTasks,
     ImmutableDictionary<string, long> Counters,
-    string? Error) : IActorGridMessage
+    string? Error)
 {
     /// <summary>The state of a job id nothing was submitted under.</summary>
     public static JobState Empty(string jobId) =>
         new(jobId, JobPhase.None, null, null, null, [], [], ImmutableDictionary<string, long>.Empty, null);
 
     /// <summary>Whether the job is still running (or being planned).</summary>
-    [JsonIgnore]
     public bool IsActive => Phase is JobPhase.Planning or JobPhase.Mapping or JobPhase.Reducing;
 
     /// <summary>Whether the job has finished one way or another.</summary>
-    [JsonIgnore]
     public bool IsFinished => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
 
     /// <summary>The status users see.</summary>
-    [JsonIgnore]
     public JobStatus Status => Phase switch
     {
         JobPhase.None or JobPhase.Planning => JobStatus.Pending,
@@ -132,12 +127,46 @@ public sealed record JobState(
     };
 
     /// <summary>Map tasks with an accepted attempt.</summary>
-    [JsonIgnore]
     public int MapTasksCompleted => MapTasks.Count(t => t.Accepted is not null);
 
     /// <summary>Completed reduce partitions.</summary>
-    [JsonIgnore]
     public int ReduceTasksCompleted => ReduceTasks.Count(t => t.Completed);
+
+    /// <summary>The snapshot DTO holding this state.</summary>
+    public JobSnapshot ToSnapshot() => new(
+        JobId,
+        Phase,
+        Spec,
+        SubmittedAt,
+        FinishedAt,
+        [.. MapTasks.Select(t => new JobSnapshotTask(
+            t.Plan,
+            [.. t.Attempts.Select(a => new JobSnapshotAttempt(a.Number, a.Node, a.Speculative, a.StartedAt, a.Status, a.EndedAt))],
+            t.Accepted,
+            [.. t.AcceptedChunks],
+            t.Failures,
+            t.LastFailureAt))],
+        [.. ReduceTasks.Select(r => new JobSnapshotReducer(r.Run, r.Completed, r.Failures, r.FailedRun))],
+        Counters,
+        Error);
+
+    /// <summary>The state a snapshot holds.</summary>
+    public static JobState FromSnapshot(JobSnapshot snapshot) => new(
+        snapshot.JobId,
+        snapshot.Phase,
+        snapshot.Spec,
+        snapshot.SubmittedAt,
+        snapshot.FinishedAt,
+        [.. snapshot.MapTasks.Select(t => new MapTaskState(
+            t.Plan,
+            [.. t.Attempts.Select(a => new MapAttempt(a.Number, a.Node, a.Speculative, a.StartedAt, a.Status, a.EndedAt))],
+            t.Accepted,
+            [.. t.AcceptedChunks],
+            t.Failures,
+            t.LastFailureAt))],
+        [.. snapshot.ReduceTasks.Select(r => new ReduceTaskState(r.Run, r.Completed, r.Failures, r.FailedRun))],
+        snapshot.Counters,
+        snapshot.Error);
 
     // ---- Decisions ----------------------------------------------------------------------------------------------
 

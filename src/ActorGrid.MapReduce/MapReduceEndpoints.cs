@@ -57,10 +57,13 @@ internal static class MapReduceEndpoints
                 return GridResults.Unavailable($"{active} jobs are pending or running, the most allowed at once ({services.Settings.MaxActiveJobs}); retry when one has finished", 5);
             }
 
-            var reply = await Coordinators(system).Ask<SubmitJobResult>(submit, services.Settings.AskTimeout, cancellationToken);
-            return reply.Status == SubmitStatus.Accepted
-                ? Results.Accepted($"/jobs/{jobId}", new { jobId })
-                : GridResults.Conflict(reply.Error ?? $"job '{jobId}' already exists");
+            return await Coordinators(system).Ask<object>(submit, services.Settings.AskTimeout, cancellationToken) switch
+            {
+                SubmitJobResult { Status: SubmitStatus.Accepted } => Results.Accepted($"/jobs/{jobId}", new { jobId }),
+                SubmitJobResult reply => GridResults.Conflict(reply.Error ?? $"job '{jobId}' already exists"),
+                EntityUnavailable unavailable => GridResults.Unavailable($"job '{jobId}' could not be accepted now ({unavailable.Reason}); retry"),
+                var other => throw new InvalidOperationException($"Unexpected reply {other.GetType().Name} to a job submission"),
+            };
         });
 
         // Lists the jobs the caller may read.
@@ -129,7 +132,13 @@ internal static class MapReduceEndpoints
             }
 
             // A running job is cancelled; a finished one is deleted (SPEC §15). Either way the answer is its status.
-            var result = await Coordinators(system).Ask<CancelJobResult>(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
+            var reply = await Coordinators(system).Ask<object>(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
+            if (reply is EntityUnavailable unavailable)
+            {
+                return GridResults.Unavailable($"job '{id}' could not be cancelled now ({unavailable.Reason}); retry");
+            }
+
+            var result = (CancelJobResult)reply;
             if (result.Status != CancelStatus.AlreadyFinished)
             {
                 return result.Status == CancelStatus.NotFound ? GridResults.NotFound($"no job '{id}'") : Results.Ok(View(result.Job));

@@ -270,6 +270,38 @@ public static class MapReduceProtocol
     /// <summary>The job was cancelled.</summary>
     public sealed record JobCancelled(DateTimeOffset At) : IActorGridMessage;
 
+    /// <summary>
+    /// A coordinator's state as persisted: its own versioned type (stored under the manifest the state record itself
+    /// was once stored under, with the same shape), so <see cref="JobState"/> can change without breaking snapshots.
+    /// </summary>
+    public sealed record JobSnapshot(
+        string JobId,
+        JobPhase Phase,
+        JobSpec? Spec,
+        DateTimeOffset? SubmittedAt,
+        DateTimeOffset? FinishedAt,
+        JobSnapshotTask[] MapTasks,
+        JobSnapshotReducer[] ReduceTasks,
+        ImmutableDictionary<string, long> Counters,
+        string? Error) : IActorGridMessage;
+
+    /// <summary>One map task in a <see cref="JobSnapshot"/>.</summary>
+    public sealed record JobSnapshotTask(
+        MapTaskPlan Plan, JobSnapshotAttempt[] Attempts, int? Accepted, int[] AcceptedChunks, int Failures, DateTimeOffset? LastFailureAt);
+
+    /// <summary>One map attempt in a <see cref="JobSnapshot"/>.</summary>
+    public sealed record JobSnapshotAttempt(int Number, string Node, bool Speculative, DateTimeOffset StartedAt, AttemptStatus Status, DateTimeOffset? EndedAt);
+
+    /// <summary>One reduce partition in a <see cref="JobSnapshot"/>.</summary>
+    public sealed record JobSnapshotReducer(int Run, bool Completed, int Failures, int FailedRun);
+
+    /// <summary>
+    /// The answer of a coordinator, reduce partition or the job index that could not journal a command: the journal
+    /// refused or failed the write, or the node no longer owns the entity. Nothing the command asked for is promised;
+    /// send it again (workers resend on their timer, the HTTP API answers 503).
+    /// </summary>
+    public sealed record EntityUnavailable(string EntityId, string Reason) : IActorGridMessage;
+
     // ---- Map workers (per node, /user/mapreduce-worker) --------------------------------------------------------
 
     /// <summary>Runs one map attempt: read the split, map, combine, partition, deliver to the reduce partitions, report.</summary>
@@ -409,7 +441,8 @@ public static class MapReduceProtocol
         .Add<JobCompleted>("mr.job-completed.v1")
         .Add<JobFailed>("mr.job-failed.v1")
         .Add<JobCancelled>("mr.job-cancelled.v1")
-        .Add<JobState>("mr.job-state.v1")
+        .Add<JobSnapshot>("mr.job-state.v1")
+        .Add<EntityUnavailable>("mr.entity-unavailable.v1")
         .Add<RunMapTask>("mr.run-map-task.v1")
         .Add<AbortMapAttempt>("mr.abort-map-attempt.v1")
         .Add<AbortJob>("mr.abort-job.v1")

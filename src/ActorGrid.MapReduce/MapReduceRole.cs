@@ -65,9 +65,11 @@ public sealed class MapReduceRole(MapReduceJobs jobs, Settings? settings = null)
     /// <inheritdoc />
     public void Configure(AkkaConfigurationBuilder akka, GridContext context)
     {
-        akka.WithGridRegion<JobCoordinatorRegion>(context, RoleName, CoordinatorTypeName, id => JobCoordinator.Props(id), MaxShards, rememberEntities: true)
-            .WithGridRegion<ReducePartitionRegion>(context, RoleName, ReducerTypeName, id => ReducePartition.Props(id), MaxShards)
-            .WithGridRegion<JobIndexRegion>(context, RoleName, IndexTypeName, id => JobIndex.Props(id), 1);
+        akka.WithGridRegion<JobCoordinatorRegion>(context, RoleName, CoordinatorTypeName, id => JobCoordinator.Props(id), MaxShards, rememberEntities: true,
+                handOffStopMessage: StopEntity.Instance)
+            .WithGridRegion<ReducePartitionRegion>(context, RoleName, ReducerTypeName, id => ReducePartition.Props(id), MaxShards,
+                handOffStopMessage: StopEntity.Instance)
+            .WithGridRegion<JobIndexRegion>(context, RoleName, IndexTypeName, id => JobIndex.Props(id), 1, handOffStopMessage: StopEntity.Instance);
         if (context.Hosts(RoleName))
         {
             akka.WithActors((system, _, resolver) =>

@@ -160,6 +160,8 @@ internal sealed class MapAttemptRunner : ReceiveActor, IWithTimers
                 Coordinators.Tell(_report);
             }
         });
+        // A reduce partition or the coordinator could not journal a chunk or the report: the timer sends it again.
+        Receive<EntityUnavailable>(_ => { });
         Receive<ResendTick>(_ => Resend());
         Receive<TaskReportAcknowledged>(_ => Context.Stop(Self));
     }

@@ -2,6 +2,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using ActorGrid.Contracts;
+using ActorGrid.Entities;
 using ActorGrid.MapReduce.Inputs;
 using ActorGrid.MapReduce.Jobs;
 using ActorGrid.Serialization;
@@ -18,203 +19,268 @@ namespace ActorGrid.MapReduce;
 /// One reduce partition of one job (entity <c>{jobId}.{reducer}</c>): stores the map output chunks delivered to it
 /// (durably, before acknowledging, so intermediate data survives any node), and when its coordinator says which
 /// attempt of each map task was accepted, merges exactly those, sorts by key, reduces, writes the output to the KV
-/// store and keeps it for <c>GET /jobs/{id}/result</c>.
+/// store and keeps it for <c>GET /jobs/{id}/result</c>. Its writes go through the grid's one write path
+/// (<see cref="DurableEntity{TState, TCommand, TEvent}"/>): chunks that arrive while a write is in flight are
+/// stored together in the next one, each acknowledged once durable, and decided against durable state only, so a
+/// duplicate chunk is acknowledged only once its first copy is durable.
 /// </summary>
 /// <remarks>
-/// A run is complete once its request is journaled and its output computed (and written to KV): the output is a
-/// function of the journaled chunks and request, so it is saved as a snapshot afterwards, off the job's critical
-/// path, and then the chunks are deleted. A partition that dies before that computes the output again from its
-/// journal when it is next asked for it. A partition that moves mid-run starts a new run.
+/// A run starts once its request is journaled; it is complete once its output is computed (and written to KV): the
+/// output is a function of the journaled chunks and request, so it is saved as a snapshot afterwards, off the job's
+/// critical path, and then the chunks are deleted. A partition that dies before that computes the output again from
+/// its journal when it is next asked for it. A partition that moves mid-run starts a new run.
 /// </remarks>
-internal sealed class ReducePartition : GroupCommitActor
+internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IActorGridMessage, IActorGridMessage>, IWithTimers
 {
+    private static readonly TimeSpan DeleteRetryInterval = TimeSpan.FromSeconds(1);
+
     private readonly string _entityId;
     private readonly MapReduceServices _services;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private ReducePartitionState _state = ReducePartitionState.Empty;
     private IActorRef _requester = ActorRefs.Nobody;
-    private Reduced? _computed;
-    private bool _running;
-    private bool _startJournaled;
-    private bool _recomputing;
-    private bool _deleting;
+    private RunInProgress? _run;
+    private bool _outputUnsaved;
+    private Deletion? _deletion;
 
     public ReducePartition(string entityId, MapReduceServices? services)
+        : base("mr-reduce-" + entityId, ReducePartitionState.Empty, new DurableEntitySettings
+        {
+            // The one snapshot is the output, saved when a run completes (or the data is discarded); it covers every event.
+            SnapshotEvery = 0,
+            DeleteEventsOnSnapshot = true,
+        })
     {
         _entityId = entityId;
         _services = services ?? MapReduceServices.Of(Context.System);
-        PersistenceId = "mr-reduce-" + entityId;
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            _state = ReducePartitionState.From((ReducePartitionSnapshot)offer.Snapshot);
-            SnapshotRecovered(offer.Metadata.SequenceNr);
-        });
-        Recover<IActorGridMessage>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => Context.SetReceiveTimeout(_services.Settings.FinishedJobIdleAfter));
-
-        Command<StoreMapOutput>(store =>
-        {
-            if (_state.OverBudget(store, _services.Settings.ShuffleBudgetBytes) is { } refused)
-            {
-                Sender.Tell(new MapOutputRefused(store.EntityId, store.Task, store.Attempt, store.Chunk, refused));
-                return;
-            }
-
-            var sender = Sender;
-            Decide(_state.Store(store), () => sender.Tell(new MapOutputStored(store.EntityId, store.Task, store.Attempt, store.Chunk)));
-        });
-        Command<RunReduce>(HandleRunReduce);
-        Command<Reduced>(HandleReduced);
-        Command<OutputWritten>(written =>
-        {
-            if (written.Reduced.Run == _state.Run && _running)
-            {
-                _computed = written.Reduced;
-                TryComplete();
-            }
-        });
-        Command<RunFailed>(failed =>
-        {
-            if (failed.Run != _state.Run || !_running)
-            {
-                return;
-            }
-
-            _running = false;
-            _recomputing = false;
-            _log.Warning("Reduce partition {EntityId} run {Run} failed: {Error}", _entityId, failed.Run, failed.Error);
-            Reply(ReduceRunState.Failed, failed.Error);
-        });
-        Command<GetResultPage>(query =>
-        {
-            if (!_state.Completed)
-            {
-                // Completed before a restart without its output saved: compute it again from the journal.
-                if (!_running && _state.Request is { } request && !_state.Discarded)
-                {
-                    _recomputing = true;
-                    Start(request, _state.Run, writeOutput: false);
-                }
-
-                Sender.Tell(new ResultPageReply([], false, Ready: false));
-                return;
-            }
-
-            var (items, more) = _state.Page(query.After, query.Limit);
-            Sender.Tell(new ResultPageReply(items, more, Ready: true));
-        });
-        Command<DiscardReduceData>(_ =>
-        {
-            if (!_state.IsClosed && !_running)
-            {
-                Decide([new ReduceDataDiscarded()], () => SaveSnapshot(_state.ToSnapshot()));
-            }
-        });
-        Command<DeleteReduceData>(_ =>
-        {
-            // The job was deleted: everything goes, the output too; the next message finds an empty partition.
-            _deleting = true;
-            _state = ReducePartitionState.Empty;
-            _computed = null;
-            DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
-            DeleteMessages(long.MaxValue);
-        });
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failed => _log.Warning("Reduce partition {EntityId} could not delete its snapshots: {Error}", _entityId, failed.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ =>
-        {
-            if (_deleting)
-            {
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            }
-        });
-        Command<SaveSnapshotSuccess>(saved =>
-        {
-            // The snapshot holds everything a closed partition needs; the shuffle chunks in the journal can go.
-            if (_state.IsClosed)
-            {
-                DeleteMessages(saved.Metadata.SequenceNr);
-            }
-        });
-        Command<SaveSnapshotFailure>(failed =>
-            _log.Warning("Reduce partition {EntityId} could not save its output (it stays computable from the journal): {Error}", _entityId, failed.Cause.Message));
-        Command<DeleteMessagesFailure>(failed => _log.Warning("Reduce partition {EntityId} could not delete its shuffle events: {Error}", _entityId, failed.Cause.Message));
-        Command<ReceiveTimeout>(_ =>
-        {
-            if (!_running)
-            {
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            }
-        });
     }
 
-    public override string PersistenceId { get; }
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override string EntityKind => "mapreduce.reduce";
-
-    protected override int SnapshotEvery => 0;
 
     public static Props Props(string entityId, MapReduceServices? services = null) =>
         Akka.Actor.Props.Create(() => new ReducePartition(entityId, services));
 
-    protected override object SnapshotState() => _state.ToSnapshot();
-
-    private void HandleRunReduce(RunReduce command)
+    protected override void HandleCommand(object message)
     {
-        _requester = Sender;
-        if (_state.Completed)
+        if (_deletion is not null && message is StoreMapOutput or RunReduce or DiscardReduceData or GetResultPage)
         {
-            Sender.Tell(Status(command, ReduceRunState.Completed, null));
+            // The job was deleted: like a closed partition, late chunks are acknowledged and dropped; there is no result.
+            switch (message)
+            {
+                case StoreMapOutput late:
+                    Sender.Tell(new MapOutputStored(late.EntityId, late.Task, late.Attempt, late.Chunk));
+                    break;
+                case GetResultPage:
+                    Sender.Tell(new ResultPageReply([], false, Ready: false));
+                    break;
+            }
+
             return;
         }
 
-        if (_state.Discarded)
+        switch (message)
         {
-            Sender.Tell(Status(command, ReduceRunState.Failed, "the partition's shuffle data was discarded"));
-            return;
-        }
+            case StoreMapOutput store:
+                Submit(store, Sender);
+                break;
+            case RunReduce run:
+                _requester = Sender;
+                Submit(run, Sender);
+                break;
+            case DiscardReduceData discard:
+                Submit(discard, ActorRefs.Nobody);
+                break;
+            case Reduced reduced:
+                HandleReduced(reduced);
+                break;
+            case OutputWritten written:
+                if (_run?.Run == written.Reduced.Run)
+                {
+                    Complete(written.Reduced);
+                }
 
-        if (_running && !_recomputing)
-        {
-            Sender.Tell(Status(command, ReduceRunState.Running, null));
-            return;
-        }
+                break;
+            case RunFailed failed:
+                if (_run?.Run == failed.Run)
+                {
+                    _run = null;
+                    Log.Warning("Reduce partition {EntityId} run {Run} failed: {Error}", _entityId, failed.Run, failed.Error);
+                    Reply(ReduceRunState.Failed, failed.Error);
+                }
 
-        var run = _state.Run + 1;
-        var missing = _state.Missing(command.Inputs);
-        if (!_services.Jobs.Contains(command.JobType))
-        {
-            Decide([new ReduceRunStarted(run, null)], () => Reply(ReduceRunState.Failed, $"job type '{command.JobType}' is not registered on {SelfNode}"));
-            return;
-        }
+                break;
+            case GetResultPage query:
+                AnswerPage(query);
+                break;
+            case DeleteReduceData:
+                StartDeleting();
+                break;
+            case RetryDelete:
+                TryDelete();
+                break;
+            case ReceiveTimeout:
+                if (_run is null)
+                {
+                    Context.Parent.Tell(new Passivate(StopEntity.Instance));
+                }
 
-        if (missing.Count > 0)
-        {
-            var first = missing[0];
-            Decide([new ReduceRunStarted(run, null)], () => Reply(ReduceRunState.Failed,
-                $"{missing.Count} accepted map output chunks are missing (first: task {first.Task} attempt {first.Attempt} chunk {first.Chunk})"));
-            return;
+                break;
+            case StopEntity:
+                StopWhenDrained();
+                break;
+            default:
+                Unhandled(message);
+                break;
         }
-
-        // The run's start (with its request) is journaled while it computes.
-        _recomputing = false;
-        _startJournaled = false;
-        Decide([new ReduceRunStarted(run, command)], () =>
-        {
-            _startJournaled = true;
-            Reply(ReduceRunState.Running, null);
-            TryComplete();
-        });
-        Start(command, run, writeOutput: true);
     }
 
-    private void Start(RunReduce request, int run, bool writeOutput)
+    protected override Decision<ReducePartitionState, IActorGridMessage> Decide(ReducePartitionState state, IActorGridMessage command) => command switch
     {
-        _running = true;
-        _computed = null;
+        StoreMapOutput store => state.OverBudget(store, _services.Settings.ShuffleBudgetBytes) is { } refused
+            ? Decision<ReducePartitionState, IActorGridMessage>.Respond(new MapOutputRefused(store.EntityId, store.Task, store.Attempt, store.Chunk, refused))
+            : new(state.Store(store), _ => new MapOutputStored(store.EntityId, store.Task, store.Attempt, store.Chunk)),
+        RunReduce run => DecideRun(state, run),
+        DiscardReduceData when state.IsClosed || _run is not null => Decision<ReducePartitionState, IActorGridMessage>.Respond(null),
+        DiscardReduceData => new([new ReduceDataDiscarded()], _ => null),
+        _ => throw new ArgumentException($"{command.GetType().Name} is not a reduce partition command", nameof(command)),
+    };
+
+    protected override ReducePartitionState Apply(ReducePartitionState state, IActorGridMessage @event) => state.Apply(@event);
+
+    protected override object ErrorReply(IActorGridMessage command, EntityFailure failure, string detail) => command switch
+    {
+        // The journal will never take this chunk: the attempt fails (and is retried) rather than resend it.
+        StoreMapOutput store when failure == EntityFailure.WriteRejected =>
+            new MapOutputRefused(store.EntityId, store.Task, store.Attempt, store.Chunk, $"reduce partition {_entityId} could not store the chunk: {detail}"),
+        _ => new EntityUnavailable(_entityId, detail),
+    };
+
+    protected override object? ToSnapshot(ReducePartitionState state) => state.IsClosed && _deletion is null ? state.ToSnapshot() : null;
+
+    protected override ReducePartitionState FromSnapshot(object snapshot) => ReducePartitionState.From((ReducePartitionSnapshot)snapshot);
+
+    protected override void OnRecoveryCompleted() => Context.SetReceiveTimeout(_services.Settings.FinishedJobIdleAfter);
+
+    protected override void OnCommitted(IReadOnlyList<IActorGridMessage> events, long firstSequenceNr)
+    {
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case ReduceRunStarted { Request: { } request } started when _run is { Started: false } run && run.Run == started.Run:
+                    run.Started = true;
+                    Compute(request, started.Run, writeOutput: true);
+                    break;
+                case ReduceDataDiscarded:
+                    _outputUnsaved = true;
+                    break;
+            }
+        }
+
+        AfterWrite();
+    }
+
+    protected override void OnWriteRejected(Exception cause)
+    {
+        // A run decided into the refused write never started.
+        if (_run is { Started: false })
+        {
+            _run = null;
+        }
+
+        AfterWrite();
+    }
+
+    protected override void OnSnapshotSaved(SnapshotMetadata metadata) => AfterWrite();
+
+    protected override void OnDeletionCompleted(object result)
+    {
+        if (_deletion is not { Started: true } deletion)
+        {
+            return;
+        }
+
+        switch (result)
+        {
+            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= deletion.ToSequenceNr:
+                deletion.MessagesDeleted = true;
+                break;
+            case DeleteSnapshotsSuccess deleted when deleted.Criteria.MaxSequenceNr == long.MaxValue:
+                deletion.SnapshotsDeleted = true;
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure:
+                // Recovered from the journal, the partition holds what is left; the next DeleteReduceData tries again.
+                Log.Warning("Reduce partition {EntityId} could not delete its data: {Failure}", _entityId, result);
+                Context.Parent.Tell(new Passivate(StopEntity.Instance));
+                return;
+        }
+
+        if (deletion is { MessagesDeleted: true, SnapshotsDeleted: true })
+        {
+            Context.Parent.Tell(new Passivate(StopEntity.Instance));
+        }
+    }
+
+    private Decision<ReducePartitionState, IActorGridMessage> DecideRun(ReducePartitionState state, RunReduce command)
+    {
+        if (state.Completed)
+        {
+            return Decision<ReducePartitionState, IActorGridMessage>.Respond(Status(command, state, ReduceRunState.Completed, null));
+        }
+
+        if (state.Discarded)
+        {
+            return Decision<ReducePartitionState, IActorGridMessage>.Respond(Status(command, state, ReduceRunState.Failed, "the partition's shuffle data was discarded"));
+        }
+
+        if (_run is { Recompute: false })
+        {
+            return Decision<ReducePartitionState, IActorGridMessage>.Respond(Status(command, state, ReduceRunState.Running, null));
+        }
+
+        var run = state.Run + 1;
+        if (!_services.Jobs.Contains(command.JobType))
+        {
+            var error = $"job type '{command.JobType}' is not registered on {SelfNode}";
+            return new([new ReduceRunStarted(run, null)], s => Status(command, s, ReduceRunState.Failed, error));
+        }
+
+        var missing = state.Missing(command.Inputs);
+        if (missing.Count > 0)
+        {
+            var error = $"{missing.Count} accepted map output chunks are missing (first: task {missing[0].Task} attempt {missing[0].Attempt} chunk {missing[0].Chunk})";
+            return new([new ReduceRunStarted(run, null)], s => Status(command, s, ReduceRunState.Failed, error));
+        }
+
+        // The run is this incarnation's from now on (a recomputation in progress is superseded); it computes once its
+        // start, with its request, is journaled.
+        _run = new RunInProgress(run, Recompute: false);
+        return new([new ReduceRunStarted(run, command)], s => Status(command, s, ReduceRunState.Running, null));
+    }
+
+    private void AnswerPage(GetResultPage query)
+    {
+        if (!State.Completed)
+        {
+            // Completed before a restart without its output saved: compute it again from the journal.
+            if (_run is null && State.Request is { } request && !State.Discarded)
+            {
+                _run = new RunInProgress(State.Run, Recompute: true) { Started = true };
+                Compute(request, State.Run, writeOutput: false);
+            }
+
+            Sender.Tell(new ResultPageReply([], false, Ready: false));
+            return;
+        }
+
+        var (items, more) = State.Page(query.After, query.Limit);
+        Sender.Tell(new ResultPageReply(items, more, Ready: true));
+    }
+
+    private void Compute(RunReduce request, int run, bool writeOutput)
+    {
         var definition = _services.Jobs.Get(request.JobType);
-        var payloads = _state.Payloads(request.Inputs);
+        var payloads = State.Payloads(request.Inputs);
         var outputPrefix = writeOutput ? request.OutputKvPrefix : null;
         Task.Run(() =>
         {
@@ -231,15 +297,14 @@ internal sealed class ReducePartition : GroupCommitActor
 
     private void HandleReduced(Reduced reduced)
     {
-        if (reduced.Run != _state.Run || !_running)
+        if (_run?.Run != reduced.Run)
         {
             return;
         }
 
         if (reduced.OutputKvPrefix is null)
         {
-            _computed = reduced;
-            TryComplete();
+            Complete(reduced);
             return;
         }
 
@@ -256,24 +321,78 @@ internal sealed class ReducePartition : GroupCommitActor
             .PipeTo(Self, success: () => new OutputWritten(reduced), failure: e => new RunFailed(reduced.Run, Describe(e)));
     }
 
-    /// <summary>Completes the run once its request is journaled and its output computed; then saves the output.</summary>
-    private void TryComplete()
+    /// <summary>Completes the run with its computed (and written) output; then saves the output.</summary>
+    private void Complete(Reduced reduced)
     {
-        if (_computed is not { } reduced || (!_startJournaled && !_recomputing))
-        {
-            return;
-        }
-
-        _state = _state.Complete(reduced.Run, reduced.Output, reduced.Counters);
-        _computed = null;
-        _running = false;
-        if (!_recomputing)
+        // Not journaled: the output is a function of the journaled chunks and request; the snapshot saves it.
+        State = State.Complete(reduced.Run, reduced.Output, reduced.Counters);
+        var recomputed = _run!.Recompute;
+        _run = null;
+        if (!recomputed)
         {
             Reply(ReduceRunState.Completed, null);
         }
 
-        _recomputing = false;
-        SaveSnapshot(_state.ToSnapshot());
+        _outputUnsaved = true;
+        AfterWrite();
+    }
+
+    /// <summary>Goes on with what waited for the journal to be idle: saving the output, deleting the data.</summary>
+    private void AfterWrite()
+    {
+        if (IsWritingOrSnapshotting)
+        {
+            return;
+        }
+
+        if (_outputUnsaved && _deletion is null)
+        {
+            _outputUnsaved = false;
+            SaveSnapshotNow();
+        }
+
+        TryDelete();
+    }
+
+    /// <summary>
+    /// The job was deleted: everything goes, the output too, once the write or snapshot in flight has landed (one
+    /// landing after the deletion would bring data back); the next message finds an empty partition.
+    /// </summary>
+    private void StartDeleting()
+    {
+        if (_deletion is null)
+        {
+            _deletion = new Deletion();
+            _run = null;
+            FailQueued(EntityFailure.NotServing, "the job was deleted");
+            Timers.StartPeriodicTimer(nameof(RetryDelete), RetryDelete.Instance, DeleteRetryInterval);
+        }
+
+        TryDelete();
+    }
+
+    private void TryDelete()
+    {
+        if (_deletion is not { Started: false } deletion || IsWritingOrSnapshotting)
+        {
+            // A snapshot that failed leaves no callback: the retry timer tries again.
+            return;
+        }
+
+        Timers.Cancel(nameof(RetryDelete));
+        deletion.Started = true;
+        deletion.ToSequenceNr = LastSequenceNr;
+        State = ReducePartitionState.Empty;
+        if (LastSequenceNr > 0)
+        {
+            DeleteMessages(LastSequenceNr);
+        }
+        else
+        {
+            deletion.MessagesDeleted = true;
+        }
+
+        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
     }
 
     /// <summary>Writes the output under <c>{prefix}{key}</c> in batches (unconditional writes, so a repeated run writes the same values).</summary>
@@ -314,21 +433,11 @@ internal sealed class ReducePartition : GroupCommitActor
 
     private static string Shorten(string key) => key.Length > 80 ? key[..80] + "…" : key.ReplaceLineEndings(" ");
 
-    private void Decide(IReadOnlyList<IActorGridMessage> events, Action after)
-    {
-        foreach (var e in events)
-        {
-            _state = _state.Apply(e);
-        }
-
-        Commit(events, after);
-    }
-
     private void Reply(ReduceRunState state, string? error) =>
-        _requester.Tell(new ReduceTaskReply(JobIdOf(_entityId), ReducerOf(_entityId), _state.Run, state, _state.Counters, error));
+        _requester.Tell(new ReduceTaskReply(JobIdOf(_entityId), ReducerOf(_entityId), State.Run, state, State.Counters, error));
 
-    private ReduceTaskReply Status(RunReduce command, ReduceRunState state, string? error) =>
-        new(command.JobId, command.Reducer, _state.Run, state, _state.Counters, error);
+    private static ReduceTaskReply Status(RunReduce command, ReducePartitionState state, ReduceRunState run, string? error) =>
+        new(command.JobId, command.Reducer, state.Run, run, state.Counters, error);
 
     private string SelfNode => Cluster.Get(Context.System).SelfAddress.ToString();
 
@@ -349,4 +458,26 @@ internal sealed class ReducePartition : GroupCommitActor
     private sealed record OutputWritten(Reduced Reduced);
 
     private sealed record RunFailed(int Run, string Error);
+
+    /// <summary>The run this incarnation computes: decided, and started once its start is durable (a recomputation is started at once).</summary>
+    private sealed record RunInProgress(int Run, bool Recompute)
+    {
+        public bool Started { get; set; }
+    }
+
+    private sealed class Deletion
+    {
+        public bool Started { get; set; }
+
+        public long ToSequenceNr { get; set; }
+
+        public bool MessagesDeleted { get; set; }
+
+        public bool SnapshotsDeleted { get; set; }
+    }
+
+    private sealed class RetryDelete
+    {
+        public static readonly RetryDelete Instance = new();
+    }
 }

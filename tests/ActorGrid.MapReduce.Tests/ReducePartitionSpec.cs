@@ -2,6 +2,7 @@ using System.Text;
 using ActorGrid.MapReduce.Jobs;
 using ActorGrid.Serialization;
 using Akka.Actor;
+using ActorGrid.Configuration;
 using Akka.Configuration;
 using Akka.Persistence;
 using static ActorGrid.MapReduce.MapReduceProtocol;
@@ -9,16 +10,67 @@ using Settings = ActorGrid.MapReduce.MapReduceProtocol.Settings;
 
 namespace ActorGrid.MapReduce.Tests;
 
-/// <summary>A reduce partition as an actor, on an in-memory journal: storing chunks, reducing accepted attempts, recovering.</summary>
-public sealed class ReducePartitionSpec() : Akka.TestKit.Xunit2.TestKit(Config)
+/// <summary>A reduce partition as an actor, on the real SQLite journal: storing chunks, reducing accepted attempts, recovering.</summary>
+public sealed class ReducePartitionSpec() : Akka.TestKit.Xunit2.TestKit(Setup())
 {
-    private const string Config = """
-        akka.loglevel = WARNING
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        """;
-
     private static readonly MapReduceServices Services = new(new MapReduceJobs(), Settings.Default(2), null);
+
+    private static Akka.Actor.Setup.ActorSystemSetup Setup()
+    {
+        var options = new ActorGridOptions { Port = 0, DataDir = Path.Combine(Path.GetTempPath(), "actorgrid-tests", "reduce-" + Guid.NewGuid().ToString("N")) };
+        JournalPreparation.PrepareAsync(options).GetAwaiter().GetResult();
+        var registry = new ManifestRegistry();
+        MapReduceProtocol.RegisterManifests(registry);
+        return BootstrapSetup.Create()
+            .WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.actor.provider = local").WithFallback(ActorGridHocon.Build(options)))
+            .And(Akka.Serialization.SerializationSetup.Create(system =>
+                [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
+    }
+
+    [Fact]
+    public async Task Concurrent_chunks_share_journal_writes_each_is_acknowledged_once_durable_and_they_survive_a_restart()
+    {
+        var writes = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "actorgrid.journal.write.events")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, events, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "actorgrid.entity", Value: "mapreduce.reduce" })
+                {
+                    writes.Enqueue(events);
+                }
+            }
+        });
+        listener.Start();
+        var partition = Sys.ActorOf(ReducePartition.Props("j5.0", Services));
+        var chunks = Enumerable.Range(0, 100).Select(t => new StoreMapOutput("j5.0", t, 1, 0, Chunk("word" + t))).ToList();
+
+        foreach (var chunk in chunks)
+        {
+            partition.Tell(chunk);
+        }
+
+        var stored = Enumerable.Range(0, 100).Select(_ => ExpectMsg<MapOutputStored>(TimeSpan.FromSeconds(20))).ToList();
+        Assert.Equal(Enumerable.Range(0, 100), stored.Select(s => s.Task).Order());
+        Assert.Equal(100, writes.Sum());
+        Assert.True(writes.Count <= 20, $"100 chunks sent at once took {writes.Count} journal writes ({string.Join(", ", writes)} events each)");
+
+        // Durable before acknowledged: a new incarnation holds every chunk and reduces them all.
+        await StopAsync(partition);
+        var again = Sys.ActorOf(ReducePartition.Props("j5.0", Services));
+        again.Tell(Run("j5.0", [.. Enumerable.Range(0, 100).Select(t => new AcceptedMapOutput(t, 1, 1))]));
+        ExpectMsg<ReduceTaskReply>(r => r.State == ReduceRunState.Running);
+        var done = ExpectMsg<ReduceTaskReply>(r => r.State == ReduceRunState.Completed, TimeSpan.FromSeconds(20));
+        Assert.Equal(100, done.Counters[JobCounters.ReduceOutputRecords]);
+    }
 
     [Fact]
     public void Stores_each_chunk_once_and_reduces_only_the_accepted_attempt()
@@ -99,6 +151,13 @@ public sealed class ReducePartitionSpec() : Akka.TestKit.Xunit2.TestKit(Config)
         Assert.Equal([new ResultItem("a", "1")], ExpectMsg<ResultPageReply>().Items);
     }
 
+    private async Task StopAsync(IActorRef actor)
+    {
+        Watch(actor);
+        Sys.Stop(actor);
+        await ExpectTerminatedAsync(actor);
+    }
+
     private static RunReduce Run(string entityId, params AcceptedMapOutput[] inputs) =>
         new(entityId, entityId[..entityId.IndexOf('.')], int.Parse(entityId[(entityId.IndexOf('.') + 1)..]), "wordcount", "{}", null, inputs);
 
@@ -118,6 +177,8 @@ public sealed class ReducePartitionSpec() : Akka.TestKit.Xunit2.TestKit(Config)
         public Seeder(string persistenceId, IReadOnlyList<IActorGridMessage> events)
         {
             PersistenceId = persistenceId;
+            JournalPluginId = ActorGridHocon.JournalPluginId;
+            SnapshotPluginId = ActorGridHocon.SnapshotPluginId;
             _events = events;
             Command<string>(_ =>
             {
