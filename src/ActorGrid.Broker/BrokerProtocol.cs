@@ -787,8 +787,9 @@ public static class BrokerProtocol
         public int MaxShards { get; init; } = Defaults.MaxShards;
 
         /// <summary>
-        /// The largest serialized reply between nodes (the remoting frame less the envelope): no fetch reply is larger
-        /// (<see cref="StoredRecord.WireSize"/>), and a record alone larger than this is refused rather than dropped in transit.
+        /// The largest serialized message between nodes (the remoting frame less the envelope): no fetch reply
+        /// (<see cref="StoredRecord.WireSize"/>) or append command is larger, and a record alone larger than this is
+        /// refused rather than dropped in transit.
         /// </summary>
         public long MaxRemoteMessageBytes { get; init; } = ActorGridHocon.MaxRemoteMessageBytes(new ActorGridOptions());
 

@@ -482,7 +482,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
                 records = [.. records, .. State.ReadTail(next, fetch.MaxRecords - records.Length, page.Budget)];
             }
 
-            page.Read.ReplyTo.Tell(State.Answer(next, records, page.Budget));
+            page.Read.ReplyTo.Tell(State.Answer(page.Read.From, records, page.Budget));
         }
 
         StartQueuedReads();
