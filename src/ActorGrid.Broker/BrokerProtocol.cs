@@ -54,7 +54,15 @@ public static class BrokerProtocol
     /// <param name="Key">The producer's key, if any.</param>
     /// <param name="Value">The payload.</param>
     /// <param name="Timestamp">Append time, Unix milliseconds, non-decreasing along the partition.</param>
-    public sealed record StoredRecord(long Offset, string? Key, byte[] Value, long Timestamp);
+    public sealed record StoredRecord(long Offset, string? Key, byte[] Value, long Timestamp)
+    {
+        /// <summary>
+        /// At least the bytes the record takes in a serialized <see cref="FetchResult"/>: its key as a JSON string, its
+        /// value as base64 and 96 bytes of member names and numbers. Fetch replies are cut by this, not by value bytes alone.
+        /// </summary>
+        public long WireSize() =>
+            (Key is null ? 0 : ActorGridSerializer.JsonStringBytes(Key)) + ActorGridSerializer.JsonBase64Bytes(Value.Length) + 96;
+    }
 
     /// <summary>A record to append.</summary>
     /// <param name="Key">Key (decides the partition at the edge), if any.</param>
@@ -94,6 +102,9 @@ public static class BrokerProtocol
 
         /// <summary>A documented limit (members per group, topics) is reached: nothing was changed.</summary>
         LimitReached,
+
+        /// <summary>A record is too large to travel in one reply between nodes (stored before the limit was lowered).</summary>
+        TooLarge,
 
         /// <summary>The group has live members: its offsets cannot be reset nor the group deleted now.</summary>
         GroupNotEmpty,
@@ -775,6 +786,13 @@ public static class BrokerProtocol
         /// <summary>Shards per broker entity type.</summary>
         public int MaxShards { get; init; } = Defaults.MaxShards;
 
+        /// <summary>
+        /// The largest serialized message between nodes (the remoting frame less the envelope): no fetch reply
+        /// (<see cref="StoredRecord.WireSize"/>) or append command is larger, and a record alone larger than this is
+        /// refused rather than dropped in transit.
+        /// </summary>
+        public long MaxRemoteMessageBytes { get; init; } = ActorGridHocon.MaxRemoteMessageBytes(new ActorGridOptions());
+
         /// <summary>Settings from the node options (<c>ActorGrid:Broker</c>, one key per setting).</summary>
         public static Settings Create(ActorGridOptions options) => new()
         {
@@ -806,6 +824,7 @@ public static class BrokerProtocol
             MinSnapshotInterval = options.Broker.MinSnapshotInterval,
             MaxShards = options.Broker.MaxShards,
             SnapshotEvery = options.Persistence.SnapshotEvery,
+            MaxRemoteMessageBytes = ActorGridHocon.MaxRemoteMessageBytes(options),
         };
     }
 }

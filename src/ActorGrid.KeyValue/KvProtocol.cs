@@ -249,7 +249,7 @@ public static class KvProtocol
         /// 6 bytes, a value is base64 (4 bytes per 3), plus member names. Chunks of remote messages are cut by this,
         /// not by value bytes alone, so that many small keys cannot make a message larger than the remoting frame.
         /// </summary>
-        public long WireSize() => 6L * Key.Length + (Value is null ? 0 : 4L * ((Value.Length + 2) / 3)) + 96;
+        public long WireSize() => 6L * Key.Length + (Value is null ? 0 : ActorGridSerializer.JsonBase64Bytes(Value.Length)) + 96;
     }
 
     /// <summary>

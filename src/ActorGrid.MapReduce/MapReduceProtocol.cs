@@ -353,7 +353,11 @@ public static class MapReduceProtocol
     public sealed record GetResultPage(string EntityId, string? After, int Limit) : IWithEntityId, IActorGridMessage;
 
     /// <summary>One output pair.</summary>
-    public sealed record ResultItem(string Key, string Value);
+    public sealed record ResultItem(string Key, string Value)
+    {
+        /// <summary>At least the bytes the item takes in a serialized <see cref="ResultPageReply"/> (result pages are cut by this).</summary>
+        public long WireSize() => ActorGridSerializer.JsonStringBytes(Key) + ActorGridSerializer.JsonStringBytes(Value) + 32;
+    }
 
     /// <summary>A page of a partition's output; <paramref name="More"/> when it has keys after the page.</summary>
     public sealed record ResultPageReply(ResultItem[] Items, bool More, bool Ready) : IActorGridMessage;
@@ -539,8 +543,17 @@ public static class MapReduceProtocol
         /// <summary>Page size of <c>GET /jobs/{id}/result</c> without <c>limit</c>.</summary>
         public const int DefaultResultLimit = 100;
 
-        /// <summary>About the most bytes of keys and values in one reduce partition's page (it crosses the network).</summary>
+        /// <summary>
+        /// The most serialized bytes (<see cref="ResultItem.WireSize"/>) of one reduce partition's page (it crosses the
+        /// network); an item larger than this comes back alone.
+        /// </summary>
         public const int ResultPageBytes = 256 * 1024;
+
+        /// <summary>
+        /// The largest serialized reply between nodes (the remoting frame less the envelope). A reduce output item
+        /// larger than this could never be read back, so the reduce run that produces it fails with a clear error.
+        /// </summary>
+        public long MaxRemoteMessageBytes { get; init; } = ActorGridHocon.MaxRemoteMessageBytes(new ActorGridOptions());
 
         /// <summary>The defaults for a machine with <paramref name="processors"/> cores.</summary>
         public static Settings Default(int processors) => Create(new ActorGridOptions(), processors);
@@ -577,6 +590,7 @@ public static class MapReduceProtocol
                 MaxListedJobs: mr.MaxListedJobs)
             {
                 JobRetention = mr.JobRetention,
+                MaxRemoteMessageBytes = ActorGridHocon.MaxRemoteMessageBytes(options),
             };
         }
     }

@@ -282,6 +282,7 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
         var definition = _services.Jobs.Get(request.JobType);
         var payloads = State.Payloads(request.Inputs);
         var outputPrefix = writeOutput ? request.OutputKvPrefix : null;
+        var maxRemoteMessageBytes = _services.Settings.MaxRemoteMessageBytes;
         Task.Run(() =>
         {
             var runner = definition.CreateReduceRunner(JobParameters.Parse(request.Parameters));
@@ -291,7 +292,9 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
             }
 
             var (output, counters) = runner.Finish();
-            return new Reduced(run, output, counters, outputPrefix);
+            return OversizedOutputProblem(output, maxRemoteMessageBytes) is { } problem
+                ? throw new InvalidOperationException(problem)
+                : new Reduced(run, output, counters, outputPrefix);
         }).PipeTo(Self, failure: e => new RunFailed(run, Describe(e)));
     }
 
@@ -429,6 +432,24 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
         return key.Any(char.IsControl)
             ? $"output key '{Shorten(key)}' contains control characters, which KV keys may not (write the result without output.kvPrefix)"
             : null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="output"/> cannot be read back page by page — an item larger than <paramref name="maxRemoteMessageBytes"/>
+    /// serialized does not fit in one reply between nodes — or null when every item fits.
+    /// </summary>
+    internal static string? OversizedOutputProblem(IEnumerable<ResultItem> output, long maxRemoteMessageBytes)
+    {
+        foreach (var item in output)
+        {
+            if (item.WireSize() is var size && size > maxRemoteMessageBytes)
+            {
+                return $"the output for key '{Shorten(item.Key)}' is {size} bytes serialized; one result item may take at most {maxRemoteMessageBytes} "
+                    + "(the remoting frame, which Kv:MaxValueBytes and Broker:MaxMessageBytes size, less its envelope)";
+            }
+        }
+
+        return null;
     }
 
     private static string Shorten(string key) => key.Length > 80 ? key[..80] + "…" : key.ReplaceLineEndings(" ");

@@ -68,10 +68,11 @@ internal sealed record ReducePartitionState(
             .ToList();
 
     /// <summary>
-    /// Up to <paramref name="limit"/> output items after <paramref name="after"/> and about <paramref name="maxBytes"/>
-    /// of keys and values (at least one item), and whether more follow.
+    /// Up to <paramref name="limit"/> output items after <paramref name="after"/> and, past the first, no more than
+    /// <paramref name="maxBytes"/> serialized (<see cref="ResultItem.WireSize"/>), and whether more follow. A first
+    /// item larger than the budget comes back alone (a reduce run never keeps an item too large for one reply).
     /// </summary>
-    public (ResultItem[] Items, bool More) Page(string? after, int limit, int maxBytes = Settings.ResultPageBytes)
+    public (ResultItem[] Items, bool More) Page(string? after, int limit, long maxBytes = Settings.ResultPageBytes)
     {
         var start = 0;
         if (after is not null)
@@ -82,10 +83,16 @@ internal sealed record ReducePartitionState(
 
         var items = new List<ResultItem>();
         var bytes = 0L;
-        for (var i = start; i < Output.Count && items.Count < limit && (items.Count == 0 || bytes < maxBytes); i++)
+        for (var i = start; i < Output.Count && items.Count < limit; i++)
         {
+            var size = Output[i].WireSize();
+            if (items.Count > 0 && bytes + size > maxBytes)
+            {
+                break;
+            }
+
             items.Add(Output[i]);
-            bytes += (Output[i].Key.Length + Output[i].Value.Length) * 2L;
+            bytes += size;
         }
 
         return ([.. items], start + items.Count < Output.Count);

@@ -197,6 +197,35 @@ public sealed class BrokerClusterSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Pages_of_records_with_long_escaped_keys_produced_and_fetched_through_a_non_owner_fit_the_remoting_frame()
+    {
+        // 1000 records whose keys JSON escapes to 6 KB each: 6 MB serialized against a 2.25 MB frame. Cut by value
+        // bytes (1 byte each) they went in one command and one page, which the transport dropped: a 503 forever.
+        await using var cluster = await GridTestCluster.StartAsync(2, grid => grid.WithBroker(s => s with { TailMaxRecords = 400 }), Kit());
+        await cluster[0].Client.Broker.CreateTopicAsync("wide", 1);
+        await cluster[0].Client.Broker.ProduceAsync("wide", [ProducerRecord.Text(null, "warm")]);
+        var owner = await OwnerOfAsync(cluster, "t/wide/0");
+        var remote = cluster.Nodes.Single(n => n.Index != owner).Client.Broker;
+        var key = new string('<', 1000);
+        await remote.ProduceAsync("wide", Enumerable.Range(0, 1000).Select(i => ProducerRecord.Text(key, $"{i}")));
+
+        // The first 601 records come from the journal (the tail holds 400), the rest from memory; every page crosses the network.
+        var read = new List<string>();
+        var pages = 0;
+        for (long offset = 1; offset < 1001; pages++)
+        {
+            var page = await remote.FetchAsync("wide", 0, offset, max: 1000);
+            Assert.Equal(offset, page.Records[0].Offset);
+            read.AddRange(page.Records.Select(r => r.Value!));
+            offset = page.NextOffset;
+        }
+
+        output.WriteLine($"1000 records read through node{cluster.Nodes.Single(n => n.Index != owner).Index} in {pages} pages");
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"{i}"), read);
+        Assert.InRange(pages, 3, 10);
+    }
+
+    [Fact]
     public Task Catch_up_reads_page_from_the_journal_and_retention_keeps_the_start_truthful_across_a_restart() =>
         CatchUpAndRetentionAsync(PersistenceProvider.Sqlite);
 

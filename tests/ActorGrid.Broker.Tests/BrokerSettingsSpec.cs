@@ -34,9 +34,13 @@ public sealed class BrokerSettingsSpec
 
         Assert.Equal(77, settings.SnapshotEvery);
         Assert.Equal(new PersistenceOptions().SnapshotEvery, defaults.SnapshotEvery);
-        // Every role setting is an option (or SnapshotEvery, from Persistence): none is left unbindable.
+        // The largest message between nodes follows the remoting frame, which the limits size.
+        Assert.Equal(ActorGridHocon.MaxRemoteMessageBytes(new ActorGridOptions { Broker = changed }), settings.MaxRemoteMessageBytes);
+        Assert.Equal(ActorGridHocon.MaxRemoteMessageBytes(new ActorGridOptions()), defaults.MaxRemoteMessageBytes);
+        // Every role setting is an option (or SnapshotEvery, from Persistence, or the frame's bound): none is left unbindable.
         Assert.All(typeof(BrokerProtocol.Settings).GetProperties(BindingFlags.Public | BindingFlags.Instance),
-            p => Assert.True(p.Name == nameof(BrokerProtocol.Settings.SnapshotEvery) || typeof(BrokerOptions).GetProperty(p.Name) is not null, p.Name));
+            p => Assert.True(p.Name is nameof(BrokerProtocol.Settings.SnapshotEvery) or nameof(BrokerProtocol.Settings.MaxRemoteMessageBytes)
+                || typeof(BrokerOptions).GetProperty(p.Name) is not null, p.Name));
     }
 
     private static object Clone(object record, PropertyInfo property, object value)

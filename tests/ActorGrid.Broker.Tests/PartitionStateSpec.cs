@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using ActorGrid.Serialization;
 using ActorGrid.Broker.Partitions;
 using static ActorGrid.Broker.BrokerProtocol;
 
@@ -266,6 +268,53 @@ public sealed class PartitionStateSpec
         Assert.Equal(10, state.TailCount);
         var page = Assert.IsType<PartitionState.FetchDecision.FromTail>(state.DecideFetch(Fetch(25, max: 100, maxBytes: 2500)));
         Assert.Equal(2, page.Result.Records.Length);
+    }
+
+    [Fact]
+    public void A_fetch_page_is_cut_by_its_serialized_size_so_it_always_fits_one_message_between_nodes()
+    {
+        // Many small values under long keys of characters JSON escapes (6 bytes each): value bytes alone would let
+        // 1000 of them (6 MB serialized) into one page.
+        var settings = Defaults with { MaxRemoteMessageBytes = 200_000 };
+        var state = new PartitionState(settings);
+        var key = new string('<', 1000);
+        for (var i = 0; i < 10; i++)
+        {
+            Append(state, T0, new AppendRecords("t", 0, null, [.. Enumerable.Range(0, 100).Select(_ => new NewRecord(key, [1], -1))]));
+        }
+
+        var read = new List<StoredRecord>();
+        var pages = 0;
+        for (long offset = 0; offset < 1000; pages++)
+        {
+            var page = Assert.IsType<PartitionState.FetchDecision.FromTail>(state.DecideFetch(Fetch(offset, max: 1000))).Result;
+            var serialized = JsonSerializer.SerializeToUtf8Bytes(page, ActorGridSerializer.JsonOptions).Length;
+            Assert.True(serialized <= settings.MaxRemoteMessageBytes, $"a page of {page.Records.Length} records is {serialized} bytes serialized");
+            read.AddRange(page.Records);
+            offset = page.NextOffset;
+        }
+
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => (long)i), read.Select(r => r.Offset));
+        Assert.InRange(pages, 30, 35);
+    }
+
+    [Fact]
+    public void A_record_larger_than_maxBytes_comes_back_alone_and_one_larger_than_a_message_is_refused_clearly()
+    {
+        var state = new PartitionState(Defaults);
+        Append(state, T0, new AppendRecords("t", 0, null, [new NewRecord(null, new byte[100_000], -1), new NewRecord(null, [1], -1)]));
+
+        // Kafka's rule: at least one record, whatever maxBytes says, so a consumer always moves on.
+        var alone = Assert.IsType<PartitionState.FetchDecision.FromTail>(state.DecideFetch(Fetch(0, maxBytes: 10))).Result;
+        Assert.Equal([0L], alone.Records.Select(r => r.Offset));
+
+        // A record stored under a larger limit than a message between nodes now carries: a clear refusal, not a drop.
+        var smaller = new PartitionState(Defaults with { MaxRemoteMessageBytes = 50_000 });
+        Append(smaller, T0, new AppendRecords("t", 0, null, [new NewRecord(null, new byte[100_000], -1)]));
+        var refused = Assert.IsType<PartitionState.FetchDecision.Refused>(smaller.DecideFetch(Fetch(0)));
+        Assert.Equal(BrokerErrorCode.TooLarge, refused.Error.Code);
+        Assert.Contains("offset 0 is 133432 bytes serialized", refused.Error.Detail);
+        Assert.Equal(refused.Error, smaller.ReadTail(0, Fetch(0)));
     }
 
     private static long[][] Append(PartitionState state, long now, params AppendRecords[] commands)

@@ -69,6 +69,21 @@ public sealed class SerializerSpec : IDisposable
         Assert.Throws<InvalidOperationException>(() => SerializationChecks.AssertRoundTripsAll(system, registry));
     }
 
+    [Fact]
+    public void Json_string_bytes_are_never_less_than_what_a_string_takes_serialized()
+    {
+        // Every UTF-16 unit (controls, escaped ASCII, non-ASCII, lone surrogates), alone and all together.
+        var all = new string([.. Enumerable.Range(0, 0x10000).Select(c => (char)c)]);
+        foreach (var text in new[] { "", "plain ascii", "\"quoted\" <html> & 'more' + `tick`", "naïve café — 日本語 🎉", "\ud800 lone", all })
+        {
+            var serialized = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(text, ActorGridSerializer.JsonOptions).Length - 2;
+            Assert.True(ActorGridSerializer.JsonStringBytes(text) >= serialized, $"{ActorGridSerializer.JsonStringBytes(text)} < {serialized} for a string of {text.Length}");
+        }
+
+        Assert.Equal(11, ActorGridSerializer.JsonStringBytes("plain ascii"));
+        Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new byte[1000], ActorGridSerializer.JsonOptions).Length - 2, ActorGridSerializer.JsonBase64Bytes(1000));
+    }
+
     public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
 
     private sealed record Unregistered(string Value) : IActorGridMessage;

@@ -196,6 +196,52 @@ public sealed class ResultPagesTests
         Assert.True(more);
     }
 
+    [Fact]
+    public void Result_pages_are_cut_by_serialized_size_and_read_every_item_once()
+    {
+        // Non-ASCII values are escaped (\uXXXX, 6 bytes a character): 60 KB each serialized, 20 KB by a 2-bytes-per-char estimate.
+        var output = Enumerable.Range(0, 100).Select(i => new ResultItem($"k{i:D3}", new string('é', 10_000))).ToList();
+        var state = ReducePartitionState.Empty.Apply(new ReduceRunStarted(1, null)).Complete(1, output, ImmutableDictionary<string, long>.Empty);
+
+        var read = new List<ResultItem>();
+        string? after = null;
+        bool more;
+        do
+        {
+            (var items, more) = state.Page(after, Settings.MaxResultLimit);
+            var serialized = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new ResultPageReply(items, more, true), ActorGridSerializer.JsonOptions).Length;
+            Assert.InRange(serialized, 120_000, Settings.ResultPageBytes);
+            read.AddRange(items);
+            after = items[^1].Key;
+        }
+        while (more);
+
+        Assert.Equal(output, read);
+    }
+
+    [Fact]
+    public void An_item_larger_than_a_page_comes_back_alone_and_one_larger_than_a_message_fails_its_reduce_run()
+    {
+        var settings = Settings.Default(2);
+        var large = new ResultItem("large", new string('x', 1_000_000));
+        var state = ReducePartitionState.Empty.Apply(new ReduceRunStarted(1, null))
+            .Complete(1, [new("a", "1"), large, new("c", "3")], ImmutableDictionary<string, long>.Empty);
+
+        var (items, more) = state.Page("a", 10);
+        Assert.Equal([large], items);
+        Assert.True(more);
+        Assert.Null(ReducePartition.OversizedOutputProblem([large], settings.MaxRemoteMessageBytes));
+
+        // 400 000 CJK characters: 2.4 MB serialized, more than the 2.25 MB frame of the default limits.
+        var huge = new ResultItem("huge", new string('日', 400_000));
+        var reply = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new ResultPageReply([huge], false, true), ActorGridSerializer.JsonOptions).Length;
+        Assert.True(reply > ActorGrid.Configuration.ActorGridHocon.MaxFrameBytes(new()), $"{reply} bytes");
+        Assert.Equal(
+            $"the output for key 'huge' is 2400036 bytes serialized; one result item may take at most {settings.MaxRemoteMessageBytes} "
+            + "(the remoting frame, which Kv:MaxValueBytes and Broker:MaxMessageBytes size, less its envelope)",
+            ReducePartition.OversizedOutputProblem([new("a", "1"), huge], settings.MaxRemoteMessageBytes));
+    }
+
     private static ResultPageReply Page(bool more, params string[] keys) => new([.. keys.Select(k => new ResultItem(k, "1"))], more, true);
 }
 

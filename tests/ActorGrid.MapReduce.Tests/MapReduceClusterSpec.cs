@@ -96,5 +96,39 @@ public sealed class MapReduceClusterSpec(ITestOutputHelper output)
         Assert.Equal(System.Net.HttpStatusCode.Conflict, error.Status);
     }
 
+    [Fact]
+    public async Task Large_result_values_are_read_through_every_node_and_one_too_large_for_a_message_fails_the_job_clearly()
+    {
+        await using var cluster = await GridTestCluster.StartAsync(
+            2, grid => grid.WithMapReduce(jobs => jobs.Add<WideValueJob>(WideValueJob.Name)), new GridTestClusterOptions { Log = output.WriteLine });
+        var client = cluster.Nodes[0].Client.Jobs;
+        var words = string.Join(" ", Enumerable.Range(0, 12).Select(i => $"w{i:D2}"));
+
+        // 12 values of 100 000 characters, 600 KB each serialized, over 4 reduce partitions on two nodes: every
+        // partition's pages reach one of the nodes over the network, cut below the page budget.
+        using var wide = JsonDocument.Parse("""{"chars":100000}""");
+        var wideJob = await client.SubmitAsync(new JobRequest(WideValueJob.Name, JobInput.FromText(words), Reducers: 4, Parameters: wide.RootElement.Clone()));
+        Assert.Equal("Completed", (await client.WaitAsync(wideJob).WaitAsync(TimeSpan.FromSeconds(60))).State);
+        foreach (var node in cluster.Nodes)
+        {
+            var items = new List<JobResultItem>();
+            await foreach (var item in node.Client.Jobs.ReadResultAsync(wideJob, pageSize: 1000))
+            {
+                items.Add(item);
+            }
+
+            Assert.Equal(Enumerable.Range(0, 12).Select(i => $"w{i:D2}"), items.Select(i => i.Key));
+            Assert.All(items, i => Assert.Equal(new string('é', 100_000), i.Value));
+        }
+
+        // 400 000 characters are 2.4 MB serialized, more than the 2.25 MB frame: a result nobody could read back
+        // from another node, so the reduce run fails with why rather than completing unreadable.
+        using var huge = JsonDocument.Parse("""{"chars":400000}""");
+        var hugeJob = await client.SubmitAsync(new JobRequest(WideValueJob.Name, JobInput.FromText("one"), Reducers: 1, Parameters: huge.RootElement.Clone()));
+        var failed = await client.WaitAsync(hugeJob).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("Failed", failed.State);
+        Assert.Contains("the output for key 'one' is 2400035 bytes serialized; one result item may take at most", failed.Error);
+    }
+
     private static string Counters(JobStatus status) => string.Join(", ", status.Counters.Select(c => $"{c.Key}={c.Value}"));
 }

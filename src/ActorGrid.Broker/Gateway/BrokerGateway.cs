@@ -5,6 +5,7 @@ using ActorGrid.Broker.Topics;
 using ActorGrid.Security;
 using ActorGrid.Broker.Observability;
 using ActorGrid.Observability;
+using ActorGrid.Serialization;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -615,21 +616,21 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         long bytes = 0;
         foreach (var record in records)
         {
-            bytes += record.Value.Length + (record.Key?.Length ?? 0);
+            bytes += WireSize(record);
         }
 
-        return records.Count <= Settings.MaxWriteBatchRecords && (records.Count == 1 || bytes <= Settings.MaxMessageBytes);
+        return records.Count <= Settings.MaxWriteBatchRecords && (records.Count == 1 || bytes <= Settings.MaxRemoteMessageBytes);
     }
 
     private IEnumerable<List<int>> Chunk(List<int> indexes, IReadOnlyList<ProduceRecord> records)
     {
-        // Each command must fit in one remoting frame: about MaxMessageBytes of values.
+        // Each command must fit in one remoting frame: it is cut by serialized size, not by value bytes alone.
         var chunk = new List<int>();
         long bytes = 0;
         foreach (var i in indexes)
         {
-            var size = records[i].Value.Length + (records[i].Key?.Length ?? 0);
-            if (chunk.Count > 0 && (bytes + size > Settings.MaxMessageBytes || chunk.Count >= Settings.MaxWriteBatchRecords))
+            var size = WireSize(records[i]);
+            if (chunk.Count > 0 && (bytes + size > Settings.MaxRemoteMessageBytes || chunk.Count >= Settings.MaxWriteBatchRecords))
             {
                 yield return chunk;
                 chunk = [];
@@ -645,6 +646,10 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
             yield return chunk;
         }
     }
+
+    /// <summary>At least the bytes <paramref name="record"/> takes in a serialized <see cref="AppendRecords"/> (as a <see cref="NewRecord"/>).</summary>
+    private static long WireSize(ProduceRecord record) =>
+        (record.Key is null ? 0 : ActorGridSerializer.JsonStringBytes(record.Key)) + ActorGridSerializer.JsonBase64Bytes(record.Value.Length) + 64;
 
     private int ClampMax(int max) => max < 1
         ? throw BrokerRequestException.BadRequest($"max must be at least 1 (got {max})")

@@ -37,6 +37,7 @@ public sealed class BrokerRequestException(int status, string title, string deta
         BrokerErrorCode.StaleGeneration or BrokerErrorCode.NotAssigned or BrokerErrorCode.SequenceConflict or BrokerErrorCode.LimitReached
             or BrokerErrorCode.GroupNotEmpty =>
             new(StatusCodes.Status409Conflict, "Conflict", error.Detail, error.Code),
+        BrokerErrorCode.TooLarge => new(StatusCodes.Status413PayloadTooLarge, "Payload too large", error.Detail, error.Code),
         BrokerErrorCode.Unavailable => new(StatusCodes.Status503ServiceUnavailable, "Service unavailable", error.Detail, error.Code),
         _ => new(StatusCodes.Status400BadRequest, "Bad request", error.Detail, error.Code),
     };

@@ -29,27 +29,19 @@ internal sealed class PartitionJournalReader : IExtension
 
     /// <summary>
     /// Reads the records at offsets [<paramref name="from"/>, <paramref name="toExclusive"/>) of the partition
-    /// journaled under <paramref name="persistenceId"/>, stopping after about <paramref name="maxBytes"/> of values
-    /// (always at least one record). Records deleted by retention are simply absent.
+    /// journaled under <paramref name="persistenceId"/>, as many as <paramref name="budget"/> admits. Records deleted
+    /// by retention are simply absent.
     /// </summary>
-    public async Task<IReadOnlyList<StoredRecord>> ReadAsync(string persistenceId, long from, long toExclusive, long maxBytes)
-    {
-        long bytes = 0;
-        var count = 0;
-        return await _query.CurrentEventsByPersistenceId(persistenceId, from + 1, toExclusive)
+    public async Task<IReadOnlyList<StoredRecord>> ReadAsync(string persistenceId, long from, long toExclusive, FetchBudget budget) =>
+        await _query.CurrentEventsByPersistenceId(persistenceId, from + 1, toExclusive)
             .Where(envelope => envelope.Event is RecordAppended)
             .Select(envelope =>
             {
                 var e = (RecordAppended)envelope.Event;
                 return new StoredRecord(envelope.SequenceNr - 1, e.Key, e.Value, e.Timestamp);
             })
-            .TakeWhile(record =>
-            {
-                bytes += record.Value.Length;
-                return count++ == 0 || bytes <= maxBytes;
-            })
+            .TakeWhile(budget.TryAdd)
             .RunWith(Sink.Seq<StoredRecord>(), _materializer);
-    }
 
     private sealed class Provider : ExtensionIdProvider<PartitionJournalReader>
     {

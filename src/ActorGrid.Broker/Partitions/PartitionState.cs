@@ -1,4 +1,5 @@
 #nullable enable
+using ActorGrid.Serialization;
 using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Broker.Partitions;
@@ -238,19 +239,37 @@ internal sealed class PartitionState
 
         if (offset >= TailStart)
         {
-            var records = _tail.Read(offset, fetch.MaxRecords, fetch.MaxBytes);
-            return new FetchDecision.FromTail(new FetchResult(records, records[^1].Offset + 1, StartOffset, NextOffset));
+            var budget = Budget(fetch);
+            var records = _tail.Read(offset, fetch.MaxRecords, budget);
+            return records.Length > 0
+                ? new FetchDecision.FromTail(new FetchResult(records, records[^1].Offset + 1, StartOffset, NextOffset))
+                : new FetchDecision.Refused(budget.Refusal!);
         }
 
         return new FetchDecision.FromJournal(offset, Math.Min(offset + fetch.MaxRecords, TailStart));
     }
 
+    /// <summary>
+    /// What one reply to <paramref name="fetch"/> may carry: its <c>maxBytes</c> of values (at most
+    /// <see cref="Settings.MaxMessageBytes"/>) and never more than <see cref="Settings.MaxRemoteMessageBytes"/> serialized.
+    /// </summary>
+    public FetchBudget Budget(FetchRecords fetch) => new(Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes), _settings.MaxRemoteMessageBytes);
+
+    /// <summary>The records held in memory from <paramref name="offset"/>: at most <paramref name="max"/> and what <paramref name="budget"/> admits.</summary>
+    public StoredRecord[] ReadTail(long offset, int max, FetchBudget budget) => offset >= TailStart ? _tail.Read(offset, max, budget) : [];
+
     /// <summary>Answers a fetch at the end of the partition with what it holds now from <paramref name="offset"/>.</summary>
-    public FetchResult ReadTail(long offset, int max, int maxBytes)
+    public IActorGridMessage ReadTail(long offset, FetchRecords fetch)
     {
-        var records = offset >= TailStart ? _tail.Read(offset, max, maxBytes) : [];
-        return new FetchResult(records, records.Length > 0 ? records[^1].Offset + 1 : offset, StartOffset, NextOffset);
+        var budget = Budget(fetch);
+        return Answer(offset, ReadTail(offset, fetch.MaxRecords, budget), budget);
     }
+
+    /// <summary>The reply of a fetch from <paramref name="offset"/> that read <paramref name="records"/>: them, or why the first record was refused.</summary>
+    public IActorGridMessage Answer(long offset, StoredRecord[] records, FetchBudget budget) =>
+        records.Length == 0 && budget.Refusal is { } refusal
+            ? refusal
+            : new FetchResult(records, records.Length > 0 ? records[^1].Offset + 1 : offset, StartOffset, NextOffset);
 
     /// <summary>The state as a snapshot (the records stay in the journal).</summary>
     public PartitionSnapshot ToSnapshot() =>

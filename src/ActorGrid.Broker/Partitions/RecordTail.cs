@@ -74,10 +74,10 @@ internal sealed class RecordTail(int maxRecords, long maxBytes)
     }
 
     /// <summary>
-    /// Records from <paramref name="offset"/> (which must be held), at most <paramref name="max"/> and about
-    /// <paramref name="maxBytes"/> (always at least one).
+    /// Records from <paramref name="offset"/> (which must be held), at most <paramref name="max"/> and what
+    /// <paramref name="budget"/> admits.
     /// </summary>
-    public StoredRecord[] Read(long offset, int max, long maxBytes)
+    public StoredRecord[] Read(long offset, int max, FetchBudget budget)
     {
         if (_count == 0 || offset < FirstOffset)
         {
@@ -86,17 +86,9 @@ internal sealed class RecordTail(int maxRecords, long maxBytes)
 
         var start = (int)(offset - FirstOffset);
         var result = new List<StoredRecord>(Math.Min(max, Math.Max(0, _count - start)));
-        long bytes = 0;
-        for (var i = start; i < _count && result.Count < max; i++)
+        for (var i = start; i < _count && result.Count < max && budget.TryAdd(this[i]); i++)
         {
-            var record = this[i];
-            bytes += record.Value.Length;
-            if (result.Count > 0 && bytes > maxBytes)
-            {
-                break;
-            }
-
-            result.Add(record);
+            result.Add(this[i]);
         }
 
         return [.. result];

@@ -174,7 +174,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         // Parked long polls get what there is now rather than waiting out their time on a stopped entity.
         foreach (var waiter in _waiters.Values)
         {
-            waiter.ReplyTo.Tell(State.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
+            waiter.ReplyTo.Tell(State.ReadTail(waiter.Offset, waiter.Fetch));
         }
 
         _waiters.Clear();
@@ -393,7 +393,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
             case WaitExpired expired:
                 if (_waiters.Remove(expired.Id, out var waiter))
                 {
-                    waiter.ReplyTo.Tell(State.ReadTail(waiter.Offset, waiter.Fetch.MaxRecords, waiter.Fetch.MaxBytes));
+                    waiter.ReplyTo.Tell(State.ReadTail(waiter.Offset, waiter.Fetch));
                 }
 
                 break;
@@ -416,7 +416,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     private void Fetch(FetchRecords fetch, IActorRef replyTo)
     {
         EnforceRetention();
-        switch (State.DecideFetch(fetch with { MaxBytes = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) }))
+        switch (State.DecideFetch(fetch))
         {
             case PartitionState.FetchDecision.FromTail tail:
                 replyTo.Tell(tail.Result);
@@ -430,7 +430,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
                 Timers.StartSingleTimer(("wait", id), new WaitExpired(id), TimeSpan.FromMilliseconds(Math.Min(fetch.WaitMs, _settings.MaxWait.TotalMilliseconds)));
                 break;
             case PartitionState.FetchDecision.AtEnd end:
-                replyTo.Tell(State.ReadTail(end.Offset, fetch.MaxRecords, fetch.MaxBytes));
+                replyTo.Tell(State.ReadTail(end.Offset, fetch));
                 break;
             case PartitionState.FetchDecision.FromJournal journal:
                 _readQueue.Enqueue(new PendingRead(fetch, replyTo, journal.From, journal.ToExclusive));
@@ -445,10 +445,10 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         while (_journalReads < _settings.MaxConcurrentJournalReads && _readQueue.TryDequeue(out var read))
         {
             _journalReads++;
-            var maxBytes = Math.Min(read.Fetch.MaxBytes, _settings.MaxMessageBytes);
-            reader.ReadAsync(PersistenceId, read.From, read.ToExclusive, maxBytes).PipeTo(
+            var budget = State.Budget(read.Fetch);
+            reader.ReadAsync(PersistenceId, read.From, read.ToExclusive, budget).PipeTo(
                 Self,
-                success: records => new JournalPageRead(read, records),
+                success: records => new JournalPageRead(read, records, budget),
                 failure: cause => new JournalPageFailed(read.ReplyTo, cause));
         }
     }
@@ -463,6 +463,10 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         {
             Fetch(page.Read.Fetch with { Offset = page.Read.From, WaitMs = 0 }, page.Read.ReplyTo);
         }
+        else if (records.Length == 0 && page.Budget.Refusal is { } refusal)
+        {
+            page.Read.ReplyTo.Tell(refusal);
+        }
         else if (records.Length == 0)
         {
             Log.Error("Offsets {From}..{To} of {PersistenceId} are missing from the journal", page.Read.From, page.Read.ToExclusive - 1, PersistenceId);
@@ -470,16 +474,15 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         }
         else
         {
-            // A journal page stops where the in-memory tail starts: fill the rest of the page from the tail.
+            // A journal page stops where the in-memory tail starts: fill the rest of the page (and budget) from the tail.
             var fetch = page.Read.Fetch;
-            var room = Math.Min(fetch.MaxBytes, _settings.MaxMessageBytes) - records.Sum(r => (long)r.Value.Length);
             var next = records[^1].Offset + 1;
-            if (records.Length < fetch.MaxRecords && room > 0 && next >= State.TailStart && next < State.NextOffset)
+            if (records.Length < fetch.MaxRecords && next >= State.TailStart && next < State.NextOffset)
             {
-                records = [.. records, .. State.ReadTail(next, fetch.MaxRecords - records.Length, (int)room).Records];
+                records = [.. records, .. State.ReadTail(next, fetch.MaxRecords - records.Length, page.Budget)];
             }
 
-            page.Read.ReplyTo.Tell(new FetchResult(records, records[^1].Offset + 1, State.StartOffset, State.NextOffset));
+            page.Read.ReplyTo.Tell(State.Answer(page.Read.From, records, page.Budget));
         }
 
         StartQueuedReads();
@@ -526,7 +529,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
 
     private sealed record PendingRead(FetchRecords Fetch, IActorRef ReplyTo, long From, long ToExclusive);
 
-    private sealed record JournalPageRead(PendingRead Read, IReadOnlyList<StoredRecord> Records);
+    private sealed record JournalPageRead(PendingRead Read, IReadOnlyList<StoredRecord> Records, FetchBudget Budget);
 
     private sealed record JournalPageFailed(IActorRef ReplyTo, Exception Cause);
 

@@ -49,7 +49,7 @@ public static class ActorGridHocon
     /// </summary>
     public static RemoteOptions Remoting(ActorGridOptions options)
     {
-        var frame = Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
+        var frame = MaxFrameBytes(options);
         return new RemoteOptions
         {
             HostName = options.Hostname,
@@ -61,6 +61,19 @@ public static class ActorGridHocon
             EnableSsl = options.Security.Tls is not null,
         };
     }
+
+    /// <summary>
+    /// The largest remoting frame of a node with <paramref name="options"/>: twice the largest KV value or broker
+    /// message, plus 256 KiB. A message larger than this between two nodes is dropped by the transport.
+    /// </summary>
+    public static long MaxFrameBytes(ActorGridOptions options) =>
+        Math.Max(options.Kv.MaxValueBytes, options.Broker.MaxMessageBytes) * 2L + 256 * 1024;
+
+    /// <summary>
+    /// The largest serialized message (command or reply) an entity exchanges with another node: <see cref="MaxFrameBytes"/>
+    /// less 64 KiB for the remoting envelope (recipient, sender, manifest). Pages and batches are cut below it.
+    /// </summary>
+    public static long MaxRemoteMessageBytes(ActorGridOptions options) => MaxFrameBytes(options) - 64 * 1024;
 
     /// <summary>
     /// Cluster membership: the node's roles, the failure detector of <c>FailureDetection</c>, and the keep-majority

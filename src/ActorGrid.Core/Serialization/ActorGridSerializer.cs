@@ -30,6 +30,26 @@ public sealed class ActorGridSerializer(ExtendedActorSystem system, ManifestRegi
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>
+    /// At least the bytes <paramref name="text"/> takes as a JSON string in a serialized message (without its quotes):
+    /// with <see cref="JsonOptions"/>' default encoder a printable ASCII character is one byte, except
+    /// <c>" &amp; ' + &lt; &gt; \ `</c>, and every other UTF-16 unit (controls, non-ASCII, lone surrogates) is
+    /// escaped as <c>\uXXXX</c>, six bytes. Pages of remote replies are cut by this, never by characters or value bytes.
+    /// </summary>
+    public static long JsonStringBytes(string text)
+    {
+        long bytes = 0;
+        foreach (var c in text)
+        {
+            bytes += c is >= ' ' and < (char)0x7F and not ('"' or '&' or '\'' or '+' or '<' or '>' or '\\' or '`') ? 1 : 6;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The bytes <paramref name="length"/> bytes take as a base64 JSON string (without its quotes).</summary>
+    public static long JsonBase64Bytes(int length) => 4L * ((length + 2) / 3);
+
     /// <summary>The manifest of the <see cref="TracedMessage"/> envelope (a wire type only, never persisted).</summary>
     public const string TracedManifest = "ag.traced.v1";
 
