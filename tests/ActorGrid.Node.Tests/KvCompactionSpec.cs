@@ -39,12 +39,16 @@ public sealed class KvCompactionSpec(ITestOutputHelper output)
 
             // Two waves of keys, half each: the second must fit in the memory the first one's purged keys left.
             var startMemory = ResidentBytes(node.Pid);
-            var startHeap = await HeapBytesAsync(http);
+            var startHeap = await HeapAfterFullCollectionAsync(http, node.Pid);
             var first = await WaveAsync(http, node, data, 0, keys / 2);
             var second = await WaveAsync(http, node, data, keys / 2, keys - keys / 2);
-            output.WriteLine($"memory {Mb(startMemory)}, GC heap {Mb(startHeap)} at start; wave 1: {first}; wave 2: {second}");
+            var endHeap = await HeapAfterFullCollectionAsync(http, node.Pid);
+            output.WriteLine($"memory {Mb(startMemory)}, GC heap {Mb(startHeap)} at start (after a full collection); wave 1: {first}; wave 2: {second}; GC heap {Mb(endHeap)} at the end (after a full collection)");
             Assert.True(second.PeakMemory <= first.PeakMemory + (first.PeakMemory - startMemory) / 2 + 32 * 1024 * 1024,
                 $"the second wave grew the node's memory past what the first freed: {Mb(startMemory)} -> {Mb(first.PeakMemory)} -> {Mb(second.PeakMemory)}");
+            // What the purged keys held is garbage now: a full collection gives the heap back near where it started.
+            Assert.True(endHeap <= startHeap + Math.Max(8L * 1024 * 1024, startHeap / 2),
+                $"the managed heap did not fall back after compaction: {Mb(startHeap)} at start, {Mb(Math.Max(first.PeakHeap, second.PeakHeap))} at peak, {Mb(endHeap)} after a full collection");
 
             using var read = await http.GetAsync("kv/ttl/0000001");
             Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
@@ -146,6 +150,35 @@ public sealed class KvCompactionSpec(ITestOutputHelper output)
         }
 
         return (keys, tombstones, bytes);
+    }
+
+    /// <summary>
+    /// The node's managed heap after a full, blocking collection it is made to run now, as <c>dotnet-gcdump</c> does:
+    /// an EventPipe session with the runtime's GC-heap-collect keyword induces one (server GC would otherwise leave
+    /// the purged keys' garbage in gen 2 until it needs the room).
+    /// </summary>
+    private static async Task<long> HeapAfterFullCollectionAsync(HttpClient http, int pid)
+    {
+        var before = await Gen2CollectionsAsync(http);
+        const long GcKeyword = 0x1, GcHeapCollectKeyword = 0x800000;
+        var client = new Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient(pid);
+        using var session = client.StartEventPipeSession(
+            new Microsoft.Diagnostics.NETCore.Client.EventPipeProvider("Microsoft-Windows-DotNETRuntime", System.Diagnostics.Tracing.EventLevel.Informational, GcKeyword | GcHeapCollectKeyword),
+            requestRundown: false);
+        var drained = session.EventStream.CopyToAsync(Stream.Null);
+        await Eventually.AwaitAsync(async () => await Gen2CollectionsAsync(http) > before ? null : "no gen 2 collection yet",
+            TimeSpan.FromSeconds(30), "the induced full collection");
+        await session.StopAsync(CancellationToken.None);
+        await drained;
+        return await HeapBytesAsync(http);
+    }
+
+    private static async Task<long> Gen2CollectionsAsync(HttpClient http)
+    {
+        var metrics = await http.GetStringAsync("metrics");
+        return metrics.Split('\n')
+            .Where(line => line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal) && line.Contains("gen2", StringComparison.Ordinal))
+            .Sum(line => (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 
     /// <summary>The node's managed heap after its last collection (<c>dotnet_gc_last_collection_heap_size_bytes</c>, all generations).</summary>
