@@ -6,7 +6,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
-using Akka.Persistence;
 using static ActorGrid.MapReduce.MapReduceProtocol;
 
 namespace ActorGrid.MapReduce;
@@ -25,8 +24,6 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
     private const int MaxPlanningAttempts = 5;
     private const string TickTimer = "tick";
     private const string PlanTimer = "plan";
-    private const string DeleteTimer = "delete";
-    private static readonly TimeSpan DeleteRetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly MapReduceServices _services;
     private readonly MapReduceMetrics _metrics = MapReduceMetrics.For(Context.System);
@@ -157,9 +154,6 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
             case Tick or ClusterEvent.IClusterDomainEvent or ClusterEvent.CurrentClusterState:
                 Schedule();
                 break;
-            case RetryDelete:
-                TryDelete();
-                break;
             case ReceiveTimeout:
                 if (State.IsFinished)
                 {
@@ -240,7 +234,7 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
         return new EntityUnavailable(State.JobId, detail);
     }
 
-    protected override object? ToSnapshot(JobState state) => _deleting is null ? state.ToSnapshot() : null;
+    protected override object? ToSnapshot(JobState state) => state.ToSnapshot();
 
     protected override JobState FromSnapshot(object snapshot) => JobState.FromSnapshot((JobSnapshot)snapshot);
 
@@ -314,48 +308,28 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
         }
 
         _awaitingIndex.Clear();
-        TryDelete();
     }
 
     protected override void OnWriteRejected(Exception cause)
     {
         // Its submissions were answered with errors.
         _awaitingIndex.Clear();
-        TryDelete();
     }
 
-    protected override void OnSnapshotSaved(SnapshotMetadata metadata) => TryDelete();
-
-    protected override void OnDeletionCompleted(object result)
+    protected override void OnPurged()
     {
-        if (_deleting is not { Started: true } deleting)
-        {
-            return;
-        }
+        Log.Info("Job {JobId} deleted", State.JobId);
+        _deleting!.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Deleted, _deleting.Last));
+        State = JobState.Empty(State.JobId);
+        PassivateSelf();
+    }
 
-        switch (result)
-        {
-            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= deleting.ToSequenceNr:
-                deleting.MessagesDeleted = true;
-                break;
-            case DeleteSnapshotsSuccess deleted when deleted.Criteria.MaxSequenceNr == long.MaxValue:
-                deleting.SnapshotsDeleted = true;
-                break;
-            case DeleteMessagesFailure or DeleteSnapshotsFailure { Criteria.MaxSequenceNr: long.MaxValue }:
-                Log.Warning("Deleting job {JobId} failed: {Failure}", State.JobId, result);
-                _deleting = null;
-                Context.SetReceiveTimeout(_services.Settings.FinishedJobIdleAfter);
-                deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Failed, deleting.Last));
-                return;
-        }
-
-        if (deleting is { MessagesDeleted: true, SnapshotsDeleted: true })
-        {
-            Log.Info("Job {JobId} deleted", State.JobId);
-            deleting.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Deleted, deleting.Last));
-            State = JobState.Empty(State.JobId);
-            PassivateSelf();
-        }
+    protected override void OnPurgeFailed(object failure)
+    {
+        Log.Warning("Deleting job {JobId} failed: {Failure}", State.JobId, failure);
+        _deleting!.ReplyTo.Tell(new DeleteJobResult(DeleteStatus.Failed, _deleting.Last));
+        _deleting = null;
+        Context.SetReceiveTimeout(_services.Settings.FinishedJobIdleAfter);
     }
 
     private void Start()
@@ -543,23 +517,7 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
         }
 
         Index.Tell(new ForgetJob(IndexEntityId, State.JobId));
-        Timers.StartPeriodicTimer(DeleteTimer, RetryDelete.Instance, DeleteRetryInterval);
-        TryDelete();
-    }
-
-    private void TryDelete()
-    {
-        if (_deleting is not { Started: false } deleting || IsWritingOrSnapshotting)
-        {
-            // A snapshot that failed leaves no callback: the retry timer tries again.
-            return;
-        }
-
-        Timers.Cancel(DeleteTimer);
-        deleting.Started = true;
-        deleting.ToSequenceNr = LastSequenceNr;
-        DeleteMessages(LastSequenceNr);
-        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+        PurgeAllData();
     }
 
     private static TaskReportAcknowledged Ack(JobState state, int task, int attempt) => new(state.JobId, task, attempt, state.IsActive);
@@ -587,20 +545,8 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
         public bool Decided { get; set; }
     }
 
-    private sealed class JobDeletion(IActorRef replyTo, JobStatusReply last)
-    {
-        public IActorRef ReplyTo { get; } = replyTo;
-
-        public JobStatusReply Last { get; } = last;
-
-        public bool Started { get; set; }
-
-        public long ToSequenceNr { get; set; }
-
-        public bool MessagesDeleted { get; set; }
-
-        public bool SnapshotsDeleted { get; set; }
-    }
+    /// <summary>A deletion under way: who asked, and the job's last status to answer with.</summary>
+    private sealed record JobDeletion(IActorRef ReplyTo, JobStatusReply Last);
 
     private sealed record Planned(IReadOnlyList<MapTaskPlan> Tasks);
 
@@ -619,10 +565,5 @@ internal sealed class JobCoordinator : DurableEntity<JobState, object, IActorGri
     private sealed class ScheduleNow
     {
         public static readonly ScheduleNow Instance = new();
-    }
-
-    private sealed class RetryDelete
-    {
-        public static readonly RetryDelete Instance = new();
     }
 }

@@ -30,16 +30,14 @@ namespace ActorGrid.MapReduce;
 /// critical path, and then the chunks are deleted. A partition that dies before that computes the output again from
 /// its journal when it is next asked for it. A partition that moves mid-run starts a new run.
 /// </remarks>
-internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IActorGridMessage, IActorGridMessage>, IWithTimers
+internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IActorGridMessage, IActorGridMessage>
 {
-    private static readonly TimeSpan DeleteRetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly string _entityId;
     private readonly MapReduceServices _services;
     private IActorRef _requester = ActorRefs.Nobody;
     private RunInProgress? _run;
     private bool _outputUnsaved;
-    private Deletion? _deletion;
 
     public ReducePartition(string entityId, MapReduceServices? services)
         : base("mr-reduce-" + entityId, ReducePartitionState.Empty, new DurableEntitySettings
@@ -53,8 +51,6 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
         _services = services ?? MapReduceServices.Of(Context.System);
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     protected override string EntityKind => "mapreduce.reduce";
 
     public static Props Props(string entityId, MapReduceServices? services = null) =>
@@ -62,7 +58,7 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
 
     protected override void HandleCommand(object message)
     {
-        if (_deletion is not null && message is StoreMapOutput or RunReduce or DiscardReduceData or GetResultPage)
+        if (IsPurging && message is StoreMapOutput or RunReduce or DiscardReduceData or GetResultPage)
         {
             // The job was deleted: like a closed partition, late chunks are acknowledged and dropped; there is no result.
             switch (message)
@@ -115,9 +111,6 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
             case DeleteReduceData:
                 StartDeleting();
                 break;
-            case RetryDelete:
-                TryDelete();
-                break;
             case ReceiveTimeout:
                 if (_run is null)
                 {
@@ -155,7 +148,7 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
         _ => new EntityUnavailable(_entityId, detail),
     };
 
-    protected override object? ToSnapshot(ReducePartitionState state) => state.IsClosed && _deletion is null ? state.ToSnapshot() : null;
+    protected override object? ToSnapshot(ReducePartitionState state) => state.IsClosed ? state.ToSnapshot() : null;
 
     protected override ReducePartitionState FromSnapshot(object snapshot) => ReducePartitionState.From((ReducePartitionSnapshot)snapshot);
 
@@ -193,32 +186,17 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
 
     protected override void OnSnapshotSaved(SnapshotMetadata metadata) => AfterWrite();
 
-    protected override void OnDeletionCompleted(object result)
+    protected override void OnPurged()
     {
-        if (_deletion is not { Started: true } deletion)
-        {
-            return;
-        }
+        State = ReducePartitionState.Empty;
+        Context.Parent.Tell(new Passivate(StopEntity.Instance));
+    }
 
-        switch (result)
-        {
-            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= deletion.ToSequenceNr:
-                deletion.MessagesDeleted = true;
-                break;
-            case DeleteSnapshotsSuccess deleted when deleted.Criteria.MaxSequenceNr == long.MaxValue:
-                deletion.SnapshotsDeleted = true;
-                break;
-            case DeleteMessagesFailure or DeleteSnapshotsFailure:
-                // Recovered from the journal, the partition holds what is left; the next DeleteReduceData tries again.
-                Log.Warning("Reduce partition {EntityId} could not delete its data: {Failure}", _entityId, result);
-                Context.Parent.Tell(new Passivate(StopEntity.Instance));
-                return;
-        }
-
-        if (deletion is { MessagesDeleted: true, SnapshotsDeleted: true })
-        {
-            Context.Parent.Tell(new Passivate(StopEntity.Instance));
-        }
+    protected override void OnPurgeFailed(object failure)
+    {
+        // Recovered from the journal, the partition holds what is left; the next DeleteReduceData tries again.
+        Log.Warning("Reduce partition {EntityId} could not delete its data: {Failure}", _entityId, failure);
+        Context.Parent.Tell(new Passivate(StopEntity.Instance));
     }
 
     private Decision<ReducePartitionState, IActorGridMessage> DecideRun(ReducePartitionState state, RunReduce command)
@@ -340,7 +318,7 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
         AfterWrite();
     }
 
-    /// <summary>Goes on with what waited for the journal to be idle: saving the output, deleting the data.</summary>
+    /// <summary>Goes on with what waited for the journal to be idle: saving the output.</summary>
     private void AfterWrite()
     {
         if (IsWritingOrSnapshotting)
@@ -348,13 +326,11 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
             return;
         }
 
-        if (_outputUnsaved && _deletion is null)
+        if (_outputUnsaved)
         {
             _outputUnsaved = false;
             SaveSnapshotNow();
         }
-
-        TryDelete();
     }
 
     /// <summary>
@@ -363,39 +339,13 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
     /// </summary>
     private void StartDeleting()
     {
-        if (_deletion is null)
+        if (!IsPurging)
         {
-            _deletion = new Deletion();
             _run = null;
             FailQueued(EntityFailure.NotServing, "the job was deleted");
-            Timers.StartPeriodicTimer(nameof(RetryDelete), RetryDelete.Instance, DeleteRetryInterval);
         }
 
-        TryDelete();
-    }
-
-    private void TryDelete()
-    {
-        if (_deletion is not { Started: false } deletion || IsWritingOrSnapshotting)
-        {
-            // A snapshot that failed leaves no callback: the retry timer tries again.
-            return;
-        }
-
-        Timers.Cancel(nameof(RetryDelete));
-        deletion.Started = true;
-        deletion.ToSequenceNr = LastSequenceNr;
-        State = ReducePartitionState.Empty;
-        if (LastSequenceNr > 0)
-        {
-            DeleteMessages(LastSequenceNr);
-        }
-        else
-        {
-            deletion.MessagesDeleted = true;
-        }
-
-        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+        PurgeAllData();
     }
 
     /// <summary>Writes the output under <c>{prefix}{key}</c> in batches (unconditional writes, so a repeated run writes the same values).</summary>
@@ -484,21 +434,5 @@ internal sealed class ReducePartition : DurableEntity<ReducePartitionState, IAct
     private sealed record RunInProgress(int Run, bool Recompute)
     {
         public bool Started { get; set; }
-    }
-
-    private sealed class Deletion
-    {
-        public bool Started { get; set; }
-
-        public long ToSequenceNr { get; set; }
-
-        public bool MessagesDeleted { get; set; }
-
-        public bool SnapshotsDeleted { get; set; }
-    }
-
-    private sealed class RetryDelete
-    {
-        public static readonly RetryDelete Instance = new();
     }
 }

@@ -34,7 +34,7 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     private long? _snapshotStartOffset;
     private long _deletedBelow;
     private bool _retentionMovedSinceSnapshot;
-    private Deletion? _deletion;
+    private readonly List<IActorRef> _deletionReplyTo = [];
 
     public TopicPartitionEntity(string topic, int partition, Settings settings)
         : base(PersistenceIdFor(topic, partition), new PartitionState(settings), new DurableEntitySettings
@@ -101,12 +101,6 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     /// <inheritdoc />
     protected override object? ToSnapshot(PartitionState state)
     {
-        if (_deletion is not null)
-        {
-            // A snapshot landing after the deletion would bring the deleted log's offsets and producers back.
-            return null;
-        }
-
         var snapshot = state.ToSnapshot();
         _snapshotStartOffset = snapshot.StartOffset;
         _retentionMovedSinceSnapshot = false;
@@ -133,9 +127,8 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     /// <inheritdoc />
     protected override void OnCommitted(IReadOnlyList<RecordAppended> events, long firstSequenceNr)
     {
-        if (_deletion is not null)
+        if (IsPurging)
         {
-            TryDelete();
             return;
         }
 
@@ -194,54 +187,38 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     }
 
     /// <inheritdoc />
-    protected override void OnDeletionCompleted(object result)
+    protected override void OnPurged()
     {
-        if (_deletion is not { Started: true } deletion)
+        Log.Info("Deleted {PersistenceId} (it ended at offset {EndOffset})", PersistenceId, State.NextOffset);
+        foreach (var replyTo in _deletionReplyTo)
         {
-            return;
+            replyTo.Tell(new PartitionDeleted(_topic, _partition, State.NextOffset));
         }
 
-        switch (result)
-        {
-            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= deletion.ToSequenceNr:
-                deletion.MessagesDeleted = true;
-                break;
-            case DeleteSnapshotsSuccess deleted when deleted.Criteria.MaxSequenceNr == long.MaxValue:
-                deletion.SnapshotsDeleted = true;
-                break;
-            case DeleteMessagesFailure or DeleteSnapshotsFailure:
-                // Answered as unavailable: the delete is retried (it is idempotent) by a new incarnation.
-                foreach (var replyTo in deletion.ReplyTo)
-                {
-                    replyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, $"deleting partition {_partition} of '{_topic}' from the journal failed; retry"));
-                }
+        _deletionReplyTo.Clear();
+        Context.Parent.Tell(new Passivate(StopEntity.Instance));
+    }
 
-                Context.Stop(Self);
-                return;
+    /// <inheritdoc />
+    protected override void OnPurgeFailed(object failure)
+    {
+        // Answered as unavailable: the delete is retried (it is idempotent) by a new incarnation.
+        foreach (var replyTo in _deletionReplyTo)
+        {
+            replyTo.Tell(new BrokerError(BrokerErrorCode.Unavailable, $"deleting partition {_partition} of '{_topic}' from the journal failed; retry"));
         }
 
-        if (deletion is { MessagesDeleted: true, SnapshotsDeleted: true })
-        {
-            Log.Info("Deleted {PersistenceId} (it ended at offset {EndOffset})", PersistenceId, State.NextOffset);
-            foreach (var replyTo in deletion.ReplyTo)
-            {
-                replyTo.Tell(new PartitionDeleted(_topic, _partition, State.NextOffset));
-            }
-
-            deletion.ReplyTo.Clear();
-            Context.Parent.Tell(new Passivate(StopEntity.Instance));
-        }
+        Context.Stop(Self);
     }
 
     /// <summary>
-    /// The topic was deleted: refuse everything from now on, let the write in flight (and a snapshot) land, then delete
-    /// the log and every snapshot.
+    /// The topic was deleted: refuse everything from now on; the base deletes the log and every snapshot once the write
+    /// in flight (and a snapshot) landed.
     /// </summary>
     private void StartDeleting(IActorRef replyTo)
     {
-        if (_deletion is null)
+        if (!IsPurging)
         {
-            _deletion = new Deletion();
             _mode = Deleting;
             Timers.Cancel("config");
             FailQueued(EntityFailure.NotServing, $"topic '{_topic}' is being deleted");
@@ -262,29 +239,8 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
             Stash.UnstashAll();
         }
 
-        _deletion.ReplyTo.Add(replyTo);
-        TryDelete();
-    }
-
-    private void TryDelete()
-    {
-        if (_deletion is not { Started: false } deletion || IsWritingOrSnapshotting)
-        {
-            return;
-        }
-
-        deletion.Started = true;
-        deletion.ToSequenceNr = LastSequenceNr;
-        if (LastSequenceNr > 0)
-        {
-            DeleteMessages(LastSequenceNr);
-        }
-        else
-        {
-            deletion.MessagesDeleted = true;
-        }
-
-        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+        _deletionReplyTo.Add(replyTo);
+        PurgeAllData();
     }
 
     private void Deleting(object message)
@@ -293,10 +249,6 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
         {
             case StopEntity:
                 Context.Stop(Self);
-                break;
-            case RetentionTick:
-                // A snapshot that failed leaves no callback: the next tick starts the deletion.
-                TryDelete();
                 break;
             case JournalPageRead page:
                 _journalReads--;
@@ -513,19 +465,6 @@ internal sealed class TopicPartitionEntity : DurableEntity<PartitionState, Appen
     }
 
     private sealed record Waiter(FetchRecords Fetch, IActorRef ReplyTo, long Offset);
-
-    private sealed class Deletion
-    {
-        public List<IActorRef> ReplyTo { get; } = [];
-
-        public bool Started { get; set; }
-
-        public long ToSequenceNr { get; set; }
-
-        public bool MessagesDeleted { get; set; }
-
-        public bool SnapshotsDeleted { get; set; }
-    }
 
     private sealed record PendingRead(FetchRecords Fetch, IActorRef ReplyTo, long From, long ToExclusive);
 

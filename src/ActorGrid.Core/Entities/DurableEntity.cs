@@ -23,6 +23,8 @@ namespace ActorGrid.Entities;
 /// command and the entity stops, to recover from the journal when next addressed.</item>
 /// <item>Snapshots by policy (<see cref="DurableEntitySettings"/>), as a versioned DTO of the subclass's choosing.</item>
 /// <item><see cref="StopWhenDrained"/> (hand-off): finishes the write in flight and those queued, then stops.</item>
+/// <item><see cref="PurgeAllData"/> (a deleted topic or job): once no write or snapshot is in flight, deletes every event
+/// and snapshot of the entity, then <see cref="OnPurged"/>.</item>
 /// </list>
 /// </summary>
 /// <typeparam name="TState">The entity's state (immutable, or mutable with <see cref="DecideBatch"/> overridden).</typeparam>
@@ -45,6 +47,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     private readonly OwnershipFence _fence;
     private TState _state;
     private CommittedStates<TState>.View? _localView;
+    private Purge? _purge;
 
     /// <summary>Creates the entity persisted as <paramref name="persistenceId"/>, starting from <paramref name="initial"/>.</summary>
     protected DurableEntity(string persistenceId, TState initial, DurableEntitySettings? settings = null)
@@ -199,6 +202,20 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <summary>Work besides writes that a hand-off must wait for (for example journal reads in flight).</summary>
     protected virtual bool HasUnfinishedWork => false;
 
+    /// <summary>Called once <see cref="PurgeAllData"/> deleted every event and snapshot (the entity usually passivates then).</summary>
+    protected virtual void OnPurged()
+    {
+    }
+
+    /// <summary>
+    /// Called when deleting the events or the snapshots of <see cref="PurgeAllData"/> failed (<paramref name="failure"/>:
+    /// the journal's or snapshot store's answer). The purge is over; what is left recovers, and a new
+    /// <see cref="PurgeAllData"/> may try again (deleting is idempotent).
+    /// </summary>
+    protected virtual void OnPurgeFailed(object failure)
+    {
+    }
+
     /// <summary>Called just before the entity stops after <see cref="StopWhenDrained"/>.</summary>
     protected virtual void OnDrained()
     {
@@ -272,10 +289,25 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         }
     }
 
+    /// <summary>
+    /// Deletes every event and snapshot of this entity: from now on no write is journaled (queued and new commands are
+    /// refused) and no snapshot is taken; once the write and the snapshot in flight have landed (one landing after the
+    /// deletion would bring data back), the events up to the last sequence number and every snapshot are deleted, then
+    /// <see cref="OnPurged"/> (or <see cref="OnPurgeFailed"/>). Calling it again while a purge runs changes nothing.
+    /// </summary>
+    protected void PurgeAllData()
+    {
+        _purge ??= new Purge();
+        TryStartPurge();
+    }
+
+    /// <summary>Whether <see cref="PurgeAllData"/> was asked and has not failed.</summary>
+    protected bool IsPurging => _purge is not null;
+
     /// <summary>Saves a snapshot now unless a write or another snapshot is in flight (the policy calls this too).</summary>
     protected void SaveSnapshotNow()
     {
-        if (_inFlight is not null || _snapshotInFlight || ToSnapshot(State) is not { } snapshot)
+        if (_inFlight is not null || _snapshotInFlight || _purge is not null || ToSnapshot(State) is not { } snapshot)
         {
             return;
         }
@@ -364,17 +396,27 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 }
 
                 OnSnapshotSaved(saved.Metadata);
+                TryStartPurge();
                 break;
             case SaveSnapshotFailure failed:
                 _snapshotInFlight = false;
                 Log.Warning(failed.Cause, "{PersistenceId}: snapshot at {SequenceNr} failed; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr);
+                TryStartPurge();
                 break;
             case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
-                OnDeletionCompleted(message);
+                if (!TrackPurge(message))
+                {
+                    OnDeletionCompleted(message);
+                }
+
                 break;
             case DeleteMessagesFailure or DeleteSnapshotsFailure:
                 Log.Warning("{PersistenceId}: deleting events or snapshots failed: {Failure}", PersistenceId, message);
-                OnDeletionCompleted(message);
+                if (!TrackPurge(message))
+                {
+                    OnDeletionCompleted(message);
+                }
+
                 break;
             default:
                 HandleCommand(message);
@@ -420,6 +462,12 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             if (!MayServe())
             {
                 FailQueued(EntityFailure.NotServing, "this node may no longer serve the entity; retry");
+                return;
+            }
+
+            if (_purge is not null)
+            {
+                FailQueued(EntityFailure.NotServing, "the entity's data is being deleted");
                 return;
             }
 
@@ -507,7 +555,60 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             Self.Tell(FlushPending.Instance);
         }
 
+        TryStartPurge();
         StopIfDrained();
+    }
+
+    private void TryStartPurge()
+    {
+        if (_purge is not { Started: false } purge || _inFlight is not null || _snapshotInFlight)
+        {
+            return;
+        }
+
+        purge.Started = true;
+        purge.ToSequenceNr = LastSequenceNr;
+        purge.MessagesDeleted = LastSequenceNr == 0;
+        if (LastSequenceNr > 0)
+        {
+            DeleteMessages(LastSequenceNr);
+        }
+
+        DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+    }
+
+    /// <summary>Whether <paramref name="result"/> answers the purge's own deletions (and takes it one step on).</summary>
+    private bool TrackPurge(object result)
+    {
+        if (_purge is not { Started: true } purge)
+        {
+            return false;
+        }
+
+        switch (result)
+        {
+            case DeleteMessagesSuccess deleted when deleted.ToSequenceNr >= purge.ToSequenceNr:
+                purge.MessagesDeleted = true;
+                break;
+            case DeleteSnapshotsSuccess { Criteria.MaxSequenceNr: long.MaxValue }:
+                purge.SnapshotsDeleted = true;
+                break;
+            case DeleteMessagesFailure failed when failed.ToSequenceNr >= purge.ToSequenceNr:
+            case DeleteSnapshotsFailure { Criteria.MaxSequenceNr: long.MaxValue }:
+                _purge = null;
+                OnPurgeFailed(result);
+                return true;
+            default:
+                return false;
+        }
+
+        if (purge is { MessagesDeleted: true, SnapshotsDeleted: true, Done: false })
+        {
+            purge.Done = true;
+            OnPurged();
+        }
+
+        return true;
     }
 
     private void Report(Write write, JournalWriteOutcome outcome)
@@ -568,6 +669,19 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         public int Remaining { get; set; } = events.Count;
 
         public Exception? Rejection { get; set; }
+    }
+
+    private sealed class Purge
+    {
+        public bool Started { get; set; }
+
+        public long ToSequenceNr { get; set; }
+
+        public bool MessagesDeleted { get; set; }
+
+        public bool SnapshotsDeleted { get; set; }
+
+        public bool Done { get; set; }
     }
 
     private sealed class FlushPending
