@@ -28,7 +28,10 @@ public static class NodeStartup
             return Task.FromResult(StartupFailed);
         }
 
-        return parse.InvokeAsync();
+        // SIGTERM and Ctrl-C are the host's to handle (a graceful leave within HostOptions.ShutdownTimeout, 45 s):
+        // System.CommandLine's own handling would end the process with 143 two seconds after the signal, in the
+        // middle of handing its shards off.
+        return parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     /// <summary>
