@@ -111,8 +111,11 @@ public static class KvRedisBenchmark
             // Warm-up: JIT tiering, the journal's connections, redis' AOF file; also sizes redis-benchmark's -n so
             // that its runs last about as long as wrk's.
             Console.WriteLine("warm-up ...");
-            Grid(putScript, 3);
-            Grid(getScript, 2);
+            await Bench.WarmUntilJitQuietAsync(node.HttpUri, token, () =>
+            {
+                Grid(putScript, 3);
+                Grid(getScript, 2);
+            }, TimeSpan.FromSeconds(150));
             var redisSetRate = Redis("set", 50_000).Rate;
             var redisGetRate = Redis("get", 50_000).Rate;
 
