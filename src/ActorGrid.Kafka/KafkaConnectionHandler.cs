@@ -1,12 +1,14 @@
 #nullable enable
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using ActorGrid.Kafka.Protocol;
 using ActorGrid.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using static ActorGrid.Broker.BrokerProtocol;
 
 namespace ActorGrid.Kafka;
 
@@ -40,6 +42,47 @@ internal sealed class KafkaSession(string remote)
 
     /// <summary>Completes when the previous produce request has sent its appends (appends leave in request order).</summary>
     public Task ProduceSent { get; set; } = Task.CompletedTask;
+
+    /// <summary>Most partitions with a page read ahead at once on one connection (each page is at most one partition fetch).</summary>
+    public const int MaxReadAheads = 16;
+
+    /// <summary>How long a page read ahead may wait for its fetch; an older one is read again (its end offset is stale).</summary>
+    public static readonly TimeSpan ReadAheadLifetime = TimeSpan.FromSeconds(2);
+
+    private readonly Dictionary<(string Topic, int Partition), (long Offset, long StartedAt, Task<FetchResult> Page)> _readAheads = [];
+
+    /// <summary>
+    /// Keeps <paramref name="page"/>, the read of <paramref name="topic"/>/<paramref name="partition"/> from
+    /// <paramref name="offset"/> started for the consumer's next fetch (replacing an older one), unless
+    /// <see cref="MaxReadAheads"/> other partitions have one already.
+    /// </summary>
+    public void ReadAhead(string topic, int partition, long offset, Task<FetchResult> page)
+    {
+        _ = page.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        lock (_readAheads)
+        {
+            if (_readAheads.Count < MaxReadAheads || _readAheads.ContainsKey((topic, partition)))
+            {
+                _readAheads[(topic, partition)] = (offset, Stopwatch.GetTimestamp(), page);
+            }
+        }
+    }
+
+    /// <summary>The page read ahead for a fetch of <paramref name="topic"/>/<paramref name="partition"/> from <paramref name="offset"/>, if one is kept, fresh and not failed; it is kept no longer.</summary>
+    public Task<FetchResult>? TakeReadAhead(string topic, int partition, long offset)
+    {
+        lock (_readAheads)
+        {
+            if (!_readAheads.Remove((topic, partition), out var ahead))
+            {
+                return null;
+            }
+
+            return ahead.Offset == offset && Stopwatch.GetElapsedTime(ahead.StartedAt) < ReadAheadLifetime && !ahead.Page.IsFaulted && !ahead.Page.IsCanceled
+                ? ahead.Page
+                : null;
+        }
+    }
 }
 
 /// <summary>
@@ -84,10 +127,25 @@ internal sealed class KafkaConnectionHandler(KafkaApiHandler apis, ILogger<Kafka
         {
             var read = await input.ReadAsync(cancellationToken);
             var buffer = read.Buffer;
-            while (TryReadFrame(ref buffer, out var frame))
+            while (TryReadFrame(ref buffer, out var frame, out var length))
             {
-                var (header, body) = ReadHeader(frame);
-                await responses.WriteAsync((header, apis.HandleAsync(header, body, session, cancellationToken)), cancellationToken);
+                Task<KafkaWriter?> response;
+                KafkaRequestHeader header;
+                try
+                {
+                    (header, var body) = ReadHeader(frame.AsMemory(0, length));
+                    response = apis.HandleAsync(header, body, session, cancellationToken);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(frame);
+                    throw;
+                }
+
+                // The request is read by the time its handler completes (what it keeps, it copied): the frame goes back then.
+                _ = response.ContinueWith(static (_, f) => ArrayPool<byte>.Shared.Return((byte[])f!), frame, CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await responses.WriteAsync((header, response), cancellationToken);
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
@@ -98,9 +156,11 @@ internal sealed class KafkaConnectionHandler(KafkaApiHandler apis, ILogger<Kafka
         }
     }
 
-    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out byte[] frame)
+    /// <summary>The next request of <paramref name="buffer"/> in a pooled array (<paramref name="length"/> bytes of it), if all of it arrived.</summary>
+    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out byte[] frame, out int length)
     {
         frame = [];
+        length = 0;
         if (buffer.Length < 4)
         {
             return false;
@@ -108,7 +168,7 @@ internal sealed class KafkaConnectionHandler(KafkaApiHandler apis, ILogger<Kafka
 
         Span<byte> prefix = stackalloc byte[4];
         buffer.Slice(0, 4).CopyTo(prefix);
-        var length = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        length = BinaryPrimitives.ReadInt32BigEndian(prefix);
         if (length is < 8 or > MaxRequestBytes)
         {
             throw new KafkaProtocolException($"request size {length} is outside 8..{MaxRequestBytes}");
@@ -119,12 +179,14 @@ internal sealed class KafkaConnectionHandler(KafkaApiHandler apis, ILogger<Kafka
             return false;
         }
 
-        frame = buffer.Slice(4, length).ToArray();
+        // Produce requests are up to a megabyte and more: pooled, they are not large-object-heap garbage each.
+        frame = ArrayPool<byte>.Shared.Rent(length);
+        buffer.Slice(4, length).CopyTo(frame);
         buffer = buffer.Slice(4 + length);
         return true;
     }
 
-    private static (KafkaRequestHeader Header, KafkaReader Body) ReadHeader(byte[] frame)
+    private static (KafkaRequestHeader Header, KafkaReader Body) ReadHeader(ReadOnlyMemory<byte> frame)
     {
         var reader = new KafkaReader(frame);
         var key = (ApiKey)reader.Int16();

@@ -1,7 +1,10 @@
 using System.Text;
+using ActorGrid.Broker.Gateway;
+using ProducerRecord = ActorGrid.Client.ProducerRecord;
 using ActorGrid.TestKit;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace ActorGrid.Kafka.Tests;
@@ -76,6 +79,48 @@ public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
 
         var emptied = consumer.QueryWatermarkOffsets(new TopicPartition("clicks", 1), TimeSpan.FromSeconds(10));
         Assert.Equal(emptied.Low.Value, emptied.High.Value);
+    }
+
+    [Fact]
+    public async Task A_consumer_far_behind_reads_many_journal_pages_per_fetch_in_order_once_each_within_its_byte_budget()
+    {
+        // Pages of 50 records and a tail of 100 in memory: 2,900 of the 3,000 records come from the journal, several
+        // pages per fetch (read in parallel) and the next ones read ahead while the consumer takes the last.
+        await using var cluster = await KafkaGrid.StartAsync(1, output.WriteLine, s => s with { TailMaxRecords = 100, MaxFetchRecords = 50 });
+        var broker = cluster[0].Client.Broker;
+        await broker.CreateTopicAsync("history", 1);
+        for (var batch = 0; batch < 30; batch++)
+        {
+            await broker.ProduceAsync("history", Enumerable.Range(0, 100).Select(i => ProducerRecord.Text($"k{i}", $"r{(batch * 100) + i:D4}")));
+        }
+
+        var gateway = cluster[0].Services.GetRequiredService<BrokerGateway>();
+        var topic = (await gateway.FindTopicAsync("history", CancellationToken.None))!;
+        var wide = await gateway.FetchBytesAsync(topic, 0, 0, 1024 * 1024, 0, 8, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 9 * 50).Select(i => (long)i), wide.Records.Select(r => r.Offset));
+        Assert.Equal(450, wide.NextOffset);
+        // A budget of about three pages' values (5 bytes each) stops there; one smaller than a record still gets that record.
+        var three = await gateway.FetchBytesAsync(topic, 0, 1000, 3 * 50 * 5, 0, 8, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(1000, 150).Select(i => (long)i), three.Records.Select(r => r.Offset));
+        Assert.Equal(2000, Assert.Single((await gateway.FetchBytesAsync(topic, 0, 2000, 1, 0, 8, CancellationToken.None)).Records).Offset);
+
+        var config = KafkaGrid.Consumer(KafkaGrid.Bootstrap(cluster[0]), "history-readers");
+        config.MaxPartitionFetchBytes = 4096;
+        using var consumer = new ConsumerBuilder<string, string>(config).Build();
+        consumer.Assign(new TopicPartitionOffset("history", 0, Offset.Beginning));
+        var read = new List<ConsumeResult<string, string>>();
+        await Eventually.AwaitAsync(() =>
+        {
+            while (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+            {
+                read.Add(result);
+            }
+
+            return read.Count >= 3000 ? null : $"read {read.Count} of 3000";
+        }, Deadline, "the consumer reads every record");
+
+        Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i), read.Select(r => r.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, 3000).Select(i => $"r{i:D4}"), read.Select(r => r.Message.Value));
     }
 
     [Fact]

@@ -9,8 +9,8 @@ namespace ActorGrid.Kafka.Tests;
 /// <summary>Test clusters with the broker and the Kafka door on free ports, and Confluent.Kafka clients pointed at them.</summary>
 internal static class KafkaGrid
 {
-    public static Task<GridTestCluster> StartAsync(int nodes, Action<string>? log = null) =>
-        GridTestCluster.StartAsync(nodes, grid => grid.WithBroker().WithKafkaFrontDoor(), new GridTestClusterOptions
+    public static Task<GridTestCluster> StartAsync(int nodes, Action<string>? log = null, Func<BrokerProtocol.Settings, BrokerProtocol.Settings>? broker = null) =>
+        GridTestCluster.StartAsync(nodes, grid => (broker is null ? grid.WithBroker() : grid.WithBroker(broker)).WithKafkaFrontDoor(), new GridTestClusterOptions
         {
             Log = log,
             Configure = (_, options) => options with { Kafka = options.Kafka with { Port = FreePorts.Take(1)[0] } },

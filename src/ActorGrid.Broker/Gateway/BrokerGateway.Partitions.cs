@@ -56,6 +56,90 @@ public sealed partial class BrokerGateway
         return AskAsync<FetchResult>(Region<TopicPartitionRegion>(), fetch, Settings.AskTimeout + TimeSpan.FromMilliseconds(fetch.WaitMs), cancellationToken);
     }
 
+    /// <summary>
+    /// Reads one partition from <paramref name="offset"/> up to about <paramref name="maxBytes"/> of values (at most
+    /// <see cref="BrokerProtocol.Settings.MaxMessageBytes"/>), in pages of <see cref="BrokerProtocol.Settings.MaxFetchRecords"/>: a
+    /// partition of small records fills a byte budget with many pages. When the first page is full and the partition
+    /// goes on, the pages the rest of the budget should hold (estimated from the first; at most
+    /// <paramref name="maxPagesAhead"/>) are read at once (the partition serves a few journal reads in parallel) and
+    /// kept while they follow each other. Waits up to <paramref name="waitMs"/> at the partition's end, like
+    /// <see cref="FetchAsync(TopicConfig, int, long, int, int, int, CancellationToken)"/>.
+    /// </summary>
+    public async Task<FetchResult> FetchBytesAsync(TopicConfig topic, int partition, long offset, int maxBytes, int waitMs, int maxPagesAhead, CancellationToken cancellationToken)
+    {
+        var budget = Math.Clamp(maxBytes, 1, Settings.MaxMessageBytes);
+        var pageRecords = Settings.MaxFetchRecords;
+        var first = await FetchAsync(topic, partition, offset, pageRecords, budget, waitMs, cancellationToken);
+        var used = ValueBytes(first.Records);
+        if (first.Records.Length < pageRecords || first.NextOffset >= first.EndOffset || used >= budget || maxPagesAhead <= 0)
+        {
+            return first;
+        }
+
+        var pages = (int)Math.Min(maxPagesAhead, (budget - used) / Math.Max(1, used));
+        if (pages <= 0)
+        {
+            return first;
+        }
+
+        var share = (int)Math.Max(1, (budget - used) / pages);
+        var ahead = new Task<FetchResult>[pages];
+        for (var i = 0; i < pages; i++)
+        {
+            ahead[i] = FetchAsync(topic, partition, first.NextOffset + ((long)i * pageRecords), pageRecords, share, 0, cancellationToken);
+        }
+
+        var records = new List<StoredRecord>(pageRecords * (pages + 1));
+        records.AddRange(first.Records);
+        var last = first;
+        var k = 0;
+        for (; k < pages; k++)
+        {
+            FetchResult page;
+            try
+            {
+                page = await ahead[k];
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                break; // what was read so far is the answer; the client fetches the rest again
+            }
+
+            // Keep pages only while each starts where the previous ended (retention, or a short page, breaks the run).
+            if (page.Records.Length == 0 || page.Records[0].Offset != last.NextOffset)
+            {
+                break;
+            }
+
+            records.AddRange(page.Records);
+            last = page;
+            if (page.Records.Length < pageRecords)
+            {
+                k++;
+                break;
+            }
+        }
+
+        // Pages not used finish on their own; their failures are of no interest.
+        for (; k < pages; k++)
+        {
+            _ = ahead[k].ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        return new FetchResult([.. records], last.NextOffset, first.StartOffset, Math.Max(first.EndOffset, last.EndOffset));
+
+        static long ValueBytes(StoredRecord[] page)
+        {
+            long bytes = 0;
+            foreach (var r in page)
+            {
+                bytes += r.Value.Length;
+            }
+
+            return bytes;
+        }
+    }
+
     /// <summary>The first record appended at or after <paramref name="timestamp"/> (Unix ms), or null when there is none.</summary>
     public async Task<StoredRecord?> OffsetForTimestampAsync(TopicConfig topic, int partition, long timestamp, CancellationToken cancellationToken)
     {

@@ -8,6 +8,9 @@ namespace ActorGrid.Kafka;
 
 internal sealed partial class KafkaApiHandler
 {
+    /// <summary>Pages of a partition read at once beyond the first when a fetch's byte budget holds more (<c>BrokerGateway.FetchBytesAsync</c>).</summary>
+    private const int PagesAhead = 8;
+
     private sealed record FetchPartition(int Partition, long Offset, int MaxBytes);
 
     private sealed record FetchedPartition(string Topic, int Partition, short Error, FetchResult? Page)
@@ -17,8 +20,10 @@ internal sealed partial class KafkaApiHandler
 
     /// <summary>
     /// Fetch v4-11, without fetch sessions (every request is a full fetch; session id 0). Reads every partition at
-    /// once; when together they hold less than min.bytes, waits (up to max.wait.ms) for the first partition that
-    /// gets records. Records go back as one uncompressed batch per partition.
+    /// once, each up to its partition max bytes (several journal pages in parallel); when together they hold less
+    /// than min.bytes, waits (up to max.wait.ms) for the first partition that gets records. Records go back as one
+    /// uncompressed batch per partition. A partition whose answer leaves it behind its end has its next page read
+    /// ahead on the connection (<see cref="KafkaSession.ReadAhead"/>), for the consumer's next fetch.
     /// </summary>
     private async Task<KafkaWriter> FetchAsync(short v, KafkaReader body, KafkaSession session, CancellationToken cancellationToken)
     {
@@ -53,13 +58,13 @@ internal sealed partial class KafkaApiHandler
         var requests = topics.SelectMany(t => t.Partitions.Select(p => (t.Name, Request: p))).ToList();
         var fetched = await Task.WhenAll(requests.Select(r => session.Deny(GridAccess.Read, GridResource.Topic, r.Name) is var denied and not KafkaError.None
             ? Task.FromResult(new FetchedPartition(r.Name, r.Request.Partition, denied, null))
-            : FetchPartitionAsync(r.Name, r.Request, 0, cancellationToken)));
+            : FetchPartitionAsync(session, r.Name, r.Request, 0, cancellationToken)));
         if (maxWait > 0 && fetched.Sum(f => f.Bytes) < Math.Max(1, minBytes) && fetched.All(f => f.Error == KafkaError.None))
         {
             // Long poll: every partition waits at its end; the first to get records answers (the others are dropped,
             // a fetch moves no position on the broker).
             using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var waiting = requests.Select((r, i) => FetchPartitionAsync(r.Name, r.Request with { Offset = fetched[i].Page!.NextOffset }, maxWait, done.Token)).ToList();
+            var waiting = requests.Select((r, i) => FetchPartitionAsync(session, r.Name, r.Request with { Offset = fetched[i].Page!.NextOffset }, maxWait, done.Token)).ToList();
             var pending = waiting.ToList();
             while (pending.Count > 0)
             {
@@ -127,7 +132,7 @@ internal sealed partial class KafkaApiHandler
         return w;
     }
 
-    private async Task<FetchedPartition> FetchPartitionAsync(string topic, FetchPartition request, int waitMs, CancellationToken cancellationToken)
+    private async Task<FetchedPartition> FetchPartitionAsync(KafkaSession session, string topic, FetchPartition request, int waitMs, CancellationToken cancellationToken)
     {
         try
         {
@@ -137,7 +142,16 @@ internal sealed partial class KafkaApiHandler
                 return new FetchedPartition(topic, request.Partition, KafkaError.UnknownTopicOrPartition, null);
             }
 
-            var page = await gateway.FetchAsync(config, request.Partition, request.Offset, int.MaxValue, Math.Max(1, request.MaxBytes), waitMs, cancellationToken);
+            var page = waitMs == 0 && session.TakeReadAhead(topic, request.Partition, request.Offset) is { } ahead
+                ? await ahead
+                : await gateway.FetchBytesAsync(config, request.Partition, request.Offset, Math.Max(1, request.MaxBytes), waitMs, PagesAhead, cancellationToken);
+            if (page.Records.Length > 0 && page.NextOffset < page.EndOffset)
+            {
+                // The consumer is behind: read its next page now, while it takes this one (a fetch moves nothing).
+                session.ReadAhead(topic, request.Partition, page.NextOffset,
+                    gateway.FetchBytesAsync(config, request.Partition, page.NextOffset, Math.Max(1, request.MaxBytes), 0, PagesAhead, cancellationToken));
+            }
+
             return new FetchedPartition(topic, request.Partition, KafkaError.None, page);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

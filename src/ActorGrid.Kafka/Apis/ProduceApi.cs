@@ -101,7 +101,7 @@ internal sealed partial class KafkaApiHandler
         List<RecordBatch> batches;
         try
         {
-            batches = RecordBatch.ReadAll(records is { } r ? r.Span : default);
+            batches = RecordBatch.ReadAll(records ?? default);
         }
         catch (KafkaProtocolException e)
         {

@@ -35,7 +35,7 @@ public sealed record RecordBatch(
 
     /// <summary>Every batch in <paramref name="records"/> (the <c>records</c> field of a partition in a Produce request).</summary>
     /// <exception cref="KafkaProtocolException">when a batch is truncated, has another magic or fails its CRC.</exception>
-    public static List<RecordBatch> ReadAll(ReadOnlySpan<byte> records)
+    public static List<RecordBatch> ReadAll(ReadOnlyMemory<byte> records)
     {
         var batches = new List<RecordBatch>();
         while (records.Length > 0)
@@ -45,7 +45,7 @@ public sealed record RecordBatch(
                 throw new KafkaProtocolException($"record batch header needs {HeaderBytes} bytes, {records.Length} left");
             }
 
-            var length = BinaryPrimitives.ReadInt32BigEndian(records[8..]);
+            var length = BinaryPrimitives.ReadInt32BigEndian(records.Span[8..]);
             if (length < HeaderBytes - 12 || length > records.Length - 12)
             {
                 throw new KafkaProtocolException($"record batch length {length} does not fit in {records.Length - 12} bytes");
@@ -58,8 +58,9 @@ public sealed record RecordBatch(
         return batches;
     }
 
-    private static RecordBatch Read(ReadOnlySpan<byte> batch)
+    private static RecordBatch Read(ReadOnlyMemory<byte> memory)
     {
+        var batch = memory.Span;
         var magic = (sbyte)batch[16];
         if (magic != 2)
         {
@@ -84,8 +85,9 @@ public sealed record RecordBatch(
             throw new KafkaProtocolException($"record batch claims {count} records in {batch.Length} bytes");
         }
 
-        var body = KafkaCompressionCodec.Decompress((KafkaCompression)(attributes & 0x07), batch[HeaderBytes..]);
-        var reader = new KafkaReader(body);
+        // Uncompressed records are read where they are (no copy of the batch); compressed ones once inflated.
+        var codec = (KafkaCompression)(attributes & 0x07);
+        var reader = new KafkaReader(codec == KafkaCompression.None ? memory[HeaderBytes..] : KafkaCompressionCodec.Decompress(codec, batch[HeaderBytes..]));
         var records = new List<KafkaRecord>(count);
         for (var i = 0; i < count; i++)
         {

@@ -18,6 +18,8 @@ internal sealed class RawJournalWriter : UntypedPersistentActor
         JournalPluginId = ActorGridHocon.JournalPluginId;
     }
 
+    private long _nextSequence;
+
     /// <inheritdoc />
     public override string PersistenceId { get; }
 
@@ -35,7 +37,11 @@ internal sealed class RawJournalWriter : UntypedPersistentActor
         var replyTo = Sender;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var remaining = write.Count;
-        PersistAll(Enumerable.Range(0, write.Count).Select(_ => new RecordAppended(now, null, write.Value, null, -1, -1)), _ =>
+        var first = _nextSequence;
+        _nextSequence += write.Count;
+        PersistAll(Enumerable.Range(0, write.Count).Select(i => write.ProducerId is null
+            ? new RecordAppended(now, null, write.Value, null, -1, -1)
+            : new RecordAppended(now, null, write.Value, write.ProducerId, first + i, first)), _ =>
         {
             if (--remaining == 0)
             {
@@ -49,8 +55,11 @@ internal sealed class RawJournalWriter : UntypedPersistentActor
     {
     }
 
-    /// <summary>Write <paramref name="Count"/> records as one batch.</summary>
-    public sealed record Write(int Count, byte[] Value);
+    /// <summary>
+    /// Write <paramref name="Count"/> records as one batch; with <paramref name="ProducerId"/>, each carries it and
+    /// its sequence, as the records of an idempotent producer do.
+    /// </summary>
+    public sealed record Write(int Count, byte[] Value, string? ProducerId = null);
 
     /// <summary>The batch is in the journal.</summary>
     public sealed record Written(int Count);
