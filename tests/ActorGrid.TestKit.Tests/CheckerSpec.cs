@@ -118,6 +118,19 @@ public sealed class CheckerSpec
     }
 
     [Fact]
+    public void A_history_too_concurrent_to_search_fails_without_a_verdict()
+    {
+        // Twenty writes of unknown outcome, any subset in any order, before a read nothing explains.
+        var history = Enumerable.Range(0, 20).Select(i => Op(2, Put("u" + i), null, i, i + 1, Outcome.Unknown))
+            .Append(Op(1, Get, KvReply.Read("never written", 99), 1000, 1010)).ToList();
+
+        var result = KvHistoryChecker.CheckLinearizable(history);
+
+        Assert.False(result.IsValid);
+        Assert.Contains("no verdict", result.Violations.Single());
+    }
+
+    [Fact]
     public void A_lost_acknowledged_write_is_reported()
     {
         var history = new[]

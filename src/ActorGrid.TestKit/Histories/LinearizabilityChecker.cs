@@ -9,6 +9,9 @@ namespace ActorGrid.TestKit.Histories;
 /// </summary>
 public static class LinearizabilityChecker
 {
+    /// <summary>Search states (about 100 bytes each) after which a history counts as unchecked (a failure, never a pass).</summary>
+    public const int MaxSearchStates = 2_000_000;
+
     /// <summary>Searches for a linearization; returns null when one exists, else why not.</summary>
     /// <param name="operations">One object's history (at most 62 operations).</param>
     /// <param name="initial">The object's state before the history.</param>
@@ -48,6 +51,11 @@ public static class LinearizabilityChecker
             if (!visited.Add((done, state)))
             {
                 return false;
+            }
+
+            if (visited.Count > MaxSearchStates)
+            {
+                throw new SearchTooLarge();
             }
 
             if (order.Count > deepest.Count)
@@ -93,13 +101,23 @@ public static class LinearizabilityChecker
             return false;
         }
 
-        if (Search(0, initial, []))
+        try
         {
-            return null;
+            if (Search(0, initial, []))
+            {
+                return null;
+            }
+        }
+        catch (SearchTooLarge)
+        {
+            // Not a verdict either way: fail loudly rather than run the machine out of memory.
+            return $"no verdict: {ops.Count} operations ({ops.Count(o => o.Outcome == Outcome.Unknown)} of unknown outcome) took more than {MaxSearchStates:N0} search states";
         }
 
         var stuck = ops.Where((o, i) => o.Outcome == Outcome.Ok && !deepest.Contains(i)).Take(3)
             .Select(o => $"{o.Call} -> {o.Reply}");
         return $"no linearization of {ops.Count} operations; longest legal prefix has {deepest.Count}; cannot place: {string.Join("; ", stuck)}";
     }
+
+    private sealed class SearchTooLarge : Exception;
 }
