@@ -185,15 +185,18 @@ public sealed class GridTestCluster : IAsyncDisposable
     /// </summary>
     public Task BreakJournalAsync()
     {
-        _kit.Log?.Invoke("[kit] break the journal (rename table journal -> journal_broken)");
-        return ExecuteOnJournalAsync("ALTER TABLE journal RENAME TO journal_broken");
+        // A view takes the table's name: the journal's auto-initialize (CREATE TABLE IF NOT EXISTS, run again by a
+        // journal that restarts) would otherwise create an empty journal in its place, and the repair could not rename
+        // the real one back. Reads of the view miss every column; writes to it are refused.
+        _kit.Log?.Invoke("[kit] break the journal (rename table journal -> journal_broken, a view named journal in its place)");
+        return ExecuteOnJournalAsync("ALTER TABLE journal RENAME TO journal_broken", "CREATE VIEW journal AS SELECT 1 AS broken");
     }
 
     /// <summary>Restores the journal broken by <see cref="BreakJournalAsync"/>.</summary>
     public Task RepairJournalAsync()
     {
         _kit.Log?.Invoke("[kit] repair the journal");
-        return ExecuteOnJournalAsync("ALTER TABLE journal_broken RENAME TO journal");
+        return ExecuteOnJournalAsync("DROP VIEW journal", "ALTER TABLE journal_broken RENAME TO journal");
     }
 
     /// <summary>
@@ -282,7 +285,8 @@ public sealed class GridTestCluster : IAsyncDisposable
         return GridTestNode.StartAsync(index, options, _roles, _kit);
     }
 
-    private async Task ExecuteOnJournalAsync(string sql)
+    /// <summary>Runs <paramref name="statements"/> on the journal's database in one transaction.</summary>
+    private async Task ExecuteOnJournalAsync(params string[] statements)
     {
         var options = _nodes[0].Options;
         var (_, connectionString) = ActorGridHocon.ResolveJournal(options);
@@ -290,9 +294,16 @@ public sealed class GridTestCluster : IAsyncDisposable
             ? new NpgsqlConnection(connectionString)
             : new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var sql in statements)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
     }
 
     private async Task CreateSchemaAsync()
