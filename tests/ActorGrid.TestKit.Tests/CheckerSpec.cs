@@ -163,6 +163,16 @@ public sealed class CheckerSpec
     }
 
     [Fact]
+    public void Broker_checker_finds_a_record_acknowledged_without_an_offset_by_its_value()
+    {
+        var acknowledged = new[] { new ProducedRecord("t", 0, 0, "p-0"), new ProducedRecord("t", 0, -1001, "p-1") };
+
+        Assert.True(BrokerHistoryChecker.Check(acknowledged, [new("t", 0, 0, "p-0"), new("t", 0, 1, "p-1")]).IsValid);
+        Assert.Contains(BrokerHistoryChecker.Check(acknowledged, [new("t", 0, 0, "p-0")]).Violations,
+            v => v.StartsWith("lost: 'p-1' acknowledged without an offset", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Broker_checker_reports_a_lost_a_duplicated_and_a_reordered_record()
     {
         var acknowledged = new[]

@@ -26,9 +26,19 @@ public static class BrokerHistoryChecker
             }
         }
 
+        var byValue = consumed.Select(r => (r.Topic, r.Partition, r.Value)).ToHashSet();
         foreach (var record in acknowledged)
         {
-            if (!byPosition.TryGetValue((record.Topic, record.Partition, record.Offset), out var read))
+            if (record.Offset < 0)
+            {
+                // Acknowledged without an offset (librdkafka's success for a retried batch the broker already holds,
+                // DUPLICATE_SEQUENCE_NUMBER): it must still be somewhere in its partition.
+                if (!byValue.Contains((record.Topic, record.Partition, record.Value)))
+                {
+                    violations.Add($"lost: '{record.Value}' acknowledged without an offset is not in {record.Topic}/{record.Partition}");
+                }
+            }
+            else if (!byPosition.TryGetValue((record.Topic, record.Partition, record.Offset), out var read))
             {
                 violations.Add($"lost: '{record.Value}' acknowledged at {record.Topic}/{record.Partition}/{record.Offset} is not in the log");
             }
