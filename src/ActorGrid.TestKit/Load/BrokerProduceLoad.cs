@@ -50,7 +50,21 @@ public sealed class BrokerProduceLoad(Func<IReadOnlyList<HttpClient>> nodes, str
             long offset = 0;
             while (true)
             {
-                var page = await node.GetFromJsonAsync<FetchBody>($"topics/{topic}/partitions/{partition}/messages?offset={offset}&max=500");
+                // Right after a restart or a crash a partition answers 503 until its new owner serves: wait for it.
+                FetchBody? page = null;
+                var url = $"topics/{topic}/partitions/{partition}/messages?offset={offset}&max=500";
+                await Eventually.AwaitAsync(async () =>
+                {
+                    using var response = await node.GetAsync(url);
+                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        return $"{url} answered 503";
+                    }
+
+                    response.EnsureSuccessStatusCode();
+                    page = await response.Content.ReadFromJsonAsync<FetchBody>();
+                    return null;
+                }, TimeSpan.FromSeconds(60), $"partition {partition} to serve reads");
                 records.AddRange(page!.Records.Select(r => new ConsumedRecord(topic, partition, r.Offset, r.Value)));
                 if (page.Records.Count == 0 || page.NextOffset >= page.EndOffset)
                 {
