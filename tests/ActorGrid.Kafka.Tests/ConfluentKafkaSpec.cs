@@ -42,16 +42,7 @@ public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
 
         using var consumer = new ConsumerBuilder<string, string>(KafkaGrid.Consumer(bootstrap, "unused")).Build();
         consumer.Assign(Enumerable.Range(0, 3).Select(p => new TopicPartitionOffset("clicks", p, Offset.Beginning)));
-        var read = new List<ConsumeResult<string, string>>();
-        await Eventually.AwaitAsync(() =>
-        {
-            while (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
-            {
-                read.Add(result);
-            }
-
-            return read.Count >= 300 ? null : $"read {read.Count} of 300";
-        }, Deadline, "the consumer reads every record");
+        var read = await ReadAtLeastAsync(consumer, 300);
 
         Assert.Equal(delivered.Select(d => (d.Partition.Value, d.Offset.Value, d.Message.Key, d.Message.Value)).Order(),
             read.Select(r => (r.Partition.Value, r.Offset.Value, r.Message.Key, r.Message.Value)).Order());
@@ -108,16 +99,7 @@ public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
         config.MaxPartitionFetchBytes = 4096;
         using var consumer = new ConsumerBuilder<string, string>(config).Build();
         consumer.Assign(new TopicPartitionOffset("history", 0, Offset.Beginning));
-        var read = new List<ConsumeResult<string, string>>();
-        await Eventually.AwaitAsync(() =>
-        {
-            while (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
-            {
-                read.Add(result);
-            }
-
-            return read.Count >= 3000 ? null : $"read {read.Count} of 3000";
-        }, Deadline, "the consumer reads every record");
+        var read = await ReadAtLeastAsync(consumer, 3000);
 
         Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i), read.Select(r => r.Offset.Value));
         Assert.Equal(Enumerable.Range(0, 3000).Select(i => $"r{i:D4}"), read.Select(r => r.Message.Value));
@@ -177,5 +159,21 @@ public sealed class ConfluentKafkaSpec(ITestOutputHelper output)
         var response = new byte[System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(size)];
         await stream.ReadExactlyAsync(response);
         return response;
+    }
+
+    /// <summary>Consumes until at least <paramref name="count"/> records arrived (within the deadline).</summary>
+    private static async Task<List<ConsumeResult<string, string>>> ReadAtLeastAsync(IConsumer<string, string> consumer, int count)
+    {
+        var read = new List<ConsumeResult<string, string>>();
+        await Eventually.AwaitAsync(() =>
+        {
+            while (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+            {
+                read.Add(result);
+            }
+
+            return read.Count >= count ? null : $"read {read.Count} of {count}";
+        }, Deadline, "the consumer reads every record");
+        return read;
     }
 }
