@@ -1,4 +1,5 @@
 #nullable enable
+using System.Buffers;
 using System.Globalization;
 using ActorGrid.Grid;
 using ActorGrid.Http;
@@ -233,20 +234,27 @@ public static class KvEndpoints
             limit.MaxRequestBodySize = maxBytes + 1L;
         }
 
-        using var buffer = new MemoryStream(http.Request.ContentLength is { } length ? (int)length : 4096);
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        // Straight from the request's pipe into the value's own array: no staging buffer per request (a 64 KB one
+        // was ~0.5 GB/s of garbage at 7 k puts/s).
+        var body = http.Request.BodyReader;
+        while (true)
         {
-            if (buffer.Length + read > maxBytes)
+            var read = await body.ReadAsync(http.RequestAborted);
+            if (read.Buffer.Length > maxBytes)
             {
+                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
                 return null;
             }
 
-            buffer.Write(chunk, 0, read);
-        }
+            if (read.IsCompleted)
+            {
+                var value = read.Buffer.ToArray();
+                body.AdvanceTo(read.Buffer.End);
+                return value;
+            }
 
-        return buffer.ToArray();
+            body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
     }
 
     private static IResult Written(HttpContext http, string key, long version)
