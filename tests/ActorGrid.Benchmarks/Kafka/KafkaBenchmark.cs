@@ -89,19 +89,19 @@ public static class KafkaBenchmark
             // As fast as the client takes records; acknowledged records count. The loop never waits on a task, so it
             // runs on a thread of its own: on the thread pool it took one of the two cores' workers away from the node's
             // actors for the whole round (heartbeats delayed 1–1.5 s).
-            long acked = 0;
             var message = new Message<Null, byte[]> { Value = value };
-            Action<DeliveryReport<Null, byte[]>> delivered = r =>
-            {
-                if (r.Error.Code == ErrorCode.NoError)
-                {
-                    Interlocked.Increment(ref acked);
-                }
-            };
             var topicPartitions = Enumerable.Range(0, partitions).Select(i => new Confluent.Kafka.TopicPartition("bench", i)).ToArray();
             Task<long> Kafka() => Task.Factory.StartNew(() =>
             {
-                Interlocked.Exchange(ref acked, 0);
+                // One counter and one delivery handler per round, shared by all its records.
+                long acked = 0;
+                Action<DeliveryReport<Null, byte[]>> delivered = r =>
+                {
+                    if (r.Error.Code == ErrorCode.NoError)
+                    {
+                        Interlocked.Increment(ref acked);
+                    }
+                };
                 var clock = Stopwatch.StartNew();
                 var p = 0;
                 while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
