@@ -86,7 +86,7 @@ public sealed class KvPartition : DurableEntity<KvPartitionState, object, object
             case GetPartitionStats:
                 var (live, tombstones, bytes) = State.Measure(NowUnixMs);
                 Sender.Tell(new PartitionStatsResult(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), CommittedSequenceNr, JournalWrites, EventsWritten, State.Count, _followers.Count, RecoveredFromSnapshotAt,
-                    live, tombstones, bytes));
+                    live, tombstones, bytes, SavedSnapshotAt));
                 break;
             case CompactTombstones:
                 Compact();

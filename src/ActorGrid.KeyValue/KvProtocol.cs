@@ -338,9 +338,10 @@ public static class KvProtocol
     /// <param name="LiveKeys">Keys readable now.</param>
     /// <param name="Tombstones">Deleted or expired keys not yet purged by compaction.</param>
     /// <param name="Bytes">Bytes of the keys and values held (and of the purged-keys filter).</param>
+    /// <param name="SavedSnapshot">The newest snapshot known saved: the one recovered from or a later one (0: none).</param>
     public sealed record PartitionStatsResult(
         string Node, long SequenceNr, long Batches, long Events, int Keys, int Followers, long RecoveredFromSnapshot,
-        long LiveKeys = 0, long Tombstones = 0, long Bytes = 0)
+        long LiveKeys = 0, long Tombstones = 0, long Bytes = 0, long SavedSnapshot = 0)
         : IActorGridMessage;
 
     // ---- Replication (partition → a node's replica) -------------------------------------------------------------

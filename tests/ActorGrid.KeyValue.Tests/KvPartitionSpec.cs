@@ -70,16 +70,31 @@ public sealed class KvPartitionSpec(ITestOutputHelper output)
         await using var cluster = await GridTestCluster.StartAsync(1, grid => grid.WithKeyValue(), Kit);
         var region = ActorRegistry.For(cluster[0].System).Get<KvPartitionRegion>();
         var entity = KvKeys.EntityIdFor("snap/a", 4);
-        for (var i = 1; i <= 250; i++)
+        var written = 0;
+        async Task WriteAsync(int count)
         {
-            var key = i % 2 == 0 ? "snap/a" : "snap/b-" + i;
-            if (KvKeys.EntityIdFor(key, 4) != entity)
+            for (var end = written + count; written < end;)
             {
-                key = "snap/a";
-            }
+                written++;
+                var key = written % 2 == 0 ? "snap/a" : "snap/b-" + written;
+                if (KvKeys.EntityIdFor(key, 4) != entity)
+                {
+                    key = "snap/a";
+                }
 
-            await region.Ask<WriteResult>(new Put(entity, key, Encoding.UTF8.GetBytes("v" + i), Precondition.None, null), AskTimeout);
+                await region.Ask<WriteResult>(new Put(entity, key, Encoding.UTF8.GetBytes("v" + written), Precondition.None, null), AskTimeout);
+            }
         }
+
+        // Snapshots fall due every 100 events; one that falls due while the previous one is still being saved is
+        // taken when that one lands, so a slow snapshot store delays the snapshot at 200 but does not skip it.
+        await WriteAsync(200);
+        await Eventually.AwaitAsync(async () =>
+        {
+            var saved = (await region.Ask<PartitionStatsResult>(new GetPartitionStats(entity), AskTimeout)).SavedSnapshot;
+            return saved == 200 ? null : $"newest saved snapshot at {saved}";
+        }, TimeSpan.FromSeconds(20), "a snapshot of the first 200 events");
+        await WriteAsync(50); // fewer than a snapshot's worth: recovery replays these
 
         var before = await region.Ask<PartitionStatsResult>(new GetPartitionStats(entity), AskTimeout);
         var valueBefore = await region.Ask<GetResult>(new Get(entity, "snap/a"), AskTimeout);

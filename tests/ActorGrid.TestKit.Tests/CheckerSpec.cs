@@ -147,6 +147,26 @@ public sealed class CheckerSpec
     }
 
     [Fact]
+    public void A_write_that_timed_out_may_land_after_later_acknowledged_writes_but_nothing_else_may()
+    {
+        // "b" timed out at the client, the writer moved on and "c" was acknowledged as v2; "b" was applied later as v3.
+        var history = new[]
+        {
+            Op(1, Put("a"), KvReply.Written(1), 0, 10),
+            Op(1, Put("b"), null, 20, 30, Outcome.Unknown),
+            Op(1, Put("c"), KvReply.Written(2), 40, 50),
+        };
+
+        var late = KvHistoryChecker.CheckAcknowledgedWritesReadable(history, new Dictionary<string, KvReply> { ["k"] = KvReply.Read("b", 3) });
+        var twice = KvHistoryChecker.CheckAcknowledgedWritesReadable(history, new Dictionary<string, KvReply> { ["k"] = KvReply.Read("a", 3) });
+        var invented = KvHistoryChecker.CheckAcknowledgedWritesReadable(history, new Dictionary<string, KvReply> { ["k"] = KvReply.Read("z", 3) });
+
+        Assert.True(late.IsValid, string.Join("; ", late.Violations));
+        Assert.Contains("applied twice", twice.Violations.Single());
+        Assert.Contains("that no write produced", invented.Violations.Single());
+    }
+
+    [Fact]
     public void A_delete_is_the_last_write_only_when_it_came_after_the_last_put()
     {
         var putDeletePut = new[]

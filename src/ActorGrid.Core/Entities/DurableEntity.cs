@@ -112,6 +112,9 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <summary>Sequence number of the snapshot recovery started from (0: none).</summary>
     protected long RecoveredFromSnapshotAt { get; private set; }
 
+    /// <summary>Sequence number of the newest snapshot known to be saved: the one recovered from, or a later one this incarnation saved (0: none).</summary>
+    protected long SavedSnapshotAt { get; private set; }
+
     // ---- What a subclass implements ------------------------------------------------------------------------------
 
     /// <summary>The state after <paramref name="event"/> (recovery and commit).</summary>
@@ -271,7 +274,10 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         ClearPending();
     }
 
-    /// <summary>Stops once the write in flight and the queued ones are answered and <see cref="HasUnfinishedWork"/> is false.</summary>
+    /// <summary>
+    /// Stops once the write in flight and the queued ones are answered, the snapshot in flight has landed (so the next
+    /// incarnation recovers from it) and <see cref="HasUnfinishedWork"/> is false. No new snapshot starts meanwhile.
+    /// </summary>
     protected void StopWhenDrained()
     {
         _stopping = true;
@@ -282,7 +288,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
     /// <summary>Re-checks a pending <see cref="StopWhenDrained"/> (call when unfinished work completes).</summary>
     protected void StopIfDrained()
     {
-        if (_stopping && _inFlight is null && _pendingCommands.Count == 0 && !HasUnfinishedWork)
+        if (_stopping && _inFlight is null && !_snapshotInFlight && _pendingCommands.Count == 0 && !HasUnfinishedWork)
         {
             OnDrained();
             Context.Stop(Self);
@@ -359,6 +365,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
             case SnapshotOffer offer:
                 State = FromSnapshot(offer.Snapshot);
                 RecoveredFromSnapshotAt = offer.Metadata.SequenceNr;
+                SavedSnapshotAt = offer.Metadata.SequenceNr;
                 break;
             case RecoveryCompleted:
                 CommittedSequenceNr = LastSequenceNr;
@@ -388,6 +395,7 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
                 break;
             case SaveSnapshotSuccess saved:
                 _snapshotInFlight = false;
+                SavedSnapshotAt = saved.Metadata.SequenceNr;
                 // Recovery now starts from this snapshot: older snapshots (and, when asked, the events it covers) are dead weight.
                 DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
                 if (Settings.DeleteEventsOnSnapshot)
@@ -397,11 +405,15 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
 
                 OnSnapshotSaved(saved.Metadata);
                 TryStartPurge();
+                // A snapshot that fell due while this one was in flight is not left waiting for the next write.
+                SaveSnapshotIfDue();
+                StopIfDrained();
                 break;
             case SaveSnapshotFailure failed:
                 _snapshotInFlight = false;
                 Log.Warning(failed.Cause, "{PersistenceId}: snapshot at {SequenceNr} failed; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr);
                 TryStartPurge();
+                StopIfDrained();
                 break;
             case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
                 if (!TrackPurge(message))
@@ -526,13 +538,17 @@ public abstract class DurableEntity<TState, TCommand, TEvent> : UntypedPersisten
         SendReplies(write.ReplyTo, write.Replies);
         OnCommitted(write.Events, CommittedSequenceNr - write.Events.Count + 1);
 
-        if (Settings.SnapshotEvery > 0 && _eventsSinceSnapshot >= Settings.SnapshotEvery &&
+        SaveSnapshotIfDue();
+        ContinueAfterWrite();
+    }
+
+    private void SaveSnapshotIfDue()
+    {
+        if (!_stopping && Settings.SnapshotEvery > 0 && _eventsSinceSnapshot >= Settings.SnapshotEvery &&
             Time.GetElapsedTime(_lastSnapshotTimestamp) >= Settings.MinSnapshotInterval)
         {
             SaveSnapshotNow();
         }
-
-        ContinueAfterWrite();
     }
 
     private void Rejected(Write write)

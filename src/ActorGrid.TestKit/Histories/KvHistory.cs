@@ -77,7 +77,9 @@ public static class KvHistoryChecker
 
     /// <summary>
     /// Every acknowledged write is readable afterwards: the final read of each key must show the last acknowledged
-    /// write to it, or a later one whose outcome the client did not learn.
+    /// write to it, or a later one whose outcome the client did not learn. A write of unknown outcome may take effect
+    /// at any time after it was invoked (a request that timed out can still be applied after the writer moved on), so
+    /// a newer version is legal when its value is one such a write put.
     /// </summary>
     /// <param name="history">The writes.</param>
     /// <param name="finalReads">What a strong read of each written key returned after the faults healed.</param>
@@ -105,10 +107,11 @@ public static class KvHistoryChecker
                 continue;
             }
 
-            var unknownLater = key.Any(o => o.Outcome == Outcome.Unknown && o.Invoked >= last.Invoked);
+            var unknownPuts = key.Where(o => o.Outcome == Outcome.Unknown && o.Call.Kind != KvCallKind.Delete).ToList();
+            var unknownPutLanded = final.Found && unknownPuts.Any(o => o.Call.Value == final.Value);
             if (last.Call.Kind == KvCallKind.Delete)
             {
-                if (final.Found && !unknownLater && final.Version <= acked.Where(o => o.Call.Kind != KvCallKind.Delete).Select(o => o.Reply!.Version).DefaultIfEmpty(0).Max())
+                if (final.Found && !unknownPutLanded && final.Version <= acked.Where(o => o.Call.Kind != KvCallKind.Delete).Select(o => o.Reply!.Version).DefaultIfEmpty(0).Max())
                 {
                     violations.Add($"key '{key.Key}': acknowledged delete but read {final}");
                 }
@@ -125,9 +128,12 @@ public static class KvHistoryChecker
             {
                 violations.Add($"key '{key.Key}': v{version} was acknowledged as '{last.Call.Value}' but reads '{final.Value}'");
             }
-            else if (final.Version > version && !unknownLater && !acked.Any(o => o.Reply!.Version == final.Version))
+            else if (final.Version > version && !unknownPutLanded && !acked.Any(o => o.Reply!.Version == final.Version))
             {
-                violations.Add($"key '{key.Key}': reads v{final.Version} that no write produced (last acknowledged v{version})");
+                var acknowledgedAs = acked.FirstOrDefault(o => o.Call.Value == final.Value);
+                violations.Add(acknowledgedAs is null
+                    ? $"key '{key.Key}': reads v{final.Version} '{final.Value}' that no write produced (last acknowledged v{version})"
+                    : $"key '{key.Key}': reads v{final.Version} '{final.Value}', a write acknowledged as v{acknowledgedAs.Reply!.Version}: applied twice (last acknowledged v{version})");
             }
         }
 
