@@ -11,7 +11,8 @@ namespace ActorGrid.Core.Tests;
 /// </summary>
 public sealed class LeaseTableSpec : IAsyncLifetime
 {
-    private static readonly TimeSpan Ttl = TimeSpan.FromMilliseconds(600);
+    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(600);
+    private static readonly TimeSpan Held = TimeSpan.FromMinutes(1);
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-lease-spec-" + Guid.NewGuid().ToString("N"));
     private readonly string _schema = "lease_" + Guid.NewGuid().ToString("N")[..12];
 
@@ -34,21 +35,23 @@ public sealed class LeaseTableSpec : IAsyncLifetime
 
     private static async Task OneHolderUntilExpiryAsync(LeaseTable table)
     {
-        var first = await table.TryAcquireAsync("shard-7", "a#1", Ttl, default);
+        // Held with a long TTL, so that a slow machine cannot let it lapse between two calls.
+        var first = await table.TryAcquireAsync("shard-7", "a#1", Held, default);
         Assert.NotNull(first);
-        Assert.Null(await table.TryAcquireAsync("shard-7", "b#2", Ttl, default));
-        Assert.Equal(["shard-7"], await table.RenewAsync(["shard-7"], "a#1", Ttl, default));
-        Assert.Empty(await table.RenewAsync(["shard-7"], "b#2", Ttl, default));
+        Assert.Null(await table.TryAcquireAsync("shard-7", "b#2", Held, default));
+        Assert.Equal(["shard-7"], await table.RenewAsync(["shard-7"], "a#1", Held, default));
+        Assert.Empty(await table.RenewAsync(["shard-7"], "b#2", Held, default));
 
-        // a stops renewing (paused): b gets the lease only once it expired in the database's clock.
+        // a's last renewal before it stops renewing (paused) is a short one: b gets the lease once it expired in the database's clock.
+        Assert.Equal(["shard-7"], await table.RenewAsync(["shard-7"], "a#1", Short, default));
         long? second = null;
-        await Eventually.AwaitAsync(async () => (second = await table.TryAcquireAsync("shard-7", "b#2", Ttl, default)) is null ? "a still holds it" : null,
+        await Eventually.AwaitAsync(async () => (second = await table.TryAcquireAsync("shard-7", "b#2", Held, default)) is null ? "a still holds it" : null,
             TimeSpan.FromSeconds(10), "the lease to expire");
         Assert.True(second > first, $"fence {second} after {first}");
 
         // a wakes: its renewal finds the lease gone, and it cannot take it back while b holds it.
-        Assert.Empty(await table.RenewAsync(["shard-7"], "a#1", Ttl, default));
-        Assert.Null(await table.TryAcquireAsync("shard-7", "a#1", Ttl, default));
+        Assert.Empty(await table.RenewAsync(["shard-7"], "a#1", Held, default));
+        Assert.Null(await table.TryAcquireAsync("shard-7", "a#1", Held, default));
     }
 
     private LeaseTable SqliteTable()

@@ -165,7 +165,8 @@ public static class ActorGridHocon
                 snapshot-store.plugin = {{Quote(SnapshotPluginId)}}
                 journal {
                   # A collision with another writer on the unique index fails that write alone, not its batch.
-                  sql { class = "ActorGrid.Persistence.FencedSqlWriteJournal, ActorGrid.Core", {{sql}}, {{ReplayFilterOff}}, {{journalWriter}} }
+                  # Its tables are created by JournalPreparation (without two indexes no query uses), not by the plugin.
+                  sql { class = "ActorGrid.Persistence.FencedSqlWriteJournal, ActorGrid.Core", {{sql}}, auto-initialize = off, {{ReplayFilterOff}}, {{journalWriter}} }
                   sharding {
                     class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
                     plugin-id = {{Quote(ShardingJournalPluginId)}}

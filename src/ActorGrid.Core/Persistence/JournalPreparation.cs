@@ -7,8 +7,9 @@ namespace ActorGrid.Configuration;
 
 /// <summary>
 /// Runs before the actor system starts: puts the SQLite file in WAL mode, checks the cluster-wide settings
-/// that must never change for a cluster's journal (the KV partition count), refusing to start on a mismatch, and
-/// makes sure the journals have their unique (persistence_id, sequence_number) index.
+/// that must never change for a cluster's journal (the KV partition count), refusing to start on a mismatch,
+/// creates the entities' event journal (<see cref="EnsureEventJournalAsync"/>) and makes sure the journals have
+/// their unique (persistence_id, sequence_number) index.
 /// </summary>
 public static class JournalPreparation
 {
@@ -43,6 +44,7 @@ public static class JournalPreparation
             "INSERT INTO actorgrid_cluster (cluster_name, kv_partitions) VALUES (@name, @partitions) ON CONFLICT (cluster_name) DO NOTHING",
             [("name", options.ClusterName), ("partitions", options.Kv.Partitions)], cancellationToken);
 
+        await EnsureEventJournalAsync(connection, options.Persistence.Provider, cancellationToken);
         foreach (var table in new[] { "journal", "sharding_journal" })
         {
             await EnsureUniqueSequenceIndexAsync(connection, options.Persistence.Provider, table, cancellationToken);
@@ -60,10 +62,83 @@ public static class JournalPreparation
     }
 
     /// <summary>
+    /// The entities' journal tables, created here rather than by Akka.Persistence.Sql (whose auto-initialize is off
+    /// for this journal only): the same tables and columns it creates, without its two single-column indexes on
+    /// <c>created</c> and <c>sequence_number</c>. No query of the journal or of the read journal filters on either
+    /// column without the persistence id (the unique index serves those), yet every event paid for both B-trees
+    /// (docs/benchmarks.md). A journal created by an earlier version loses the two indexes at the next start.
+    /// </summary>
+    private static async Task EnsureEventJournalAsync(DbConnection connection, PersistenceProvider provider, CancellationToken cancellationToken)
+    {
+        var ddl = provider == PersistenceProvider.PostgreSql ? PostgreSqlEventJournal : SqliteEventJournal;
+        foreach (var statement in ddl.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            await ExecuteAsync(connection, statement, [], cancellationToken);
+        }
+    }
+
+    // Column for column what Akka.Persistence.Sql creates (JournalSchemaSpec compares the two).
+    private const string SqliteEventJournal = """
+        CREATE TABLE IF NOT EXISTS [journal]
+        (
+          [ordering]        INTEGER        NOT NULL PRIMARY KEY AUTOINCREMENT,
+          [created]         INTEGER        NOT NULL,
+          [deleted]         Bit            NOT NULL,
+          [persistence_id]  NVarChar(255)  NOT NULL,
+          [sequence_number] INTEGER        NOT NULL,
+          [message]         VarBinary      NOT NULL,
+          [manifest]        NVarChar(500)      NULL,
+          [identifier]      INTEGER            NULL,
+          [writer_uuid]     NVarChar(128)      NULL
+        );
+        DROP INDEX IF EXISTS journal_created_idx;
+        DROP INDEX IF EXISTS journal_sequence_number_idx;
+        CREATE TABLE IF NOT EXISTS [tags]
+        (
+          [ordering_id]    INTEGER       NOT NULL,
+          [tag]            NVarChar(64)  NOT NULL,
+          [sequence_nr]    INTEGER       NOT NULL,
+          [persistence_id] NVarChar(255) NOT NULL,
+          CONSTRAINT [PK_tags] PRIMARY KEY ([ordering_id], [tag])
+        );
+        CREATE INDEX IF NOT EXISTS tags_persistence_id_sequence_nr_idx ON tags (persistence_id, sequence_nr);
+        CREATE INDEX IF NOT EXISTS tags_tag_idx ON tags (tag)
+        """;
+
+    private const string PostgreSqlEventJournal = """
+        CREATE TABLE IF NOT EXISTS journal
+        (
+          ordering        BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL,
+          created         BigInt  NOT NULL,
+          deleted         Boolean NOT NULL,
+          persistence_id  text    NOT NULL,
+          sequence_number BigInt  NOT NULL,
+          message         bytea   NOT NULL,
+          manifest        text        NULL,
+          identifier      Int         NULL,
+          writer_uuid     text        NULL,
+          CONSTRAINT "PK_journal" PRIMARY KEY (ordering)
+        );
+        DROP INDEX IF EXISTS journal_created_idx;
+        DROP INDEX IF EXISTS journal_sequence_number_idx;
+        CREATE TABLE IF NOT EXISTS tags
+        (
+          ordering_id    BigInt NOT NULL,
+          tag            text   NOT NULL,
+          sequence_nr    BigInt NOT NULL,
+          persistence_id text   NOT NULL,
+          CONSTRAINT "PK_tags" PRIMARY KEY (ordering_id, tag)
+        );
+        CREATE INDEX IF NOT EXISTS tags_persistence_id_sequence_nr_idx ON tags (persistence_id, sequence_nr);
+        CREATE INDEX IF NOT EXISTS tags_tag_idx ON tags (tag)
+        """;
+
+    /// <summary>
     /// The last guard against two writers of one entity is the journal's unique (persistence_id, sequence_number)
     /// index: the second writer's events are refused instead of interleaved. Akka.Persistence.Sql creates it with the
-    /// table; a journal created some other way may lack it. Creates it when missing; refuses to start when it cannot.
-    /// A table that does not exist yet is created with the index by the journal itself.
+    /// table; a journal created some other way (or by <see cref="EnsureEventJournalAsync"/>) may lack it. Creates it
+    /// when missing; refuses to start when it cannot. A table that does not exist yet is created with the index by the
+    /// journal itself.
     /// </summary>
     private static async Task EnsureUniqueSequenceIndexAsync(DbConnection connection, PersistenceProvider provider, string table, CancellationToken cancellationToken)
     {
