@@ -185,8 +185,8 @@ public sealed class GridTestCluster : IAsyncDisposable
     /// </summary>
     public Task BreakJournalAsync()
     {
-        // A view takes the table's name: the journal's auto-initialize (CREATE TABLE IF NOT EXISTS, run again by a
-        // journal that restarts) would otherwise create an empty journal in its place, and the repair could not rename
+        // A view takes the table's name: CREATE TABLE IF NOT EXISTS (JournalPreparation, run again by a node that
+        // restarts meanwhile) would otherwise create an empty journal in its place, and the repair could not rename
         // the real one back. Reads of the view miss every column; writes to it are refused.
         _kit.Log?.Invoke("[kit] break the journal (rename table journal -> journal_broken, a view named journal in its place)");
         return ExecuteOnJournalAsync("ALTER TABLE journal RENAME TO journal_broken", "CREATE VIEW journal AS SELECT 1 AS broken");
