@@ -22,7 +22,8 @@ namespace ActorGrid.Entities;
 /// <see cref="ErrorReply"/> and the entity goes on from its unchanged state; a failed write answers every waiting
 /// command and the entity stops, to recover from the journal when next addressed.</item>
 /// <item>Snapshots by policy (<see cref="DurableEntitySettings"/>), as a versioned DTO of the subclass's choosing.</item>
-/// <item><see cref="StopWhenDrained"/> (hand-off): finishes the write in flight and those queued, then stops.</item>
+/// <item><see cref="StopWhenDrained"/> (hand-off): finishes the write in flight and those queued, lets the snapshot in
+/// flight land, then stops.</item>
 /// <item><see cref="PurgeAllData"/> (a deleted topic or job): once no write or snapshot is in flight, deletes every event
 /// and snapshot of the entity, then <see cref="OnPurged"/>.</item>
 /// </list>
