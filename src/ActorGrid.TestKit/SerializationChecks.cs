@@ -16,6 +16,13 @@ namespace ActorGrid.TestKit;
 /// </summary>
 public static class SerializationChecks
 {
+    /// <summary>
+    /// The serialization setup of a spec's own actor system: every <see cref="IActorGridMessage"/> goes through the
+    /// ActorGrid serializer with <paramref name="registry"/>'s manifests, as on a node.
+    /// </summary>
+    public static SerializationSetup Setup(ManifestRegistry registry) =>
+        SerializationSetup.Create(system => [SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]);
+
     /// <summary>Round-trips a sample of every registered type through the serializer bound in <paramref name="system"/>.</summary>
     /// <returns>The manifests checked.</returns>
     public static IReadOnlyList<string> AssertRoundTripsAll(ActorSystem system, ManifestRegistry registry)

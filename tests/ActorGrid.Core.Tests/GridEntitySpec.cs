@@ -1,6 +1,7 @@
 using ActorGrid.Configuration;
 using ActorGrid.Entities;
 using ActorGrid.Serialization;
+using ActorGrid.TestKit;
 using Akka.Actor;
 using Akka.Configuration;
 using Xunit.Abstractions;
@@ -24,8 +25,7 @@ public sealed class GridEntitySpec : Akka.TestKit.Xunit2.TestKit
         var registry = new ManifestRegistry().Add<Added>("test.added.v1").Add<Total>("test.total.v1");
         return BootstrapSetup.Create()
             .WithConfig(ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(ActorGridHocon.Build(options)))
-            .And(Akka.Serialization.SerializationSetup.Create(system =>
-                [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
+            .And(SerializationChecks.Setup(registry));
     }
 
     public sealed record Add(int Amount, bool Poison = false);

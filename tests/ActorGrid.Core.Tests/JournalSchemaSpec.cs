@@ -91,8 +91,7 @@ public sealed class JournalSchemaSpec : IAsyncLifetime
 
         var registry = new ManifestRegistry().Add<Checked>("test.schema-checked.v1");
         using var system = ActorSystem.Create("schema", BootstrapSetup.Create().WithConfig(config)
-            .And(Akka.Serialization.SerializationSetup.Create(s =>
-                [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(s, registry), [typeof(IActorGridMessage)])])));
+            .And(SerializationChecks.Setup(registry)));
         var writer = system.ActorOf(Props.Create(() => new OneEvent()));
         Assert.Equal("persisted", await writer.Ask<string>(new Checked(), TimeSpan.FromSeconds(20)));
         await system.Terminate();

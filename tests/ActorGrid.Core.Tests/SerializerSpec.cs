@@ -17,10 +17,7 @@ public sealed class SerializerSpec : IDisposable
         CounterProtocol.RegisterManifests(_registry);
         var registry = _registry;
         var setup = Akka.Actor.BootstrapSetup.Create().WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
-            .And(Akka.Serialization.SerializationSetup.Create(system =>
-            [
-                Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)]),
-            ]));
+            .And(SerializationChecks.Setup(registry));
         _system = ActorSystem.Create("serializer-spec", setup);
     }
 
@@ -62,8 +59,7 @@ public sealed class SerializerSpec : IDisposable
     {
         var registry = new ManifestRegistry().Add<Lossy>("test.lossy");
         var setup = Akka.Actor.BootstrapSetup.Create()
-            .And(Akka.Serialization.SerializationSetup.Create(system =>
-                [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
+            .And(SerializationChecks.Setup(registry));
         using var system = ActorSystem.Create("lossy", setup);
 
         Assert.Throws<InvalidOperationException>(() => SerializationChecks.AssertRoundTripsAll(system, registry));

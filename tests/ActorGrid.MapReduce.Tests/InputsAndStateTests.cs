@@ -119,10 +119,7 @@ public sealed class InputsAndStateTests
         var registry = new ManifestRegistry();
         MapReduceProtocol.RegisterManifests(registry);
         var setup = BootstrapSetup.Create().WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
-            .And(Akka.Serialization.SerializationSetup.Create(system =>
-            [
-                Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)]),
-            ]));
+            .And(SerializationChecks.Setup(registry));
         using var system = ActorSystem.Create("mr-serializer", setup);
 
         var checkedManifests = SerializationChecks.AssertRoundTripsAll(system, registry);

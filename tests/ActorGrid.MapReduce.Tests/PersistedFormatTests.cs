@@ -17,10 +17,7 @@ public sealed class PersistedFormatTests
         var registry = new ManifestRegistry();
         MapReduceProtocol.RegisterManifests(registry);
         var setup = BootstrapSetup.Create().WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
-            .And(Akka.Serialization.SerializationSetup.Create(system =>
-            [
-                Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)]),
-            ]));
+            .And(SerializationChecks.Setup(registry));
         using var system = ActorSystem.Create("mr-golden", setup);
 
         var read = SerializationChecks.AssertGoldenPayloads(system, Path.Combine(AppContext.BaseDirectory, "Golden"),

@@ -1,6 +1,7 @@
 using System.Text;
 using ActorGrid.MapReduce.Jobs;
 using ActorGrid.Serialization;
+using ActorGrid.TestKit;
 using Akka.Actor;
 using ActorGrid.Configuration;
 using Akka.Configuration;
@@ -23,8 +24,7 @@ public sealed class ReducePartitionSpec() : Akka.TestKit.Xunit2.TestKit(Setup())
         MapReduceProtocol.RegisterManifests(registry);
         return BootstrapSetup.Create()
             .WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.actor.provider = local").WithFallback(ActorGridHocon.Build(options)))
-            .And(Akka.Serialization.SerializationSetup.Create(system =>
-                [Akka.Serialization.SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
+            .And(SerializationChecks.Setup(registry));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ActorGrid.KeyValue;
 using ActorGrid.Serialization;
+using ActorGrid.TestKit;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;
@@ -17,8 +18,7 @@ public sealed class TracedMessageSerializationSpec : IDisposable
         var registry = new ManifestRegistry();
         KvProtocol.RegisterManifests(registry);
         var setup = BootstrapSetup.Create().WithConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
-            .And(SerializationSetup.Create(system =>
-                [SerializerDetails.Create(ActorGridSerializer.Name, new ActorGridSerializer(system, registry), [typeof(IActorGridMessage)])]));
+            .And(SerializationChecks.Setup(registry));
         _system = ActorSystem.Create("traced-envelope", setup);
     }
 

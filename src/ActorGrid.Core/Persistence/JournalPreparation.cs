@@ -70,14 +70,22 @@ public static class JournalPreparation
     /// </summary>
     private static async Task EnsureEventJournalAsync(DbConnection connection, PersistenceProvider provider, CancellationToken cancellationToken)
     {
-        var ddl = provider == PersistenceProvider.PostgreSql ? PostgreSqlEventJournal : SqliteEventJournal;
-        foreach (var statement in ddl.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        var tables = provider == PersistenceProvider.PostgreSql ? PostgreSqlEventJournal : SqliteEventJournal;
+        foreach (var statement in (tables + ";" + EventJournalIndexes).Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             await ExecuteAsync(connection, statement, [], cancellationToken);
         }
     }
 
-    // Column for column what Akka.Persistence.Sql creates (JournalSchemaSpec compares the two).
+    // What Akka.Persistence.Sql creates, column for column per provider (JournalSchemaSpec compares the two); the
+    // indexes, the same on both providers, are the plugin's less its two on the journal.
+    private const string EventJournalIndexes = """
+        DROP INDEX IF EXISTS journal_created_idx;
+        DROP INDEX IF EXISTS journal_sequence_number_idx;
+        CREATE INDEX IF NOT EXISTS tags_persistence_id_sequence_nr_idx ON tags (persistence_id, sequence_nr);
+        CREATE INDEX IF NOT EXISTS tags_tag_idx ON tags (tag)
+        """;
+
     private const string SqliteEventJournal = """
         CREATE TABLE IF NOT EXISTS [journal]
         (
@@ -91,8 +99,6 @@ public static class JournalPreparation
           [identifier]      INTEGER            NULL,
           [writer_uuid]     NVarChar(128)      NULL
         );
-        DROP INDEX IF EXISTS journal_created_idx;
-        DROP INDEX IF EXISTS journal_sequence_number_idx;
         CREATE TABLE IF NOT EXISTS [tags]
         (
           [ordering_id]    INTEGER       NOT NULL,
@@ -100,9 +106,7 @@ public static class JournalPreparation
           [sequence_nr]    INTEGER       NOT NULL,
           [persistence_id] NVarChar(255) NOT NULL,
           CONSTRAINT [PK_tags] PRIMARY KEY ([ordering_id], [tag])
-        );
-        CREATE INDEX IF NOT EXISTS tags_persistence_id_sequence_nr_idx ON tags (persistence_id, sequence_nr);
-        CREATE INDEX IF NOT EXISTS tags_tag_idx ON tags (tag)
+        )
         """;
 
     private const string PostgreSqlEventJournal = """
@@ -119,8 +123,6 @@ public static class JournalPreparation
           writer_uuid     text        NULL,
           CONSTRAINT "PK_journal" PRIMARY KEY (ordering)
         );
-        DROP INDEX IF EXISTS journal_created_idx;
-        DROP INDEX IF EXISTS journal_sequence_number_idx;
         CREATE TABLE IF NOT EXISTS tags
         (
           ordering_id    BigInt NOT NULL,
@@ -128,17 +130,15 @@ public static class JournalPreparation
           sequence_nr    BigInt NOT NULL,
           persistence_id text   NOT NULL,
           CONSTRAINT "PK_tags" PRIMARY KEY (ordering_id, tag)
-        );
-        CREATE INDEX IF NOT EXISTS tags_persistence_id_sequence_nr_idx ON tags (persistence_id, sequence_nr);
-        CREATE INDEX IF NOT EXISTS tags_tag_idx ON tags (tag)
+        )
         """;
 
     /// <summary>
     /// The last guard against two writers of one entity is the journal's unique (persistence_id, sequence_number)
     /// index: the second writer's events are refused instead of interleaved. Akka.Persistence.Sql creates it with the
     /// table; a journal created some other way (or by <see cref="EnsureEventJournalAsync"/>) may lack it. Creates it
-    /// when missing; refuses to start when it cannot. A table that does not exist yet is created with the index by the
-    /// journal itself.
+    /// when missing; refuses to start when it cannot. A table that does not exist yet (the sharding journal's, on a
+    /// new database) is created with the index by its plugin.
     /// </summary>
     private static async Task EnsureUniqueSequenceIndexAsync(DbConnection connection, PersistenceProvider provider, string table, CancellationToken cancellationToken)
     {

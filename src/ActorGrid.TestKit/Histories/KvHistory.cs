@@ -107,8 +107,7 @@ public static class KvHistoryChecker
                 continue;
             }
 
-            var unknownPuts = key.Where(o => o.Outcome == Outcome.Unknown && o.Call.Kind != KvCallKind.Delete).ToList();
-            var unknownPutLanded = final.Found && unknownPuts.Any(o => o.Call.Value == final.Value);
+            var unknownPutLanded = final.Found && key.Any(o => o is { Outcome: Outcome.Unknown, Call.Kind: not KvCallKind.Delete } && o.Call.Value == final.Value);
             if (last.Call.Kind == KvCallKind.Delete)
             {
                 if (final.Found && !unknownPutLanded && final.Version <= acked.Where(o => o.Call.Kind != KvCallKind.Delete).Select(o => o.Reply!.Version).DefaultIfEmpty(0).Max())
