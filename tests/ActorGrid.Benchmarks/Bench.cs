@@ -21,6 +21,28 @@ internal static class Bench
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
+    /// <summary>
+    /// HOCON for the journal options given on the command line (<c>--journal-batch-size</c>, <c>--journal-parallelism</c>,
+    /// <c>--journal-row-by-row</c>, <c>--journal-round-trip</c>), printed when any is given; empty when none is.
+    /// </summary>
+    public static string JournalTuning(string[] args)
+    {
+        var tuning = string.Join("\n", new[]
+            {
+                ("batch-size", Option(args, "--journal-batch-size", 0)),
+                ("parallelism", Option(args, "--journal-parallelism", 0)),
+                ("max-row-by-row-size", Option(args, "--journal-row-by-row", 0)),
+                ("db-round-trip-max-batch-size", Option(args, "--journal-round-trip", 0)),
+            }
+            .Where(t => t.Item2 > 0).Select(t => $"akka.persistence.journal.sql.{t.Item1} = {t.Item2}"));
+        if (tuning.Length > 0)
+        {
+            Console.WriteLine("journal tuning: " + tuning.Replace("\n", ", ", StringComparison.Ordinal));
+        }
+
+        return tuning;
+    }
+
     /// <summary>The median (the mean of the middle two for an even count).</summary>
     public static double Median(IEnumerable<double> values)
     {

@@ -28,6 +28,16 @@ public sealed record ActorGridOptions
     /// <summary>Roles this node hosts (<c>kv</c>, <c>broker</c>, <c>mapreduce</c>, or user roles). Empty: every role the node was built with.</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];
 
+    /// <summary>
+    /// The node executable only (<c>NodeStartup</c>; an application that embeds ActorGrid keeps its own Kestrel and
+    /// runtime settings): run socket completions on the socket engine's threads
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, unless the environment sets it) and Kestrel's connections
+    /// on them too (<c>UnsafePreferInlineScheduling</c>), so that a request is read, served and answered without a
+    /// hand-off to the thread pool. Safe because no endpoint, door or journal continuation blocks; a request's
+    /// CPU-heavy work delays the other connections of its socket thread while it runs.
+    /// </summary>
+    public bool InlineIo { get; init; } = true;
+
     /// <summary>Folder for the SQLite journal file (shared by node processes on one machine).</summary>
     public string DataDir { get; init; } = "data";
 

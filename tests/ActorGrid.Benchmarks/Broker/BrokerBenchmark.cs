@@ -33,7 +33,7 @@ namespace ActorGrid.Benchmarks.Broker;
 /// </summary>
 public static class BrokerBenchmark
 {
-    /// <summary>Options: --partitions P, --producers C, --seconds S, --rounds R, --value-bytes B.</summary>
+    /// <summary>Options: --partitions P, --producers C, --seconds S, --rounds R, --value-bytes B, --snapshot-every N, and the journal options of <see cref="Bench.JournalTuning"/>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var partitions = Bench.Option(args, "--partitions", 4);
@@ -54,14 +54,12 @@ public static class BrokerBenchmark
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var journalTuning = string.Join("\n", new[] { ("batch-size", Bench.Option(args, "--journal-batch-size", 0)), ("parallelism", Bench.Option(args, "--journal-parallelism", 0)), ("max-row-by-row-size", Bench.Option(args, "--journal-row-by-row", 0)) }
-            .Where(t => t.Item2 > 0).Select(t => $"akka.persistence.journal.sql.{t.Item1} = {t.Item2}"));
+        var journalTuning = Bench.JournalTuning(args);
         builder.Services.AddActorGrid(options, grid =>
         {
             grid.WithBroker();
             if (journalTuning.Length > 0)
             {
-                Console.WriteLine("journal tuning: " + journalTuning.Replace("\n", ", ", StringComparison.Ordinal));
                 grid.ConfigureAkka(akka => akka.AddHocon(journalTuning, HoconAddMode.Prepend));
             }
         });

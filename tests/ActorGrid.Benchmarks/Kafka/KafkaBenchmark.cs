@@ -11,6 +11,7 @@ using ActorGrid.Hosting;
 using ActorGrid.Kafka;
 using ActorGrid.TestKit.Processes;
 using Akka.Actor;
+using Akka.Hosting;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Confluent.Kafka;
@@ -35,7 +36,7 @@ namespace ActorGrid.Benchmarks.Kafka;
 /// </summary>
 public static class KafkaBenchmark
 {
-    /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C.</summary>
+    /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C, and the journal options of <see cref="Bench.JournalTuning"/>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var partitions = Bench.Option(args, "--partitions", 4);
@@ -55,7 +56,15 @@ public static class KafkaBenchmark
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{ports[1]}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddActorGrid(options, grid => grid.WithBroker().WithKafkaFrontDoor());
+        var journalTuning = Bench.JournalTuning(args);
+        builder.Services.AddActorGrid(options, grid =>
+        {
+            grid.WithBroker().WithKafkaFrontDoor();
+            if (journalTuning.Length > 0)
+            {
+                grid.ConfigureAkka(akka => akka.AddHocon(journalTuning, HoconAddMode.Prepend));
+            }
+        });
         await using var app = builder.Build();
         app.MapActorGrid();
         await app.StartAsync();
