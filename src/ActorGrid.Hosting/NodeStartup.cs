@@ -49,7 +49,7 @@ public static class NodeStartup
             builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
             if (ActorGridOptionsValidator.Bind(builder.Configuration).InlineIo)
             {
-                RunIoInline(builder.WebHost);
+                InlineIo.Apply(builder.WebHost);
             }
 
             addServices(builder, builder.Configuration);
@@ -69,21 +69,6 @@ public static class NodeStartup
         }
 
         return Environment.ExitCode;
-    }
-
-    /// <summary>
-    /// <see cref="ActorGridOptions.InlineIo"/>: both halves, since either alone still hands every request to the thread
-    /// pool once. The runtime reads the variable when its socket engine starts, which is after this (no socket exists yet).
-    /// </summary>
-    private static void RunIoInline(IWebHostBuilder webHost)
-    {
-        const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
-        {
-            Environment.SetEnvironmentVariable(InlineCompletions, "1");
-        }
-
-        webHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
     }
 
     /// <summary>The messages of <paramref name="e"/> and its causes that add something, on one line.</summary>

@@ -15,6 +15,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
     ["kafka"] = KafkaBenchmark.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
     ["resp"] = RespBenchmark.RunAsync,
+    ["floor"] = TransportFloorBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !modes.TryGetValue(args[0], out var run))

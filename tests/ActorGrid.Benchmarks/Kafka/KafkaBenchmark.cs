@@ -36,7 +36,7 @@ namespace ActorGrid.Benchmarks.Kafka;
 /// </summary>
 public static class KafkaBenchmark
 {
-    /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C, and the journal options of <see cref="Bench.JournalTuning"/>.</summary>
+    /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C, --inline 0|1 (default 1, as the node), and the journal options of <see cref="Bench.JournalTuning"/>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var partitions = Bench.Option(args, "--partitions", 4);
@@ -44,7 +44,6 @@ public static class KafkaBenchmark
         var rounds = Bench.Option(args, "--rounds", 2);
         var valueBytes = Bench.Option(args, "--value-bytes", 100);
         var httpProducers = Bench.Option(args, "--http-producers", 64);
-        var ports = FreePorts.Take(2);
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
         var options = new ActorGridOptions
         {
@@ -52,8 +51,16 @@ public static class KafkaBenchmark
             Port = 0,
             DataDir = dataDir,
         };
-        options = options with { Kafka = options.Kafka with { Port = ports[0] } };
         var builder = WebApplication.CreateSlimBuilder();
+        // As the node executable runs (ActorGrid:InlineIo), before the first socket opens.
+        var inline = Bench.Option(args, "--inline", 1) == 1;
+        if (inline)
+        {
+            InlineIo.Apply(builder.WebHost);
+        }
+
+        var ports = FreePorts.Take(2);
+        options = options with { Kafka = options.Kafka with { Port = ports[0] } };
         builder.WebHost.UseUrls($"http://127.0.0.1:{ports[1]}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var journalTuning = Bench.JournalTuning(args);
@@ -142,7 +149,7 @@ public static class KafkaBenchmark
             Task<long> RawIdempotent() => BrokerBenchmark.MeasureAsync(partitions, TimeSpan.FromSeconds(seconds), async w =>
                 (await idempotentWriters[w].Ask<RawJournalWriter.Written>(new RawJournalWriter.Write(1000, value, rawProducerId), TimeSpan.FromSeconds(60))).Count);
 
-            Console.WriteLine($"kafka benchmark: {partitions} partitions, {valueBytes}-byte values, {rounds} rounds of {seconds}s per side, SQLite WAL journal");
+            Console.WriteLine($"kafka benchmark: {partitions} partitions, {valueBytes}-byte values, {rounds} rounds of {seconds}s per side, SQLite WAL journal, inline I/O {(inline ? "on" : "off")}");
             Console.WriteLine("warm-up ...");
             await Kafka();
             await Raw();

@@ -181,7 +181,7 @@ public static class KvRedisBenchmark
         return m;
     }
 
-    private static Measurement RunWrk(string script, string url, int threads, int connections, int seconds, Func<TimeSpan> cpu)
+    internal static Measurement RunWrk(string script, string url, int threads, int connections, int seconds, Func<TimeSpan> cpu)
     {
         var before = cpu();
         var output = Run("wrk", ["-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
@@ -276,7 +276,7 @@ public static class KvRedisBenchmark
 
     // A wrk script: random keys out of `keys`, a constant body, and one machine-readable result line at the end.
     // Failed = any non-2xx answer or socket error, so "acked" counts only acknowledged (durable) operations.
-    private static string Lua(string method, int keys, int valueBytes, string? token) => string.Create(CultureInfo.InvariantCulture, $$"""
+    internal static string Lua(string method, int keys, int valueBytes, string? token) => string.Create(CultureInfo.InvariantCulture, $$"""
         local thread_no = 0
         function setup(thread)
           thread_no = thread_no + 1
@@ -298,7 +298,7 @@ public static class KvRedisBenchmark
         end
         """);
 
-    private static string WriteScript(string directory, string name, string text)
+    internal static string WriteScript(string directory, string name, string text)
     {
         var path = Path.Combine(directory, name);
         File.WriteAllText(path, text);
@@ -349,5 +349,5 @@ public static class KvRedisBenchmark
               ?? throw new InvalidOperationException("--postgres without a connection string needs ACTORGRID_TEST_POSTGRES");
     }
 
-    private readonly record struct Measurement(double Rate, double CpuMicrosPerOp, double P50Ms, double P99Ms, long Failed);
+    internal readonly record struct Measurement(double Rate, double CpuMicrosPerOp, double P50Ms, double P99Ms, long Failed);
 }

@@ -126,7 +126,7 @@ public static class RespBenchmark
         }
     }
 
-    private static Result RunRedisBenchmark(int port, string test, int pipeline, int connections, int valueBytes, int keys, int requests, Func<TimeSpan> cpu)
+    internal static Result RunRedisBenchmark(int port, string test, int pipeline, int connections, int valueBytes, int keys, int requests, Func<TimeSpan> cpu)
     {
         List<string> args =
         [
@@ -155,5 +155,5 @@ public static class RespBenchmark
         return process.TotalProcessorTime;
     }
 
-    private readonly record struct Result(double Rate, double P50Ms, double P99Ms, double CpuMicrosPerOp);
+    internal readonly record struct Result(double Rate, double P50Ms, double P99Ms, double CpuMicrosPerOp);
 }
