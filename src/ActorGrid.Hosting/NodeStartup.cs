@@ -49,7 +49,7 @@ public static class NodeStartup
             builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
             if (ActorGridOptionsValidator.Bind(builder.Configuration).InlineIo)
             {
-                InlineIo.Apply(builder.WebHost);
+                InlineIo.EnableSocketCompletions();
             }
 
             addServices(builder, builder.Configuration);

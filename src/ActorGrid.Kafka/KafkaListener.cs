@@ -31,7 +31,8 @@ internal sealed class KafkaListener(ActorGridOptions options, KafkaApiHandler ap
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton(apis);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        // ActorGrid:InlineIo: connections run on the socket threads (this server has no other endpoint).
+        builder.WebHost.UseKestrelCore().UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.InlineIo).ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             var address = IPAddress.TryParse(options.Hostname, out var ip) ? ip : IPAddress.Any;

@@ -2,6 +2,7 @@
 using System.Net;
 using ActorGrid.Broker.Gateway;
 using ActorGrid.Configuration;
+using ActorGrid.Http;
 using ActorGrid.KeyValue;
 using ActorGrid.Security;
 using Microsoft.AspNetCore.Builder;
@@ -40,6 +41,12 @@ public static class RespHostingExtensions
                 sp.GetRequiredService<ActorGridOptions>().Resp, sp.GetRequiredService<ILogger<RespFrontDoor>>(), sp.GetService<TimeProvider>());
             door.Listener = listener;
             return door;
+        });
+        // ActorGrid:InlineIo: the door's connections run on the socket threads (the HTTP endpoints keep Kestrel's default).
+        builder.Services.AddSingleton<IConnectionListenerFactory>(sp =>
+        {
+            var grid = sp.GetRequiredService<ActorGridOptions>();
+            return new InlineSocketTransport(e => grid.InlineIo && grid.Resp.Port != 0 && e is IPEndPoint ip && ip.Port == grid.Resp.Port, sp.GetRequiredService<ILoggerFactory>());
         });
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {

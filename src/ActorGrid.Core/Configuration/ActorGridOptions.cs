@@ -29,12 +29,13 @@ public sealed record ActorGridOptions
     public IReadOnlyList<string> Roles { get; init; } = [];
 
     /// <summary>
-    /// The node executable only (<c>NodeStartup</c>; an application that embeds ActorGrid keeps its own Kestrel and
-    /// runtime settings): run socket completions on the socket engine's threads
-    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, unless the environment sets it) and Kestrel's connections
-    /// on them too (<c>UnsafePreferInlineScheduling</c>), so that a request is read, served and answered without a
-    /// hand-off to the thread pool. Safe because no endpoint, door or journal continuation blocks; a request's
-    /// CPU-heavy work delays the other connections of its socket thread while it runs.
+    /// The Redis and Kafka doors' connections run on the socket engine's threads (Kestrel's
+    /// <c>UnsafePreferInlineScheduling</c>), and the node executable turns on inline socket completions for its process
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, unless the environment sets it; an application embedding
+    /// ActorGrid keeps its own runtime settings): a command is read, served and answered with no hand-off to the thread
+    /// pool. Safe because no door or continuation blocks; a command's CPU-heavy work delays the other connections of its
+    /// socket thread while it runs. The HTTP API keeps Kestrel's default scheduling: with inline scheduling Kestrel reset
+    /// connections whose request body an endpoint refused without reading it.
     /// </summary>
     public bool InlineIo { get; init; } = true;
 

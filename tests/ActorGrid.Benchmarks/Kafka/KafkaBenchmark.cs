@@ -45,22 +45,23 @@ public static class KafkaBenchmark
         var valueBytes = Bench.Option(args, "--value-bytes", 100);
         var httpProducers = Bench.Option(args, "--http-producers", 64);
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
+        // As the node executable runs (ActorGrid:InlineIo), before the first socket opens.
+        var inline = Bench.Option(args, "--inline", 1) == 1;
+        if (inline)
+        {
+            InlineIo.EnableSocketCompletions();
+        }
+
         var options = new ActorGridOptions
         {
             ClusterName = "bench",
             Port = 0,
             DataDir = dataDir,
+            InlineIo = inline,
         };
-        var builder = WebApplication.CreateSlimBuilder();
-        // As the node executable runs (ActorGrid:InlineIo), before the first socket opens.
-        var inline = Bench.Option(args, "--inline", 1) == 1;
-        if (inline)
-        {
-            InlineIo.Apply(builder.WebHost);
-        }
-
         var ports = FreePorts.Take(2);
         options = options with { Kafka = options.Kafka with { Port = ports[0] } };
+        var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{ports[1]}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var journalTuning = Bench.JournalTuning(args);

@@ -20,8 +20,9 @@ namespace ActorGrid.Benchmarks.Redis;
 /// RESP <see cref="ConnectionHandler"/> that answers every command with a constant bulk string (framing only, no parsing
 /// or lookup); <c>wrk</c> and <c>redis-benchmark</c> drive them with the connections, value size and key range of
 /// <c>kv-redis</c> and <c>resp</c>. Nothing ActorGrid does can make a GET cheaper than this floor. <c>--inline 1</c>
-/// runs it as the node runs with <c>ActorGrid:InlineIo</c> (socket completions and Kestrel connections on the socket
-/// engine's threads); that must be chosen before the process opens its first socket, so one run measures one setting.
+/// runs both endpoints as the node runs its Redis door with <c>ActorGrid:InlineIo</c> (socket completions and Kestrel
+/// connections on the socket engine's threads); that must be chosen before the process opens its first socket, so one
+/// run measures one setting.
 /// </summary>
 public static class TransportFloorBenchmark
 {
@@ -50,7 +51,8 @@ public static class TransportFloorBenchmark
         builder.Logging.ClearProviders();
         if (inline)
         {
-            InlineIo.Apply(builder.WebHost);
+            InlineIo.EnableSocketCompletions();
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
 
         var ports = FreePorts.Take(2);
