@@ -43,6 +43,21 @@ internal static class Bench
         return tuning;
     }
 
+    /// <summary>Whether every one of <paramref name="tools"/> is on PATH; prints the first missing one with <paramref name="usage"/> if not.</summary>
+    public static bool ToolsInstalled(string usage, params string[] tools)
+    {
+        foreach (var tool in tools)
+        {
+            if (Redis.RedisServerProcess.ExecutableOnPath(tool) is null)
+            {
+                Console.Error.WriteLine($"{tool} is not installed (tests/ActorGrid.Benchmarks/setup.sh). Usage: {usage}");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The median (the mean of the middle two for an even count).</summary>
     public static double Median(IEnumerable<double> values)
     {

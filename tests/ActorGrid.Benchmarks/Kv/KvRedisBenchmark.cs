@@ -45,13 +45,9 @@ public static class KvRedisBenchmark
             return 2;
         }
 
-        foreach (var tool in new[] { "redis-server", "redis-benchmark", "wrk" })
+        if (!Bench.ToolsInstalled(Usage, "redis-server", "redis-benchmark", "wrk"))
         {
-            if (RedisServerProcess.ExecutableOnPath(tool) is null)
-            {
-                Console.Error.WriteLine($"{tool} is not installed. Usage: {Usage}");
-                return 2;
-            }
+            return 2;
         }
 
         var work = Directory.CreateTempSubdirectory("actorgrid-kv-redis-").FullName;

@@ -28,13 +28,9 @@ public static class RespBenchmark
         var testsAt = Array.IndexOf(args, "--tests");
         var tests = testsAt >= 0 && testsAt + 1 < args.Length ? args[testsAt + 1].Split(',') : ["get", "set", "incr", "mset", "xadd"];
         var nodeArgs = args.Select((a, i) => (a, i)).Where(p => p.a == "--node-arg" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
-        foreach (var tool in new[] { "redis-server", "redis-benchmark" })
+        if (!Bench.ToolsInstalled(Usage, "redis-server", "redis-benchmark"))
         {
-            if (RedisServerProcess.ExecutableOnPath(tool) is null)
-            {
-                Console.Error.WriteLine($"{tool} is not installed (tests/ActorGrid.Benchmarks/setup.sh). Usage: {Usage}");
-                return 2;
-            }
+            return 2;
         }
 
         var work = Directory.CreateTempSubdirectory("actorgrid-resp-").FullName;

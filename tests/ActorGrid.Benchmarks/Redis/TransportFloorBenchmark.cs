@@ -38,13 +38,9 @@ public static class TransportFloorBenchmark
         var connections = Bench.Option(args, "--connections", 50);
         var valueBytes = Bench.Option(args, "--value-bytes", 100);
         var keys = Bench.Option(args, "--keys", 10_000);
-        foreach (var tool in new[] { "redis-server", "redis-benchmark", "wrk" })
+        if (!Bench.ToolsInstalled(Usage, "redis-server", "redis-benchmark", "wrk"))
         {
-            if (RedisServerProcess.ExecutableOnPath(tool) is null)
-            {
-                Console.Error.WriteLine($"{tool} is not installed (tests/ActorGrid.Benchmarks/setup.sh). Usage: {Usage}");
-                return 2;
-            }
+            return 2;
         }
 
         var builder = WebApplication.CreateSlimBuilder();
