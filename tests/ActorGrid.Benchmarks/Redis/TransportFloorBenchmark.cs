@@ -72,21 +72,23 @@ public static class TransportFloorBenchmark
             var url = $"http://127.0.0.1:{ports[0]}";
             Console.WriteLine($"floor: inline I/O {(inline ? "on" : "off")}; wrk -t2 -c {connections} {seconds}s rounds; redis-benchmark -c {connections} -d {valueBytes} -r {keys} -n {requests}; {rounds} rounds");
             static TimeSpan Self() => Process.GetCurrentProcess().TotalProcessorTime;
-            RespBenchmark.Result Redis(string test, int n) => RespBenchmark.RunRedisBenchmark(redis.Port, test, 1, connections, valueBytes, keys, n, () => redis.TotalProcessorTime);
-            RespBenchmark.Result Resp(int n) => RespBenchmark.RunRedisBenchmark(ports[1], "get", 1, connections, valueBytes, keys, n, Self);
-            KvRedisBenchmark.Measurement Http(int s) => KvRedisBenchmark.RunWrk(script, url, 2, connections, s, Self);
+            // The load generators are waited for synchronously, on the thread pool: with inline completions this method
+            // can resume on a socket thread, and blocking that one would stall the connections it serves.
+            Task<RespBenchmark.Result> Redis(string test, int n) => Task.Run(() => RespBenchmark.RunRedisBenchmark(redis.Port, test, 1, connections, valueBytes, keys, n, () => redis.TotalProcessorTime));
+            Task<RespBenchmark.Result> Resp(int n) => Task.Run(() => RespBenchmark.RunRedisBenchmark(ports[1], "get", 1, connections, valueBytes, keys, n, Self));
+            Task<KvRedisBenchmark.Measurement> Http(int s) => Task.Run(() => KvRedisBenchmark.RunWrk(script, url, 2, connections, s, Self));
 
             Console.WriteLine("warm-up ...");
-            Redis("set", requests);
-            Resp(requests / 2);
-            Http(seconds);
+            await Redis("set", requests);
+            await Resp(requests / 2);
+            await Http(seconds);
 
             var results = new Dictionary<string, List<(double Rate, double Cpu)>> { ["redis GET"] = [], ["Kestrel RESP handler"] = [], ["Kestrel minimal API"] = [] };
             for (var round = 1; round <= rounds; round++)
             {
-                var r = Redis("get", requests);
-                var k = Resp(requests);
-                var h = Http(seconds);
+                var r = await Redis("get", requests);
+                var k = await Resp(requests);
+                var h = await Http(seconds);
                 results["redis GET"].Add((r.Rate, r.CpuMicrosPerOp));
                 results["Kestrel RESP handler"].Add((k.Rate, k.CpuMicrosPerOp));
                 results["Kestrel minimal API"].Add((h.Rate, h.CpuMicrosPerOp));
