@@ -13,6 +13,7 @@ var modes = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ord
     ["kv-replica"] = KvReplicaReadBenchmark.RunAsync,
     ["broker"] = BrokerBenchmark.RunAsync,
     ["kafka"] = KafkaBenchmark.RunAsync,
+    ["kafka-producer"] = KafkaProducerClient.RunAsync,
     ["mapreduce"] = MapReduceBenchmark.RunAsync,
     ["resp"] = RespBenchmark.RunAsync,
     ["floor"] = TransportFloorBenchmark.RunAsync,

@@ -24,19 +24,28 @@ using TopicConfig = ActorGrid.Broker.BrokerProtocol.TopicConfig;
 namespace ActorGrid.Benchmarks.Kafka;
 
 /// <summary>
-/// The Kafka door against the other ways into the same journal, in one process and one SQLite WAL journal file:
+/// The Kafka door against the other ways into the same journal, on one node in this process and one SQLite WAL journal file:
 /// <list type="bullet">
-/// <item>produce: a Confluent.Kafka producer (acks=all, idempotent, linger.ms 5, 100-byte values) through the Kafka
-/// door; the HTTP produce path (100 records per POST, many at once); bare persistent actors writing the broker's
+/// <item>produce: a Confluent.Kafka producer (acks=all, idempotent, linger.ms 5, 100-byte values; in a process of its
+/// own, <see cref="KafkaProducerClient"/>) through the Kafka door; the HTTP produce path (100 records per POST, many at once); bare persistent actors writing the broker's
 /// record event in PersistAll batches of 1000 (the raw batched journal rate);</item>
 /// <item>consume: a Confluent.Kafka consumer reading partition 0 from offset 0 to its end (from the journal, past
 /// the in-memory tail) against one raw CurrentEventsByPersistenceId stream over the same events.</item>
 /// </list>
-/// Rounds alternate the sides (ABBA); medians are compared.
+/// Rounds alternate the sides (ABBA); medians are compared, with the node's CPU per produced record on each side.
 /// </summary>
 public static class KafkaBenchmark
 {
-    /// <summary>Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C, --inline 0|1 (default 1, as the node), and the journal options of <see cref="Bench.JournalTuning"/>.</summary>
+    private const string KafkaProduce = "Confluent.Kafka producer (acks=all, linger 5 ms)";
+    private const string RawProduce = "raw PersistAll, 1000 events per batch";
+    private const string RawIdempotentProduce = "raw PersistAll, 1000 events per batch, producer id and sequences";
+
+    /// <summary>
+    /// Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C, --inline 0|1 (default 1, as
+    /// the node), --client-nice N (default 19: the Kafka producer's process runs at nice N, so that on the shared cores it
+    /// takes the CPU the node leaves, as a client on a machine of its own would; 0 to let it compete), and the journal options of
+    /// <see cref="Bench.JournalTuning"/>.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var partitions = Bench.Option(args, "--partitions", 4);
@@ -44,6 +53,7 @@ public static class KafkaBenchmark
         var rounds = Bench.Option(args, "--rounds", 2);
         var valueBytes = Bench.Option(args, "--value-bytes", 100);
         var httpProducers = Bench.Option(args, "--http-producers", 64);
+        var clientNice = Bench.Option(args, "--client-nice", 19);
         var dataDir = Path.Combine(Path.GetTempPath(), "actorgrid-bench", Guid.NewGuid().ToString("N")[..8]);
         // As the node executable runs (ActorGrid:InlineIo), before the first socket opens.
         var inline = Bench.Option(args, "--inline", 1) == 1;
@@ -90,53 +100,54 @@ public static class KafkaBenchmark
             var writers = Enumerable.Range(0, partitions).Select(i => system.ActorOf(RawJournalWriter.PropsFor($"bench/raw/{i}"))).ToArray();
             var httpRecords = Enumerable.Range(0, 100).Select(i => ProducerRecord.Binary($"key-{i}", value)).ToList();
 
-            using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
+            // The node's CPU per record on each side (this process's CPU: the Kafka client runs in a process of its own;
+            // the HTTP side's client shares this process, so its figure includes the client).
+            var nodeCpu = new Dictionary<string, List<double>>();
+            void NodeCpu(string side, TimeSpan cpu, double records) =>
+                (nodeCpu.TryGetValue(side, out var list) ? list : nodeCpu[side] = []).Add(cpu.TotalMicroseconds / records);
+            Func<Task<long>> Metered(string side, Func<Task<long>> run) => async () =>
             {
-                BootstrapServers = bootstrap,
-                Acks = Acks.All,
-                EnableIdempotence = true,
-                LingerMs = 5,
-                QueueBufferingMaxMessages = 1_000_000,
-                BatchNumMessages = 10_000,
-                // The loop counts acknowledgements and needs nothing else back: the client then copies no key, value,
-                // headers or timestamp into each of its delivery reports.
-                DeliveryReportFields = "status",
-            }).Build();
-
-            // As fast as the client takes records; acknowledged records count. The loop never waits on a task, so it
-            // runs on a thread of its own: on the thread pool it took one of the two cores' workers away from the node's
-            // actors for the whole round (heartbeats delayed 1–1.5 s).
-            var message = new Message<Null, byte[]> { Value = value };
-            var topicPartitions = Enumerable.Range(0, partitions).Select(i => new Confluent.Kafka.TopicPartition("bench", i)).ToArray();
-            Task<long> Kafka() => Task.Factory.StartNew(() =>
-            {
-                // One counter and one delivery handler per round, shared by all its records.
-                long acked = 0;
-                Action<DeliveryReport<Null, byte[]>> delivered = r =>
-                {
-                    if (r.Error.Code == ErrorCode.NoError)
-                    {
-                        Interlocked.Increment(ref acked);
-                    }
-                };
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
-                var p = 0;
-                while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+                var perRound = await run();
+                NodeCpu(side, Process.GetCurrentProcess().TotalProcessorTime - cpu, perRound * clock.Elapsed.TotalSeconds / seconds);
+                return perRound;
+            };
+
+            // The producer runs in a process of its own (KafkaProducerClient), at nice --client-nice: on 2 shared cores
+            // librdkafka's broker thread takes 0.5–0.8 of a core at this rate, and the node's CPU is measured without it.
+            async Task<long> Kafka()
+            {
+                var start = new ProcessStartInfo(clientNice == 0 ? "dotnet" : "nice") { RedirectStandardOutput = true, UseShellExecute = false };
+                if (clientNice != 0)
                 {
-                    try
-                    {
-                        producer.Produce(topicPartitions[p++ % partitions], message, delivered);
-                    }
-                    catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        producer.Poll(TimeSpan.FromMilliseconds(1));
-                    }
+                    start.ArgumentList.Add("-n");
+                    start.ArgumentList.Add(clientNice.ToString(CultureInfo.InvariantCulture));
+                    start.ArgumentList.Add("dotnet");
                 }
 
-                producer.Flush(TimeSpan.FromSeconds(60));
-                return (long)(Interlocked.Read(ref acked) * seconds / clock.Elapsed.TotalSeconds);
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                foreach (var arg in new[] { typeof(KafkaBenchmark).Assembly.Location, "kafka-producer", "--bootstrap", bootstrap, "--partitions", $"{partitions}", "--seconds", $"{seconds}", "--value-bytes", $"{valueBytes}" })
+                {
+                    start.ArgumentList.Add(arg);
+                }
 
+                using var client = Process.Start(start)!;
+                var started = await client.StandardOutput.ReadLineAsync();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var result = await client.StandardOutput.ReadLineAsync();
+                var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                await client.WaitForExitAsync();
+                if (client.ExitCode != 0 || started != "started" || result?.Split(' ') is not ["acked", var acked, "seconds", var elapsed])
+                {
+                    throw new InvalidOperationException($"the Kafka producer process failed (exit code {client.ExitCode}: {started} / {result})");
+                }
+
+                var records = long.Parse(acked, CultureInfo.InvariantCulture);
+                NodeCpu(KafkaProduce, cpuUsed, records);
+                return (long)(records * seconds / double.Parse(elapsed, CultureInfo.InvariantCulture));
+            }
+
+            var httpProduce = $"HTTP produce, 100 records per POST, {httpProducers} at once";
             Task<long> Http() => BrokerBenchmark.MeasureAsync(httpProducers, TimeSpan.FromSeconds(seconds), async _ =>
                 (await client.Broker.ProduceAsync("bench", httpRecords)).Count);
 
@@ -150,16 +161,16 @@ public static class KafkaBenchmark
             Task<long> RawIdempotent() => BrokerBenchmark.MeasureAsync(partitions, TimeSpan.FromSeconds(seconds), async w =>
                 (await idempotentWriters[w].Ask<RawJournalWriter.Written>(new RawJournalWriter.Write(1000, value, rawProducerId), TimeSpan.FromSeconds(60))).Count);
 
-            Console.WriteLine($"kafka benchmark: {partitions} partitions, {valueBytes}-byte values, {rounds} rounds of {seconds}s per side, SQLite WAL journal, inline I/O {(inline ? "on" : "off")}");
+            Console.WriteLine($"kafka benchmark: {partitions} partitions, {valueBytes}-byte values, {rounds} rounds of {seconds}s per side, SQLite WAL journal, inline I/O {(inline ? "on" : "off")}, Kafka client at nice {clientNice}");
             Console.WriteLine("warm-up ...");
             await Kafka();
             await Raw();
             var results = new Dictionary<string, List<double>>();
             await BrokerBenchmark.CompareAsync(results, rounds, seconds, [
-                ("Confluent.Kafka producer (acks=all, linger 5 ms)", Kafka),
-                ($"HTTP produce, 100 records per POST, {httpProducers} at once", Http),
-                ("raw PersistAll, 1000 events per batch", Raw),
-                ("raw PersistAll, 1000 events per batch, producer id and sequences", RawIdempotent),
+                (KafkaProduce, Kafka),
+                (httpProduce, Metered(httpProduce, Http)),
+                (RawProduce, Metered(RawProduce, Raw)),
+                (RawIdempotentProduce, Metered(RawIdempotentProduce, RawIdempotent)),
             ]);
 
             var end = (await gateway.GetPartitionInfoAsync("bench", 0, CancellationToken.None)).EndOffset;
@@ -211,20 +222,23 @@ public static class KafkaBenchmark
 
             Console.WriteLine();
             Console.WriteLine($"catch-up read {end:N0} records of partition 0 per round");
-            Console.WriteLine("| Run | Median records/s | Rounds |");
-            Console.WriteLine("|---|---:|---|");
+            Console.WriteLine("| Run | Median records/s | Node CPU µs per record (median) | Rounds |");
+            Console.WriteLine("|---|---:|---:|---|");
             foreach (var (name, rates) in results)
             {
+                var cpu = nodeCpu.TryGetValue(name, out var perRecord) ? Bench.Median(perRecord).ToString("0.0", CultureInfo.InvariantCulture) : "";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {Bench.Median(rates):N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
+                    $"| {name} | {Bench.Median(rates):N0} | {cpu} | {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |"));
             }
 
-            var raw = Bench.Median(results["raw PersistAll, 1000 events per batch"]);
+            var kafka = Bench.Median(results[KafkaProduce]);
+            var raw = Bench.Median(results[RawProduce]);
             Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kafka produce / raw PersistAll(1000) = {kafka / raw:0.00}x"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Kafka produce / raw PersistAll(1000) = {Bench.Median(results["Confluent.Kafka producer (acks=all, linger 5 ms)"]) / raw:0.00}x"));
+                $"Kafka produce / raw PersistAll(1000) with producer id and sequences = {kafka / Bench.Median(results[RawIdempotentProduce]):0.00}x"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Kafka produce / raw PersistAll(1000) with producer id and sequences = {Bench.Median(results["Confluent.Kafka producer (acks=all, linger 5 ms)"]) / Bench.Median(results["raw PersistAll, 1000 events per batch, producer id and sequences"]):0.00}x"));
+                $"node CPU per record, raw PersistAll(1000) / Kafka produce = {Bench.Median(nodeCpu[RawProduce]) / Bench.Median(nodeCpu[KafkaProduce]):0.00}x"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Kafka catch-up / raw query stream    = {Bench.Median(results["Confluent.Kafka consumer catch-up"]) / Bench.Median(results["raw CurrentEventsByPersistenceId stream"]):0.00}x"));
             return 0;
