@@ -27,8 +27,9 @@ namespace ActorGrid.Benchmarks.Kafka;
 /// The Kafka door against the other ways into the same journal, on one node in this process and one SQLite WAL journal file:
 /// <list type="bullet">
 /// <item>produce: a Confluent.Kafka producer (acks=all, idempotent, linger.ms 5, 100-byte values; in a process of its
-/// own, <see cref="KafkaProducerClient"/>) through the Kafka door; the HTTP produce path (100 records per POST, many at once); bare persistent actors writing the broker's
-/// record event in PersistAll batches of 1000 (the raw batched journal rate);</item>
+/// own, <see cref="KafkaProducerClient"/>) through the Kafka door; the HTTP produce path (100 records per POST, many
+/// at once); bare persistent actors writing the broker's record event in PersistAll batches of 1000 (the raw batched
+/// journal rate);</item>
 /// <item>consume: a Confluent.Kafka consumer reading partition 0 from offset 0 to its end (from the journal, past
 /// the in-memory tail) against one raw CurrentEventsByPersistenceId stream over the same events.</item>
 /// </list>
@@ -42,9 +43,9 @@ public static class KafkaBenchmark
 
     /// <summary>
     /// Options: --partitions P, --seconds S, --rounds R, --value-bytes B, --http-producers C, --inline 0|1 (default 1, as
-    /// the node), --client-nice N (default 19: the Kafka producer's process runs at nice N, so that on the shared cores it
-    /// takes the CPU the node leaves, as a client on a machine of its own would; 0 to let it compete), and the journal options of
-    /// <see cref="Bench.JournalTuning"/>.
+    /// the node), --client-nice N (default 19: the Kafka producer's process runs at nice N, so that on the shared cores
+    /// it takes the CPU the node leaves, as a client on a machine of its own would; 0 to let it compete), and the
+    /// journal options of <see cref="Bench.JournalTuning"/>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -131,15 +132,15 @@ public static class KafkaBenchmark
                     start.ArgumentList.Add(arg);
                 }
 
-                using var client = Process.Start(start)!;
-                var started = await client.StandardOutput.ReadLineAsync();
+                using var producer = Process.Start(start)!;
+                var started = await producer.StandardOutput.ReadLineAsync();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var result = await client.StandardOutput.ReadLineAsync();
+                var result = await producer.StandardOutput.ReadLineAsync();
                 var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                await client.WaitForExitAsync();
-                if (client.ExitCode != 0 || started != "started" || result?.Split(' ') is not ["acked", var acked, "seconds", var elapsed])
+                await producer.WaitForExitAsync();
+                if (producer.ExitCode != 0 || started != "started" || result?.Split(' ') is not ["acked", var acked, "seconds", var elapsed])
                 {
-                    throw new InvalidOperationException($"the Kafka producer process failed (exit code {client.ExitCode}: {started} / {result})");
+                    throw new InvalidOperationException($"the Kafka producer process failed (exit code {producer.ExitCode}: {started} / {result})");
                 }
 
                 var records = long.Parse(acked, CultureInfo.InvariantCulture);
