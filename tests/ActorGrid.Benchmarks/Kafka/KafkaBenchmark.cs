@@ -108,10 +108,10 @@ public static class KafkaBenchmark
                 (nodeCpu.TryGetValue(side, out var list) ? list : nodeCpu[side] = []).Add(cpu.TotalMicroseconds / records);
             Func<Task<long>> Metered(string side, Func<Task<long>> run) => async () =>
             {
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var cpu = Bench.SelfCpu();
                 var clock = Stopwatch.StartNew();
                 var perRound = await run();
-                NodeCpu(side, Process.GetCurrentProcess().TotalProcessorTime - cpu, perRound * clock.Elapsed.TotalSeconds / seconds);
+                NodeCpu(side, Bench.SelfCpu() - cpu, perRound * clock.Elapsed.TotalSeconds / seconds);
                 return perRound;
             };
 
@@ -119,24 +119,15 @@ public static class KafkaBenchmark
             // librdkafka's broker thread takes 0.5–0.8 of a core at this rate, and the node's CPU is measured without it.
             async Task<long> Kafka()
             {
-                var start = new ProcessStartInfo(clientNice == 0 ? "dotnet" : "nice") { RedirectStandardOutput = true, UseShellExecute = false };
-                if (clientNice != 0)
-                {
-                    start.ArgumentList.Add("-n");
-                    start.ArgumentList.Add(clientNice.ToString(CultureInfo.InvariantCulture));
-                    start.ArgumentList.Add("dotnet");
-                }
-
-                foreach (var arg in new[] { typeof(KafkaBenchmark).Assembly.Location, "kafka-producer", "--bootstrap", bootstrap, "--partitions", $"{partitions}", "--seconds", $"{seconds}", "--value-bytes", $"{valueBytes}" })
-                {
-                    start.ArgumentList.Add(arg);
-                }
-
-                using var producer = Process.Start(start)!;
+                using var producer = Process.Start(new ProcessStartInfo("nice",
+                [
+                    "-n", $"{clientNice}", "dotnet", typeof(KafkaBenchmark).Assembly.Location, "kafka-producer",
+                    "--bootstrap", bootstrap, "--partitions", $"{partitions}", "--seconds", $"{seconds}", "--value-bytes", $"{valueBytes}",
+                ]) { RedirectStandardOutput = true })!;
                 var started = await producer.StandardOutput.ReadLineAsync();
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var cpu = Bench.SelfCpu();
                 var result = await producer.StandardOutput.ReadLineAsync();
-                var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                var cpuUsed = Bench.SelfCpu() - cpu;
                 await producer.WaitForExitAsync();
                 if (producer.ExitCode != 0 || started != "started" || result?.Split(' ') is not ["acked", var acked, "seconds", var elapsed])
                 {

@@ -104,10 +104,10 @@ public static class KvBenchmark
                 var kvFirst = round % 2 == 0;
                 foreach (var side in kvFirst ? new[] { "kv", "raw" } : ["raw", "kv"])
                 {
-                    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                    var cpuBefore = Bench.SelfCpu();
                     var watch = Stopwatch.StartNew();
                     var rate = await MeasureAsync(side == "kv" ? PutKv : PutRaw, writers, keys, TimeSpan.FromSeconds(seconds), side == "kv" ? kvLatency : rawLatency);
-                    var cpuPerPut = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / (rate * watch.Elapsed.TotalSeconds);
+                    var cpuPerPut = (Bench.SelfCpu() - cpuBefore).TotalMicroseconds / (rate * watch.Elapsed.TotalSeconds);
                     (side == "kv" ? kvRates : rawRates).Add(rate);
                     (side == "kv" ? kvCpu : rawCpu).Add(cpuPerPut);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1} {side,-3}: {rate,9:N0} acked puts/s, {cpuPerPut,6:N1} µs CPU per put (whole process)"));

@@ -90,10 +90,10 @@ public static class KvMetricsOverheadBenchmark
                 {
                     List<Metric>? metrics = null;
                     using var provider = side == "on" ? StartMeterProvider(out metrics) : null;
-                    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                    var cpuBefore = Bench.SelfCpu();
                     var watch = Stopwatch.StartNew();
                     var rate = await KvBenchmark.MeasureAsync(PutKv, writers, keys, TimeSpan.FromSeconds(seconds));
-                    var cpuPerPut = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / (rate * watch.Elapsed.TotalSeconds);
+                    var cpuPerPut = (Bench.SelfCpu() - cpuBefore).TotalMicroseconds / (rate * watch.Elapsed.TotalSeconds);
                     provider?.ForceFlush();
                     exported = Math.Max(exported, metrics?.Select(m => m.Name).Distinct().Count() ?? 0);
                     rates[side].Add(rate);

@@ -71,12 +71,11 @@ public static class TransportFloorBenchmark
             var script = KvRedisBenchmark.WriteScript(work, "get.lua", KvRedisBenchmark.Lua("GET", keys, valueBytes, token: null));
             var url = $"http://127.0.0.1:{ports[0]}";
             Console.WriteLine($"floor: inline I/O {(inline ? "on" : "off")}; wrk -t2 -c {connections} {seconds}s rounds; redis-benchmark -c {connections} -d {valueBytes} -r {keys} -n {requests}; {rounds} rounds");
-            static TimeSpan Self() => Process.GetCurrentProcess().TotalProcessorTime;
             // The load generators are waited for synchronously, on the thread pool: with inline completions this method
             // can resume on a socket thread, and blocking that one would stall the connections it serves.
             Task<RespBenchmark.Result> Redis(string test, int n) => Task.Run(() => RespBenchmark.RunRedisBenchmark(redis.Port, test, 1, connections, valueBytes, keys, n, () => redis.TotalProcessorTime));
-            Task<RespBenchmark.Result> Resp(int n) => Task.Run(() => RespBenchmark.RunRedisBenchmark(ports[1], "get", 1, connections, valueBytes, keys, n, Self));
-            Task<KvRedisBenchmark.Measurement> Http(int s) => Task.Run(() => KvRedisBenchmark.RunWrk(script, url, 2, connections, s, Self));
+            Task<RespBenchmark.Result> Resp(int n) => Task.Run(() => RespBenchmark.RunRedisBenchmark(ports[1], "get", 1, connections, valueBytes, keys, n, Bench.SelfCpu));
+            Task<KvRedisBenchmark.Measurement> Http(int s) => Task.Run(() => KvRedisBenchmark.RunWrk(script, url, 2, connections, s, Bench.SelfCpu));
 
             Console.WriteLine("warm-up ...");
             await Redis("set", requests);
