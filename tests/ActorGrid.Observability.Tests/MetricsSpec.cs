@@ -79,6 +79,8 @@ public sealed class MetricsSpec(ITestOutputHelper output)
         // Every entity write went through a journal transaction, several writes to one when they met.
         Assert.True(all.Sum("actorgrid_journal_transaction_writes_sum") >= kvWrites, "journal transactions carried fewer writes than the KV partitions made");
         Assert.True(all.Sum("actorgrid_journal_transaction_writes_count") > 0, "no journal transaction recorded");
+        Assert.Equal(all.Sum("actorgrid_journal_transaction_writes_count"), all.Sum("actorgrid_journal_transaction_duration_seconds_count"));
+        Assert.True(all.Sum("actorgrid_journal_transaction_duration_seconds_sum") > 0, "journal transactions took no time");
         Assert.True(all.Sum("actorgrid_journal_writes_total", ("actorgrid_entity", "mapreduce.job")) > 0);
 
         // Front door: every PUT counted once, at the node that received it, by operation and outcome.

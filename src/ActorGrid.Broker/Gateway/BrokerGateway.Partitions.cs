@@ -22,30 +22,59 @@ public sealed partial class BrokerGateway
     /// refused (Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER), so retries cannot reorder a producer's records. The append is sent before this method first yields, so calls
     /// made one after another reach the partition in that order.
     /// </summary>
-    public async Task<AppendResult> AppendAsync(
+    /// <remarks>
+    /// The commands are built before anything is awaited and <paramref name="records"/> is not held while they are in
+    /// flight: at Kafka rates a request's records would otherwise live (and be promoted by the GC) until durable.
+    /// </remarks>
+    public Task<AppendResult> AppendAsync(
         TopicConfig topic, int partition, string? producerId, long firstSequence, IReadOnlyList<ProduceRecord> records, CancellationToken cancellationToken)
     {
-        RequirePartition(topic, partition);
-        ValidateProduce(producerId, producerId is null ? null : firstSequence, records);
-        var region = Region<TopicPartitionRegion>();
-        if (FitsOneCommand(records))
+        AppendRecords[] commands;
+        try
         {
-            return await AskAsync<AppendResult>(region, Command([.. Enumerable.Range(0, records.Count)]), Settings.AskTimeout, cancellationToken);
+            RequirePartition(topic, partition);
+            ValidateProduce(producerId, producerId is null ? null : firstSequence, records);
+            commands = FitsOneCommand(records)
+                ? [Command(null)]
+                : [.. Chunk([.. Enumerable.Range(0, records.Count)], records).Select(Command)];
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<AppendResult>(e);
         }
 
-        var offsets = new List<long>(records.Count);
-        var duplicates = 0;
-        foreach (var chunk in Chunk([.. Enumerable.Range(0, records.Count)], records))
+        var region = Region<TopicPartitionRegion>();
+        return commands.Length == 1
+            ? AskAsync<AppendResult>(region, commands[0], Settings.AskTimeout, cancellationToken)
+            : AppendInOrderAsync(region, commands, cancellationToken);
+
+        // The records at `indexes` (null: all of them), with their producer sequences.
+        AppendRecords Command(List<int>? indexes)
         {
-            var result = await AskAsync<AppendResult>(region, Command(chunk), Settings.AskTimeout, cancellationToken);
+            var batch = new NewRecord[indexes?.Count ?? records.Count];
+            for (var k = 0; k < batch.Length; k++)
+            {
+                var i = indexes?[k] ?? k;
+                batch[k] = new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : firstSequence + i);
+            }
+
+            return new AppendRecords(topic.Name, partition, producerId, batch, Contiguous: true);
+        }
+    }
+
+    /// <summary>Sends <paramref name="commands"/> one after the other (each once the previous is durable) and joins their offsets.</summary>
+    private async Task<AppendResult> AppendInOrderAsync(IActorRef region, AppendRecords[] commands, CancellationToken cancellationToken)
+    {
+        var offsets = new List<long>();
+        var duplicates = 0;
+        foreach (var command in commands)
+        {
+            var result = await AskAsync<AppendResult>(region, command, Settings.AskTimeout, cancellationToken);
             offsets.AddRange(result.Offsets);
             duplicates += result.Duplicates;
         }
 
         return new AppendResult([.. offsets], duplicates);
-
-        AppendRecords Command(List<int> indexes) => new(topic.Name, partition, producerId,
-            [.. indexes.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : firstSequence + i))], Contiguous: true);
     }
 
     /// <summary>Reads one partition from <paramref name="offset"/>: at most <paramref name="maxRecords"/> and about <paramref name="maxBytes"/>, waiting up to <paramref name="waitMs"/> at its end.</summary>

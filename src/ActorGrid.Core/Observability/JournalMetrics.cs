@@ -17,6 +17,7 @@ public sealed class JournalMetrics
     private readonly Histogram<long> _eventsPerWrite;
     private readonly Histogram<double> _duration;
     private readonly Histogram<long> _writesPerTransaction;
+    private readonly Histogram<double> _transactionDuration;
 
     internal JournalMetrics(Meter meter)
     {
@@ -28,13 +29,23 @@ public sealed class JournalMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _writesPerTransaction = meter.CreateHistogram<long>(TransactionWritesInstrument, "{write}", "Entity writes carried by one journal transaction (one commit, one fsync)",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
+        _transactionDuration = meter.CreateHistogram<double>(TransactionDurationInstrument, "s",
+            "Duration of one journal transaction, from its writes' serialization to their commit (one at a time: the sum's rate is the journal's utilization)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
     }
 
     /// <summary>The histogram of entity writes per journal transaction.</summary>
     public const string TransactionWritesInstrument = "actorgrid.journal.transaction.writes";
 
-    /// <summary>Records one journal transaction that carried <paramref name="writes"/> entity writes.</summary>
-    public void RecordTransaction(int writes) => _writesPerTransaction.Record(writes);
+    /// <summary>The histogram of journal transaction durations.</summary>
+    public const string TransactionDurationInstrument = "actorgrid.journal.transaction.duration";
+
+    /// <summary>Records one journal transaction that carried <paramref name="writes"/> entity writes and took <paramref name="duration"/>.</summary>
+    public void RecordTransaction(int writes, TimeSpan duration)
+    {
+        _writesPerTransaction.Record(writes);
+        _transactionDuration.Record(duration.TotalSeconds);
+    }
 
     /// <summary>
     /// Starts timing a write of <paramref name="events"/> events by an entity of kind <paramref name="entity"/>

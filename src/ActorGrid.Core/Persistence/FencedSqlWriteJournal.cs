@@ -1,5 +1,6 @@
 #nullable enable
 using System.Collections.Immutable;
+using System.Diagnostics;
 using ActorGrid.Observability;
 using Akka.Actor;
 using Akka.Event;
@@ -130,12 +131,13 @@ public sealed class FencedSqlWriteJournal : SqlWriteJournal
         _queued.RemoveRange(0, take);
         _inFlight = true;
         var self = Self;
+        var started = Stopwatch.GetTimestamp();
         var messages = batch.Count == 1 ? batch[0].Messages : batch.SelectMany(w => w.Messages).ToList();
         // Not one write's token: a write that waited here past its own deadline must not cancel the others with it.
         base.WriteMessagesAsync(messages, CancellationToken.None).ContinueWith(
             task =>
             {
-                _metrics.RecordTransaction(batch.Count);
+                _metrics.RecordTransaction(batch.Count, Stopwatch.GetElapsedTime(started));
                 if (task.IsCompletedSuccessfully)
                 {
                     // One result per atomic write, in order: each write gets its own slice.

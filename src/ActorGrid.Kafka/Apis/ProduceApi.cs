@@ -98,38 +98,15 @@ internal sealed partial class KafkaApiHandler
 
     private async Task<(short Error, long BaseOffset, string? Message)> AppendAsync(TopicConfig config, int partition, ReadOnlyMemory<byte>? records, CancellationToken cancellationToken)
     {
-        List<RecordBatch> batches;
+        var (refused, appends) = SendAppends(config, partition, records, cancellationToken);
+        if (refused is not null)
+        {
+            return refused.Value;
+        }
+
         try
         {
-            batches = RecordBatch.ReadAll(records ?? default);
-        }
-        catch (KafkaProtocolException e)
-        {
-            return (KafkaError.CorruptMessage, -1, e.Message);
-        }
-
-        if (batches.Count == 0 || partition < 0 || partition >= config.Partitions)
-        {
-            return (batches.Count == 0 ? KafkaError.CorruptMessage : KafkaError.UnknownTopicOrPartition, -1, null);
-        }
-
-        // Every batch's append is sent now, in order; then all are awaited.
-        var appends = new List<Task<AppendResult>>(batches.Count);
-        try
-        {
-            foreach (var batch in batches)
-            {
-                if (batch.IsTransactional || batch.IsControl)
-                {
-                    return (KafkaError.InvalidRequest, -1, "transactional and control batches are not supported");
-                }
-
-                var produce = batch.Records.Select(ToProduceRecord).ToList();
-                var producerId = batch.ProducerId >= 0 ? BrokerProducerId(batch.ProducerId, batch.ProducerEpoch) : null;
-                appends.Add(gateway.AppendAsync(config, partition, producerId, Math.Max(0, batch.BaseSequence), produce, cancellationToken));
-            }
-
-            var results = await Task.WhenAll(appends);
+            var results = await Task.WhenAll(appends!);
             return (KafkaError.None, results[0].Offsets.Length > 0 ? results[0].Offsets[0] : -1, null);
         }
         catch (Exception e)
@@ -137,6 +114,50 @@ internal sealed partial class KafkaApiHandler
             LogUnexpected(e, "Produce");
             return (ErrorCode(e), -1, e.Message);
         }
+    }
+
+    /// <summary>
+    /// Decodes the partition's batches and sends one append per batch, in order. Not async: the decoded records are
+    /// garbage once their commands are built, instead of living in a state machine until the appends are durable.
+    /// </summary>
+    private ((short Error, long BaseOffset, string? Message)? Refused, Task<AppendResult>[]? Appends) SendAppends(
+        TopicConfig config, int partition, ReadOnlyMemory<byte>? records, CancellationToken cancellationToken)
+    {
+        List<RecordBatch> batches;
+        try
+        {
+            batches = RecordBatch.ReadAll(records ?? default);
+        }
+        catch (KafkaProtocolException e)
+        {
+            return ((KafkaError.CorruptMessage, -1, e.Message), null);
+        }
+
+        if (batches.Count == 0 || partition < 0 || partition >= config.Partitions)
+        {
+            return ((batches.Count == 0 ? KafkaError.CorruptMessage : KafkaError.UnknownTopicOrPartition, -1, null), null);
+        }
+
+        if (batches.Exists(b => b.IsTransactional || b.IsControl))
+        {
+            return ((KafkaError.InvalidRequest, -1, "transactional and control batches are not supported"), null);
+        }
+
+        var appends = new Task<AppendResult>[batches.Count];
+        for (var i = 0; i < batches.Count; i++)
+        {
+            var batch = batches[i];
+            var produce = new ProduceRecord[batch.Records.Count];
+            for (var r = 0; r < produce.Length; r++)
+            {
+                produce[r] = ToProduceRecord(batch.Records[r]);
+            }
+
+            var producerId = batch.ProducerId >= 0 ? BrokerProducerId(batch.ProducerId, batch.ProducerEpoch) : null;
+            appends[i] = gateway.AppendAsync(config, partition, producerId, Math.Max(0, batch.BaseSequence), produce, cancellationToken);
+        }
+
+        return (null, appends);
     }
 
     private static ProduceRecord ToProduceRecord(KafkaRecord record) =>
