@@ -34,9 +34,9 @@ public sealed partial class BrokerGateway
         {
             RequirePartition(topic, partition);
             ValidateProduce(producerId, producerId is null ? null : firstSequence, records);
-            commands = FitsOneCommand(records)
-                ? [Command(null)]
-                : [.. Chunk([.. Enumerable.Range(0, records.Count)], records).Select(Command)];
+            // One command when they fit one remoting frame, else consecutive chunks that each do.
+            commands = [.. Chunk([.. Enumerable.Range(0, records.Count)], records)
+                .Select(chunk => new AppendRecords(topic.Name, partition, producerId, NewRecords(records, chunk, producerId, firstSequence), Contiguous: true))];
         }
         catch (Exception e)
         {
@@ -47,19 +47,6 @@ public sealed partial class BrokerGateway
         return commands.Length == 1
             ? AskAsync<AppendResult>(region, commands[0], Settings.AskTimeout, cancellationToken)
             : AppendInOrderAsync(region, commands, cancellationToken);
-
-        // The records at `indexes` (null: all of them), with their producer sequences.
-        AppendRecords Command(List<int>? indexes)
-        {
-            var batch = new NewRecord[indexes?.Count ?? records.Count];
-            for (var k = 0; k < batch.Length; k++)
-            {
-                var i = indexes?[k] ?? k;
-                batch[k] = new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : firstSequence + i);
-            }
-
-            return new AppendRecords(topic.Name, partition, producerId, batch, Contiguous: true);
-        }
     }
 
     /// <summary>Sends <paramref name="commands"/> one after the other (each once the previous is durable) and joins their offsets.</summary>

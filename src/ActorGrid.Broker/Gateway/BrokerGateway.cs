@@ -179,8 +179,7 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         if (Array.TrueForAll(partitionOf, p => p == partitionOf[0]) && FitsOneCommand(records))
         {
             // The common case (one record, or one key): one command, no fan-out.
-            var command = new AppendRecords(topic, partitionOf[0], producerId,
-                [.. records.Select((r, i) => new NewRecord(r.Key, r.Value, producerId is null ? -1 : sequence!.Value + i))]);
+            var command = new AppendRecords(topic, partitionOf[0], producerId, NewRecords(records, [.. Enumerable.Range(0, records.Count)], producerId, sequence ?? 0));
             var appended = await AskAsync<AppendResult>(region, TracedMessage.Wrap(command), Settings.AskTimeout, cancellationToken);
             for (var i = 0; i < results.Length; i++)
             {
@@ -195,8 +194,7 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
             // Chunks of one partition go one after another: their order is the records' order.
             foreach (var chunk in Chunk([.. group], records))
             {
-                var command = new AppendRecords(topic, group.Key, producerId,
-                    [.. chunk.Select(i => new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : sequence!.Value + i))]);
+                var command = new AppendRecords(topic, group.Key, producerId, NewRecords(records, chunk, producerId, sequence ?? 0));
                 var result = await AskAsync<AppendResult>(region, TracedMessage.Wrap(command), Settings.AskTimeout, cancellationToken);
                 for (var k = 0; k < chunk.Count; k++)
                 {
@@ -645,6 +643,22 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         {
             yield return chunk;
         }
+    }
+
+    /// <summary>
+    /// The records at <paramref name="indexes"/> as a command's records: with <paramref name="producerId"/>, record i
+    /// has sequence <paramref name="firstSequence"/> + i.
+    /// </summary>
+    private static NewRecord[] NewRecords(IReadOnlyList<ProduceRecord> records, List<int> indexes, string? producerId, long firstSequence)
+    {
+        var batch = new NewRecord[indexes.Count];
+        for (var k = 0; k < batch.Length; k++)
+        {
+            var i = indexes[k];
+            batch[k] = new NewRecord(records[i].Key, records[i].Value, producerId is null ? -1 : firstSequence + i);
+        }
+
+        return batch;
     }
 
     /// <summary>At least the bytes <paramref name="record"/> takes in a serialized <see cref="AppendRecords"/> (as a <see cref="NewRecord"/>).</summary>

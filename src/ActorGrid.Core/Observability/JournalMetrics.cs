@@ -19,6 +19,9 @@ public sealed class JournalMetrics
     private readonly Histogram<long> _writesPerTransaction;
     private readonly Histogram<double> _transactionDuration;
 
+    /// <summary>Seconds: the buckets of the write and transaction durations.</summary>
+    private static readonly double[] DurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
     internal JournalMetrics(Meter meter)
     {
         _writes = meter.CreateCounter<long>("actorgrid.journal.writes", "{write}", "Atomic journal writes completed");
@@ -26,19 +29,18 @@ public sealed class JournalMetrics
         _eventsPerWrite = meter.CreateHistogram<long>("actorgrid.journal.write.events", "{event}", "Events per journal write (group-commit batch size)",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
         _duration = meter.CreateHistogram<double>("actorgrid.journal.write.duration", "s", "Duration of a journal write",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _writesPerTransaction = meter.CreateHistogram<long>(TransactionWritesInstrument, "{write}", "Entity writes carried by one journal transaction (one commit, one fsync)",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
         _transactionDuration = meter.CreateHistogram<double>(TransactionDurationInstrument, "s",
             "Duration of one journal transaction, from its writes' serialization to their commit (one at a time: the sum's rate is the journal's utilization)",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
     }
 
     /// <summary>The histogram of entity writes per journal transaction.</summary>
     public const string TransactionWritesInstrument = "actorgrid.journal.transaction.writes";
 
-    /// <summary>The histogram of journal transaction durations.</summary>
-    public const string TransactionDurationInstrument = "actorgrid.journal.transaction.duration";
+    private const string TransactionDurationInstrument = "actorgrid.journal.transaction.duration";
 
     /// <summary>Records one journal transaction that carried <paramref name="writes"/> entity writes and took <paramref name="duration"/>.</summary>
     public void RecordTransaction(int writes, TimeSpan duration)

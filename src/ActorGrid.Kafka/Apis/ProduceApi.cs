@@ -96,32 +96,12 @@ internal sealed partial class KafkaApiHandler
         return w.Int32(0);
     }
 
-    private async Task<(short Error, long BaseOffset, string? Message)> AppendAsync(TopicConfig config, int partition, ReadOnlyMemory<byte>? records, CancellationToken cancellationToken)
-    {
-        var (refused, appends) = SendAppends(config, partition, records, cancellationToken);
-        if (refused is not null)
-        {
-            return refused.Value;
-        }
-
-        try
-        {
-            var results = await Task.WhenAll(appends!);
-            return (KafkaError.None, results[0].Offsets.Length > 0 ? results[0].Offsets[0] : -1, null);
-        }
-        catch (Exception e)
-        {
-            LogUnexpected(e, "Produce");
-            return (ErrorCode(e), -1, e.Message);
-        }
-    }
-
     /// <summary>
-    /// Decodes the partition's batches and sends one append per batch, in order. Not async: the decoded records are
-    /// garbage once their commands are built, instead of living in a state machine until the appends are durable.
+    /// Decodes the partition's batches and sends one append per batch, in order, then awaits them. The decoding is
+    /// not in an async method: the decoded records are garbage once their commands are built, instead of living in a
+    /// state machine until the appends are durable.
     /// </summary>
-    private ((short Error, long BaseOffset, string? Message)? Refused, Task<AppendResult>[]? Appends) SendAppends(
-        TopicConfig config, int partition, ReadOnlyMemory<byte>? records, CancellationToken cancellationToken)
+    private Task<(short Error, long BaseOffset, string? Message)> AppendAsync(TopicConfig config, int partition, ReadOnlyMemory<byte>? records, CancellationToken cancellationToken)
     {
         List<RecordBatch> batches;
         try
@@ -130,17 +110,17 @@ internal sealed partial class KafkaApiHandler
         }
         catch (KafkaProtocolException e)
         {
-            return ((KafkaError.CorruptMessage, -1, e.Message), null);
+            return Task.FromResult((KafkaError.CorruptMessage, -1L, (string?)e.Message));
         }
 
         if (batches.Count == 0 || partition < 0 || partition >= config.Partitions)
         {
-            return ((batches.Count == 0 ? KafkaError.CorruptMessage : KafkaError.UnknownTopicOrPartition, -1, null), null);
+            return Task.FromResult((batches.Count == 0 ? KafkaError.CorruptMessage : KafkaError.UnknownTopicOrPartition, -1L, (string?)null));
         }
 
         if (batches.Exists(b => b.IsTransactional || b.IsControl))
         {
-            return ((KafkaError.InvalidRequest, -1, "transactional and control batches are not supported"), null);
+            return Task.FromResult((KafkaError.InvalidRequest, -1L, (string?)"transactional and control batches are not supported"));
         }
 
         var appends = new Task<AppendResult>[batches.Count];
@@ -157,7 +137,21 @@ internal sealed partial class KafkaApiHandler
             appends[i] = gateway.AppendAsync(config, partition, producerId, Math.Max(0, batch.BaseSequence), produce, cancellationToken);
         }
 
-        return (null, appends);
+        return AwaitAppendsAsync(appends);
+    }
+
+    private async Task<(short Error, long BaseOffset, string? Message)> AwaitAppendsAsync(Task<AppendResult>[] appends)
+    {
+        try
+        {
+            var results = await Task.WhenAll(appends);
+            return (KafkaError.None, results[0].Offsets.Length > 0 ? results[0].Offsets[0] : -1, null);
+        }
+        catch (Exception e)
+        {
+            LogUnexpected(e, "Produce");
+            return (ErrorCode(e), -1, e.Message);
+        }
     }
 
     private static ProduceRecord ToProduceRecord(KafkaRecord record) =>
