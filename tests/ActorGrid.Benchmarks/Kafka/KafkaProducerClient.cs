@@ -7,14 +7,14 @@ namespace ActorGrid.Benchmarks.Kafka;
 
 /// <summary>
 /// The <c>kafka</c> mode's producer, in a process of its own (mode <c>kafka-producer</c>): a Confluent.Kafka producer
-/// (acks=all, idempotent, linger.ms 5) sends <c>--value-bytes</c> values round-robin over <c>--partitions</c> partitions of
+/// (acks=all, linger.ms 5; idempotent unless <c>--idempotent 0</c>, librdkafka's default) sends <c>--value-bytes</c> values round-robin over <c>--partitions</c> partitions of
 /// topic <c>bench</c> as fast as the client takes them, for <c>--seconds</c> after a connected warm-up batch. Prints
 /// <c>started</c> as the clock starts, then <c>acked N seconds E</c>: the records acknowledged and the seconds until the
 /// last of them was.
 /// </summary>
 public static class KafkaProducerClient
 {
-    /// <summary>Options: --bootstrap HOST:PORT, --partitions P, --seconds S, --value-bytes B.</summary>
+    /// <summary>Options: --bootstrap HOST:PORT, --partitions P, --seconds S, --value-bytes B, --idempotent 1|0.</summary>
     public static Task<int> RunAsync(string[] args)
     {
         var bootstrap = Bench.TextOption(args, "--bootstrap") ?? throw new ArgumentException("--bootstrap HOST:PORT is required");
@@ -22,11 +22,12 @@ public static class KafkaProducerClient
         var seconds = Bench.Option(args, "--seconds", 5);
         var value = new byte[Bench.Option(args, "--value-bytes", 100)];
         Random.Shared.NextBytes(value);
+        var idempotent = Bench.Option(args, "--idempotent", 1) == 1;
         using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrap,
             Acks = Acks.All,
-            EnableIdempotence = true,
+            EnableIdempotence = idempotent,
             LingerMs = 5,
             QueueBufferingMaxMessages = 1_000_000,
             BatchNumMessages = 10_000,
