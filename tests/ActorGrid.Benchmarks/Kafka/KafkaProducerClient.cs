@@ -7,8 +7,9 @@ namespace ActorGrid.Benchmarks.Kafka;
 
 /// <summary>
 /// The <c>kafka</c> mode's producer, in a process of its own (mode <c>kafka-producer</c>): a Confluent.Kafka producer
-/// (acks=all, linger.ms 5; idempotent unless <c>--idempotent 0</c>, librdkafka's default) sends <c>--value-bytes</c> values round-robin over <c>--partitions</c> partitions of
-/// topic <c>bench</c> as fast as the client takes them, for <c>--seconds</c> after a connected warm-up batch. Prints
+/// (acks=all, linger.ms 5; idempotent unless <c>--idempotent 0</c>, librdkafka's default) sends <c>--value-bytes</c>
+/// values round-robin over <c>--partitions</c> partitions of topic <c>bench</c> as fast as the client takes them, for
+/// <c>--seconds</c> after a connected warm-up batch. Prints
 /// <c>started</c> as the clock starts, then <c>acked N seconds E</c>: the records acknowledged and the seconds until the
 /// last of them was.
 /// </summary>
