@@ -202,7 +202,7 @@ public static class KvEndpoints
         try
         {
             // The request's span travels with the message to the partition that owns the key.
-            return await target.Ask<object>(message is IWithEntityId addressed ? TracedMessage.Wrap(addressed) : message, settings.AskTimeout, cancellationToken);
+            return await target.AskAnyAsync(message is IWithEntityId addressed ? TracedMessage.Wrap(addressed) : message, settings.AskTimeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {

@@ -1,6 +1,7 @@
 #nullable enable
 using System.Globalization;
 using System.Text.Json;
+using ActorGrid.Grid;
 using ActorGrid.Http;
 using ActorGrid.Security;
 using Akka.Actor;
@@ -57,7 +58,7 @@ internal static class MapReduceEndpoints
                 return GridResults.Unavailable($"{active} jobs are pending or running, the most allowed at once ({services.Settings.MaxActiveJobs}); retry when one has finished", 5);
             }
 
-            return await Coordinators(system).Ask<object>(submit, services.Settings.AskTimeout, cancellationToken) switch
+            return await Coordinators(system).AskAnyAsync(submit, services.Settings.AskTimeout, cancellationToken) switch
             {
                 SubmitJobResult { Status: SubmitStatus.Accepted } => Results.Accepted($"/jobs/{jobId}", new { jobId }),
                 SubmitJobResult reply => GridResults.Conflict(reply.Error ?? $"job '{jobId}' already exists"),
@@ -132,7 +133,7 @@ internal static class MapReduceEndpoints
             }
 
             // A running job is cancelled; a finished one is deleted (SPEC §15). Either way the answer is its status.
-            var reply = await Coordinators(system).Ask<object>(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
+            var reply = await Coordinators(system).AskAnyAsync(new CancelJob(id), services.Settings.AskTimeout, cancellationToken);
             if (reply is EntityUnavailable unavailable)
             {
                 return GridResults.Unavailable($"job '{id}' could not be cancelled now ({unavailable.Reason}); retry");

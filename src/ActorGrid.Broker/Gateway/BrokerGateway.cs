@@ -2,6 +2,7 @@
 using System.Collections.Concurrent;
 using ActorGrid.Broker.Groups;
 using ActorGrid.Broker.Topics;
+using ActorGrid.Grid;
 using ActorGrid.Security;
 using ActorGrid.Broker.Observability;
 using ActorGrid.Observability;
@@ -549,7 +550,7 @@ public sealed partial class BrokerGateway(ActorSystem system, Settings settings)
         object reply;
         try
         {
-            reply = await region.Ask<object>(message, timeout, cancellationToken);
+            reply = await region.AskAnyAsync(message, timeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {

@@ -51,6 +51,7 @@ public static class ActorGridAkkaExtensions
         return akka.AddStartup((system, _) =>
             {
                 DownedNodeGuard.Start(system, ActorGridHocon.ShardLease(options.FailureDetection).Ttl);
+                DroppedRequests.Start(system);
                 return JoinClusterAsync(system, options);
             })
             .AddStartup((system, _) => ClusterMetrics.Start(system, TimeSpan.FromSeconds(2)));

@@ -41,7 +41,9 @@ public sealed class ActorGridBuilder
     /// <summary>The manifest table of the core and every added role.</summary>
     public ManifestRegistry BuildManifests()
     {
-        var registry = new ManifestRegistry().Add<Coordination.OwnershipLapsed>(Coordination.OwnershipLapsed.Manifest);
+        var registry = new ManifestRegistry()
+            .Add<Coordination.OwnershipLapsed>(Coordination.OwnershipLapsed.Manifest)
+            .Add<RequestDropped>(RequestDropped.Manifest);
         foreach (var role in _roles)
         {
             role.RegisterManifests(registry);
