@@ -75,7 +75,6 @@ public static class ActorGridWebApplicationExtensions
         // What System.Text.Json throws reading an escaped lone surrogate ("\ud800") as a string: bad input.
         InvalidOperationException { Source: { } source } e when source.StartsWith("System.Text.Json", StringComparison.Ordinal) =>
             GridResults.BadRequest(e.Message),
-        RequestDroppedException e => GridResults.Unavailable(e.Message),
         AskTimeoutException or TaskCanceledException => GridResults.Unavailable("the owner of this data did not answer in time; retry"),
         _ => InternalError(error, http),
     };

@@ -64,26 +64,29 @@ public static class DroppedRequests
             {
                 // From a peer's responder: the asker is a temporary actor of this node (gone if its ask already ended).
                 var asker = ((ExtendedActorSystem)Context.System).Provider.ResolveActorRef(relayed.AskerPath);
-                if (IsAsk(asker))
+                if (IsLocal(asker) && IsAsk(asker))
                 {
-                    asker.Tell(new Status.Failure(new RequestDroppedException(relayed.Reason)));
+                    Fail(asker, relayed.Reason);
                 }
             });
         }
 
         private void Answer(IActorRef asker, string reason)
         {
-            var address = asker.Path.Address;
-            if (address.HasLocalScope || address.Equals(((ExtendedActorSystem)Context.System).Provider.DefaultAddress))
+            if (IsLocal(asker))
             {
-                asker.Tell(new Status.Failure(new RequestDroppedException(reason)));
+                Fail(asker, reason);
             }
             else
             {
-                Context.ActorSelection(new RootActorPath(address) / "user" / ActorName)
+                Context.ActorSelection(new RootActorPath(asker.Path.Address) / "user" / ActorName)
                     .Tell(new RequestDropped(asker.Path.ToSerializationFormat(), reason));
             }
         }
+
+        private static bool IsLocal(IActorRef actor) => actor is IActorRefScope { IsLocal: true };
+
+        private static void Fail(IActorRef asker, string reason) => asker.Tell(new Status.Failure(new RequestDroppedException(reason)));
     }
 }
 
