@@ -92,6 +92,42 @@ public sealed class ConfigurationSpec
     }
 
     [Fact]
+    public async Task A_unique_index_another_node_created_since_the_check_is_success()
+    {
+        // Nodes sharing one SQLite file start together: each finds the new journal without its unique index, and the
+        // slower one's CREATE then meets the faster one's index. It must start, not ask for a repair.
+        var dir = Path.Combine(Path.GetTempPath(), "actorgrid-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new ActorGridOptions { DataDir = dir };
+            await JournalPreparation.PrepareAsync(options);
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(ActorGridHocon.ResolveJournal(options).ConnectionString);
+            await connection.OpenAsync();
+
+            await JournalPreparation.CreateUniqueSequenceIndexAsync(connection, PersistenceProvider.Sqlite, "journal", CancellationToken.None);
+
+            // A table that really cannot get the index is still refused.
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    CREATE TABLE broken (persistence_id TEXT, sequence_number INTEGER);
+                    INSERT INTO broken VALUES ('a', 1), ('a', 1)
+                    """;
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var error = await Assert.ThrowsAsync<ActorGridConfigurationException>(() =>
+                JournalPreparation.CreateUniqueSequenceIndexAsync(connection, PersistenceProvider.Sqlite, "broken", CancellationToken.None));
+            Assert.Contains("repair the table", error.Message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Statefulset_seeds_are_the_first_pods_and_never_more_than_the_replicas()
     {
         var options = new ActorGridOptions

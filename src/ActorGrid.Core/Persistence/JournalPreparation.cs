@@ -142,6 +142,36 @@ public static class JournalPreparation
     /// </summary>
     private static async Task EnsureUniqueSequenceIndexAsync(DbConnection connection, PersistenceProvider provider, string table, CancellationToken cancellationToken)
     {
+        if (await NeedsUniqueSequenceIndexAsync(connection, provider, table, cancellationToken))
+        {
+            await CreateUniqueSequenceIndexAsync(connection, provider, table, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Creates the unique index found missing a moment ago. Nodes that share a journal start together, so another
+    /// node may have created it since: that is success, not a journal to repair (CI saw a node refuse to start with
+    /// "index journal_uq already exists").
+    /// </summary>
+    internal static async Task CreateUniqueSequenceIndexAsync(DbConnection connection, PersistenceProvider provider, string table, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExecuteAsync(connection, $"CREATE UNIQUE INDEX {table}_uq ON {table} (persistence_id, sequence_number)", [], cancellationToken);
+        }
+        catch (DbException e)
+        {
+            if (await NeedsUniqueSequenceIndexAsync(connection, provider, table, cancellationToken))
+            {
+                throw new ActorGridConfigurationException(
+                    $"Invalid journal: table '{table}' has no unique index on (persistence_id, sequence_number) and one cannot be created ({e.Message.Split('\n')[0]}); two writers of one entity could interleave events — repair the table before starting", e);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="table"/> exists without a unique (persistence_id, sequence_number) index.</summary>
+    private static async Task<bool> NeedsUniqueSequenceIndexAsync(DbConnection connection, PersistenceProvider provider, string table, CancellationToken cancellationToken)
+    {
         await using var check = connection.CreateCommand();
         check.CommandText = provider == PersistenceProvider.PostgreSql
             ? """
@@ -157,24 +187,9 @@ public static class JournalPreparation
                         AND (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY name)) = 'persistence_id,sequence_number')
               """;
         AddParameter(check, "table", table);
-        await using (var reader = await check.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            if (reader.GetInt64(0) == 0 || reader.GetInt64(1) > 0)
-            {
-                return;
-            }
-        }
-
-        try
-        {
-            await ExecuteAsync(connection, $"CREATE UNIQUE INDEX {table}_uq ON {table} (persistence_id, sequence_number)", [], cancellationToken);
-        }
-        catch (DbException e)
-        {
-            throw new ActorGridConfigurationException(
-                $"Invalid journal: table '{table}' has no unique index on (persistence_id, sequence_number) and one cannot be created ({e.Message.Split('\n')[0]}); two writers of one entity could interleave events — repair the table before starting", e);
-        }
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetInt64(0) > 0 && reader.GetInt64(1) == 0;
     }
 
     private static DbConnection Open(PersistenceProvider provider, string connectionString) => provider switch
