@@ -40,7 +40,7 @@ public static class FreePorts
                 }
                 catch (SocketException)
                 {
-                    // in use: pick another
+                    listener.Dispose(); // in use: pick another
                 }
             }
 
